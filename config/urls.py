@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from redwheel.api import api
+from redwheel.core.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("redwheel.accounts.urls")),
+    path("staff/", include("redwheel.orgs.urls")),
+    path("staff/", include("redwheel.drivers.urls")),
+    path("me/", include("redwheel.drivers.urls_driver")),
+    path("core/", include("redwheel.core.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -1,0 +1,217 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from redwheel.accounts.models import Grant, OneTimeCode, PlatformToken, Role, TokenScope, User
+from redwheel.accounts.permissions import can
+from redwheel.core import audit, crypto
+from redwheel.core.errors import (
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    Unauthorized,
+    ValidationFailed,
+)
+from redwheel.core.sms import send_sms
+from redwheel.core.validators import clean_mobile
+
+
+class AccountLocked(DomainError):
+    code = "account_locked"
+    status = 423
+
+
+def user_create(*, actor, phone: str, display_name: str, password: str | None = None) -> User:
+    phone = clean_mobile(phone)
+    with transaction.atomic():
+        if User.objects.filter(phone_index=crypto.blind_index(phone)).exists():
+            raise ValidationFailed(_("An account with this mobile number already exists."))
+        user = User.objects.create_user(phone, password, display_name=display_name)
+        if password:
+            user.activated_at = timezone.now()
+            user.save(update_fields=["activated_at"])
+        audit.record(actor=actor, action="user.create", obj=user, summary=user.phone_masked)
+    return user
+
+
+def check_login(*, phone: str, password: str) -> User | None:
+    """Return the user when the password is right; count failures and lock after too many."""
+    try:
+        phone = clean_mobile(phone)
+    except ValidationFailed:
+        return None
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(phone_index=crypto.blind_index(phone), is_active=True)
+            .first()
+        )
+        if user is None:
+            User().set_password(password)  # same work as a real check, so timing leaks nothing
+            return None
+        if user.is_locked:
+            raise AccountLocked(
+                _("Too many failed attempts. Try again after %(time)s.")
+                % {"time": timezone.localtime(user.locked_until).strftime("%H:%M")}
+            )
+        if user.check_password(password):
+            if user.failed_logins:
+                user.failed_logins = 0
+                user.locked_until = None
+                user.save(update_fields=["failed_logins", "locked_until"])
+            return user
+        user.failed_logins += 1
+        if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+            user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            user.failed_logins = 0
+            audit.record(actor=None, action="user.locked", obj=user, summary=user.phone_masked)
+        user.save(update_fields=["failed_logins", "locked_until"])
+    return None
+
+
+def password_change(*, actor: User, old_password: str, new_password: str) -> None:
+    if not actor.check_password(old_password):
+        raise ValidationFailed(_("The current password is wrong."), code="wrong_password")
+    _set_password(actor, new_password)
+    audit.record(actor=actor, action="user.password_change", obj=actor)
+
+
+def _set_password(user: User, password: str) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), code="weak_password") from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+def activation_code_send(*, phone: str) -> None:
+    """Send a one-time code to a driver account that exists. Says nothing about unknown phones."""
+    phone = clean_mobile(phone)
+    user = User.objects.filter(phone_index=crypto.blind_index(phone), is_active=True).first()
+    if user is None:
+        return
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        OneTimeCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+        OneTimeCode.objects.create(
+            user=user,
+            purpose=OneTimeCode.Purpose.ACTIVATE,
+            code_hash=OneTimeCode.hash_code(user.pk, code),
+            expires_at=timezone.now() + timedelta(minutes=settings.ACTIVATION_CODE_TTL_MINUTES),
+        )
+        audit.record(actor=None, action="user.activation_code_sent", obj=user)
+    send_sms(
+        phone,
+        _("[RedWheel] Your activation code is %(code)s, valid for %(minutes)s minutes.")
+        % {"code": code, "minutes": settings.ACTIVATION_CODE_TTL_MINUTES},
+    )
+
+
+def account_activate(*, phone: str, code: str, new_password: str) -> User:
+    invalid = ValidationFailed(_("The code is wrong or has expired."), code="bad_code")
+    phone = clean_mobile(phone)
+    with transaction.atomic():
+        user = User.objects.filter(phone_index=crypto.blind_index(phone), is_active=True).first()
+        otc = (
+            OneTimeCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-created_at")
+            .first()
+            if user
+            else None
+        )
+        if otc is None or otc.attempts >= settings.ACTIVATION_CODE_MAX_ATTEMPTS:
+            raise invalid
+        if otc.code_hash != OneTimeCode.hash_code(user.pk, code.strip()):
+            otc.attempts += 1
+            otc.save(update_fields=["attempts"])
+            raise invalid
+        _set_password(user, new_password)
+        otc.used_at = timezone.now()
+        otc.save(update_fields=["used_at"])
+        user.activated_at = user.activated_at or timezone.now()
+        user.save(update_fields=["activated_at"])
+        audit.record(actor=user, action="user.activate", obj=user)
+    return user
+
+
+def grant_create(*, actor, user: User, unit, role: str) -> Grant:
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role."))
+    if not can(actor, "grant", unit):
+        raise NotFound()
+    with transaction.atomic():
+        grant, created = Grant.objects.get_or_create(
+            user=user, unit=unit, role=role, defaults={"granted_by": actor}
+        )
+        if created:
+            audit.record(
+                actor=actor, action="grant.create", obj=grant, summary=f"{role} @ {unit.name}"
+            )
+    return grant
+
+
+def grant_revoke(*, actor, grant: Grant) -> None:
+    if not can(actor, "grant", grant.unit):
+        raise NotFound()
+    with transaction.atomic():
+        audit.record(
+            actor=actor, action="grant.revoke", obj=grant,
+            summary=f"{grant.role} @ {grant.unit.name}",
+        )
+        grant.delete()
+
+
+def token_create(*, actor, platform, name: str, scopes: list[str]) -> tuple[PlatformToken, str]:
+    """Create a token and return it with its secret, which is never shown again."""
+    unknown = set(scopes) - set(TokenScope.values)
+    if not scopes or unknown:
+        raise ValidationFailed(_("Choose at least one valid scope."), details={"unknown": sorted(unknown)})
+    if not can(actor, "grant", platform):
+        raise NotFound()
+    secret = PlatformToken.new_secret()
+    with transaction.atomic():
+        token = PlatformToken.objects.create(
+            platform=platform,
+            name=name,
+            key_prefix=secret[:10],
+            key_hash=PlatformToken.hash_secret(secret),
+            scopes=sorted(set(scopes)),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit.record(actor=actor, action="token.create", obj=token, summary=name)
+    return token, secret
+
+
+def token_revoke(*, actor, token: PlatformToken) -> None:
+    if not can(actor, "grant", token.platform):
+        raise NotFound()
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, action="token.revoke", obj=token, summary=token.name)
+
+
+def token_authenticate(secret: str, scope: str) -> PlatformToken:
+    token = (
+        PlatformToken.objects.select_related("platform")
+        .filter(key_hash=PlatformToken.hash_secret(secret or ""), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:
+        raise Unauthorized(_("The API token is missing, wrong or revoked."))
+    if scope not in token.scopes:
+        raise PermissionDenied(
+            _("This token lacks the scope %(scope)s.") % {"scope": scope}, code="missing_scope"
+        )
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        PlatformToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

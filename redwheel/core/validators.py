@@ -1,0 +1,93 @@
+"""Validators for Chinese identity numbers, mobile numbers, plates and region codes."""
+
+import re
+
+import phonenumbers
+from django.utils.translation import gettext as _
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+from redwheel.core.errors import ValidationFailed
+
+PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Ordinary plates: province + issuing-office letter + 5 letters/digits (I and O are never used).
+# New-energy plates have 8 characters: small cars put the energy letter (D, F, or A–K in the
+# newer series) first, large vehicles put it last.
+_PLATE_LETTERS = "A-HJ-NP-Z"
+_ORDINARY_PLATE = re.compile(
+    rf"^[{PROVINCE_ABBREVIATIONS}][A-Z][{_PLATE_LETTERS}0-9]{{4}}[{_PLATE_LETTERS}0-9挂学警港澳]$"
+)
+_NEW_ENERGY_PLATE = re.compile(
+    rf"^[{PROVINCE_ABBREVIATIONS}][A-Z](?:[A-HJK][{_PLATE_LETTERS}0-9][0-9]{{4}}|[0-9]{{5}}[A-HJK])$"
+)
+
+
+def clean_identity_number(value: str) -> str:
+    """Return the normalised 18-character resident ID number or raise ValidationFailed."""
+    try:
+        return ric.validate(value)
+    except InvalidChecksum as exc:
+        raise ValidationFailed(_("The ID number's check digit is wrong."), code="bad_checksum") from exc
+    except InvalidLength as exc:
+        raise ValidationFailed(_("An ID number has 18 characters."), code="bad_length") from exc
+    except InvalidComponent as exc:
+        raise ValidationFailed(
+            _("The ID number's birth date or region is not valid."), code="bad_component"
+        ) from exc
+    except InvalidFormat as exc:
+        raise ValidationFailed(
+            _("An ID number has 17 digits followed by a digit or X."), code="bad_format"
+        ) from exc
+
+
+def clean_mobile(value: str) -> str:
+    """Return an 11-digit mainland mobile number or raise ValidationFailed."""
+    raw = re.sub(r"[\s-]", "", value or "")
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed(_("This is not a phone number."), code="bad_phone") from exc
+    if (
+        parsed.country_code != 86
+        or not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        raise ValidationFailed(
+            _("This is not a valid mainland China mobile number."), code="bad_phone"
+        )
+    return str(parsed.national_number)
+
+
+def clean_plate(value: str) -> tuple[str, bool]:
+    """Return (normalised plate, is_new_energy) or raise ValidationFailed."""
+    plate = re.sub(r"[\s·•.-]", "", value or "").upper()
+    if len(plate) == 8 and _NEW_ENERGY_PLATE.match(plate):
+        return plate, True
+    if len(plate) == 7 and _ORDINARY_PLATE.match(plate):
+        return plate, False
+    raise ValidationFailed(
+        _("Plate numbers look like 川A12345, or 川AD12345 for new-energy vehicles."),
+        code="bad_plate",
+    )
+
+
+def clean_region_code(value: str) -> str:
+    code = (value or "").strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise ValidationFailed(_("A region code has six digits (GB/T 2260)."), code="bad_region")
+    parts = numdb.get("cn/loc").info(code)
+    if len(parts) < 2 or not parts[1][1]:
+        raise ValidationFailed(
+            _("%(code)s is not a GB/T 2260 region code.") % {"code": code}, code="bad_region"
+        )
+    return code
+
+
+def region_name(code: str) -> str:
+    parts = numdb.get("cn/loc").info(code)
+    if len(parts) < 2 or not parts[1][1]:
+        return code
+    county = re.sub(r"^\[[^\]]*\]", "", parts[1][1].get("county", ""))
+    province = parts[0][1].get("province", "")
+    return county if county == province else f"{province}{county}"

@@ -1,0 +1,390 @@
+"""Writes for drivers, memberships, badge consent and contact pairs. Each takes an `actor`."""
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from redwheel.accounts.models import User
+from redwheel.accounts.permissions import can
+from redwheel.core import audit, crypto
+from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from redwheel.core.notifications import notify_platform, notify_user
+from redwheel.core.validators import clean_identity_number, clean_mobile, clean_plate
+from redwheel.drivers.models import (
+    PARTY_MEMBER_CATEGORIES,
+    Affiliation,
+    BadgeConsentEvent,
+    Category,
+    ContactPair,
+    Driver,
+    Membership,
+    MembershipActivity,
+    Vehicle,
+)
+from redwheel.orgs.models import OrgUnit, Platform
+
+State = Membership.State
+Action = MembershipActivity.Action
+
+# The membership state machine: action -> (states it may start from, state it leads to).
+# None as a start state means "no membership yet". Transfer and check-in keep the state.
+TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
+    Action.DECLARE: (frozenset({None, State.REJECTED, State.LAPSED}), State.DECLARED),
+    Action.VERIFY: (frozenset({State.DECLARED}), State.VERIFIED),
+    Action.REJECT: (frozenset({State.DECLARED}), State.REJECTED),
+    Action.LAPSE: (frozenset({State.VERIFIED}), State.LAPSED),
+    Action.TRANSFER: (frozenset({State.DECLARED, State.VERIFIED}), None),
+    Action.CHECK_IN: (frozenset({State.VERIFIED}), None),
+    Action.CHECK_OUT: (frozenset({State.VERIFIED}), None),
+}
+
+
+def allowed_actions(membership: Membership | None) -> list[str]:
+    state = membership.state if membership else None
+    return [action for action, (sources, _target) in TRANSITIONS.items() if state in sources]
+
+
+def _require(actor, action: str, obj) -> None:
+    if not can(actor, action, obj):
+        raise NotFound()
+
+
+def _branch(unit: OrgUnit) -> OrgUnit:
+    if unit.kind not in (OrgUnit.Kind.BRANCH, OrgUnit.Kind.GENERAL_BRANCH,
+                         OrgUnit.Kind.ENTERPRISE_COMMITTEE):
+        raise ValidationFailed(_("Members belong to a branch, general branch or enterprise committee."))
+    return unit
+
+
+def badge_visible(driver: Driver) -> bool:
+    """The "党员司机" badge: a verified party member (full or probationary) who consents."""
+    return driver.badge_consent and _is_verified_member(driver)
+
+
+# Drivers -------------------------------------------------------------------------------------
+
+
+def driver_create(
+    *, actor, name: str, license_no: str, phone: str, branch: OrgUnit | None = None,
+    gender: str = "", region_code: str = "", platforms: list[Platform] = (),
+    create_account: bool = True,
+) -> Driver:
+    license_no = clean_identity_number(license_no)
+    phone = clean_mobile(phone)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("A name is required."))
+    if branch is not None:
+        _require(actor, "change", branch)
+    with transaction.atomic():
+        if Driver.objects.filter(license_index=crypto.blind_index(license_no)).exists():
+            raise Conflict(_("A driver with this licence number already exists."),
+                           code="duplicate_driver")
+        driver = Driver(name=name, gender=gender or _gender_from_id(license_no),
+                        region_code=region_code or license_no[:6], branch=branch)
+        driver.set_license(license_no)
+        driver.set_phone(phone)
+        if create_account:
+            driver.user = _driver_account(phone, name)
+        driver.save()
+        for platform in platforms:
+            Affiliation.objects.create(driver=driver, platform=platform)
+        audit.record(actor=actor, action="driver.create", obj=driver, summary=driver.name)
+    return driver
+
+
+def _gender_from_id(number: str) -> str:
+    return Driver.Gender.MALE if int(number[16]) % 2 else Driver.Gender.FEMALE
+
+
+def _driver_account(phone: str, name: str) -> User:
+    """Drivers get an account without a password; they activate it with an SMS code."""
+    existing = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
+    if existing is not None:
+        if hasattr(existing, "driver"):
+            raise Conflict(_("This mobile number already belongs to another driver."),
+                           code="duplicate_phone")
+        return existing
+    return User.objects.create_user(phone, None, display_name=name)
+
+
+def driver_update(*, actor, driver: Driver, name: str | None = None, phone: str | None = None,
+                  branch: OrgUnit | None = None) -> Driver:
+    _require(actor, "change", driver)
+    changed = []
+    with transaction.atomic():
+        if name is not None and name.strip() and name.strip() != driver.name:
+            driver.name = name.strip()
+            changed.append("name")
+        if phone is not None:
+            phone = clean_mobile(phone)
+            if crypto.blind_index(phone) != driver.phone_index:
+                driver.set_phone(phone)
+                changed += ["phone", "phone_index", "phone_masked"]
+        if branch is not None and branch != driver.branch:
+            _require(actor, "change", branch)
+            driver.branch = branch
+            changed.append("branch")
+        if changed:
+            driver.save(update_fields=[*changed, "updated_at"])
+            audit.record(actor=actor, action="driver.update", obj=driver,
+                         data={"fields": sorted(set(changed) - {"phone_index"})})
+    return driver
+
+
+def affiliation_add(*, actor, driver: Driver, platform: Platform, certificate_no: str = "",
+                    joined_on: date | None = None) -> Affiliation:
+    _require(actor, "change", driver)
+    with transaction.atomic():
+        affiliation, created = Affiliation.objects.get_or_create(
+            driver=driver, platform=platform,
+            defaults={"certificate_no": certificate_no, "joined_on": joined_on},
+        )
+        if created:
+            audit.record(actor=actor, action="affiliation.create", obj=affiliation,
+                         summary=f"{driver.name} @ {platform.name}")
+    return affiliation
+
+
+def vehicle_add(*, actor, driver: Driver, plate: str, brand: str = "", model: str = "",
+                seats: int = 5) -> Vehicle:
+    _require(actor, "change", driver)
+    plate, new_energy = clean_plate(plate)
+    with transaction.atomic():
+        if Vehicle.objects.filter(plate=plate).exists():
+            raise Conflict(_("Plate %(plate)s is already registered.") % {"plate": plate})
+        vehicle = Vehicle.objects.create(
+            driver=driver, plate=plate, brand=brand, model=model, seats=seats,
+            energy=Vehicle.Energy.NEW_ENERGY if new_energy else Vehicle.Energy.FUEL,
+        )
+        audit.record(actor=actor, action="vehicle.create", obj=vehicle, summary=plate)
+    return vehicle
+
+
+def pii_reveal(*, actor, driver: Driver, field: str, reason: str) -> str:
+    """Return one plaintext identifier, leaving an audit entry that says who, when and why."""
+    if field not in ("phone", "license_no"):
+        raise ValidationFailed(_("Only the phone or licence number can be revealed."))
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Say why you need to see this number."), code="reason_required")
+    _require(actor, "reveal", driver)
+    audit.record(actor=actor, action=f"driver.reveal.{field}", obj=driver,
+                 summary=driver.name, reason=reason.strip())
+    return getattr(driver, field)
+
+
+# Membership state machine --------------------------------------------------------------------
+
+
+def _transition(membership: Membership, action: str, *, actor, note: str = "",
+                branch: OrgUnit | None = None) -> MembershipActivity:
+    sources, target = TRANSITIONS[action]
+    current = membership.state if membership.pk else None
+    if current not in sources:
+        raise InvalidTransition(
+            _("Cannot %(action)s a membership that is %(state)s.")
+            % {"action": Action(action).label, "state": State(current).label if current else "—"}
+        )
+    if target is not None:
+        membership.state = target
+        membership.state_changed_at = timezone.now()
+    membership.save()
+    activity = MembershipActivity.objects.create(
+        membership=membership, actor=actor if getattr(actor, "pk", None) else None,
+        action=action, from_state=current or "", to_state=membership.state,
+        category=membership.category, branch=branch or membership.branch, note=note[:300],
+    )
+    audit.record(actor=actor, action=f"membership.{action}", obj=membership,
+                 summary=membership.driver.name, reason=note)
+    return activity
+
+
+def membership_declare(*, actor, driver: Driver, category: str, branch: OrgUnit,
+                       joined_party_on: date | None = None, home_organisation: str = "",
+                       note: str = "") -> Membership:
+    """A driver (for themselves) or staff (on their behalf) declares party status."""
+    _require(actor, "change", driver)
+    if category not in Category.values:
+        raise ValidationFailed(_("Unknown membership category."))
+    _branch(branch)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(driver=driver).first()
+        if membership is None:
+            membership = Membership(driver=driver, state_changed_at=timezone.now())
+        elif membership.state not in TRANSITIONS[Action.DECLARE][0]:
+            raise InvalidTransition(_("This driver's membership is already declared or verified."))
+        membership.category = category
+        membership.branch = branch
+        membership.joined_party_on = joined_party_on
+        membership.home_organisation = home_organisation
+        membership.rejection_reason = ""
+        _transition(membership, Action.DECLARE, actor=actor, note=note)
+        if driver.branch_id is None:
+            driver.branch = branch
+            driver.save(update_fields=["branch", "updated_at"])
+    return membership
+
+
+def _locked_membership(actor, membership: Membership, permission: str) -> Membership:
+    if not can(actor, permission, membership):
+        raise NotFound()
+    return Membership.objects.select_for_update().select_related("driver").get(pk=membership.pk)
+
+
+def membership_verify(*, actor, membership: Membership, note: str = "") -> Membership:
+    with transaction.atomic():
+        membership = _locked_membership(actor, membership, "verify")
+        _transition(membership, Action.VERIFY, actor=actor, note=note)
+        _notify_member(membership, "membership.verified", _("Your party membership is verified"),
+                       _("You can now switch on the party-member driver badge."))
+        _notify_badge_change(membership.driver)
+    return membership
+
+
+def membership_reject(*, actor, membership: Membership, reason: str) -> Membership:
+    if not (reason or "").strip():
+        raise ValidationFailed(_("A reason is required to reject a declaration."),
+                               code="reason_required")
+    with transaction.atomic():
+        membership = _locked_membership(actor, membership, "verify")
+        membership.rejection_reason = reason.strip()[:300]
+        _transition(membership, Action.REJECT, actor=actor, note=reason)
+        _notify_member(membership, "membership.rejected",
+                       _("Your party membership declaration was not confirmed"),
+                       _("Reason: %(reason)s") % {"reason": membership.rejection_reason})
+    return membership
+
+
+def membership_lapse(*, actor, membership: Membership, reason: str) -> Membership:
+    if not (reason or "").strip():
+        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    with transaction.atomic():
+        membership = _locked_membership(actor, membership, "verify")
+        was_visible = badge_visible(membership.driver)
+        _transition(membership, Action.LAPSE, actor=actor, note=reason)
+        if was_visible:
+            _notify_badge_change(membership.driver)
+    return membership
+
+
+def membership_transfer(*, actor, membership: Membership, to_branch: OrgUnit,
+                        note: str = "") -> Membership:
+    """Move a member to another branch; both the sending and receiving side must be in scope."""
+    _branch(to_branch)
+    with transaction.atomic():
+        membership = _locked_membership(actor, membership, "change")
+        _require(actor, "change", to_branch)
+        if to_branch.pk == membership.branch_id:
+            raise ValidationFailed(_("The member is already in this branch."))
+        membership.branch = to_branch
+        _transition(membership, Action.TRANSFER, actor=actor, note=note, branch=to_branch)
+        driver = membership.driver
+        driver.branch = to_branch
+        driver.save(update_fields=["branch", "updated_at"])
+    return membership
+
+
+def membership_check_in(*, actor, membership: Membership, mobile_branch: OrgUnit,
+                        home_organisation: str = "", note: str = "") -> Membership:
+    """流动党员报到: a verified member registers with a mobile-member branch."""
+    if not (mobile_branch.kind == OrgUnit.Kind.BRANCH
+            and mobile_branch.branch_type == OrgUnit.BranchType.MOBILE):
+        raise ValidationFailed(_("Mobile members check in to a mobile-member branch."))
+    with transaction.atomic():
+        membership = _locked_membership(actor, membership, "change")
+        if membership.mobile_branch_id == mobile_branch.pk:
+            return membership
+        membership.mobile_branch = mobile_branch
+        membership.checked_in_at = timezone.now()
+        if home_organisation:
+            membership.home_organisation = home_organisation
+        _transition(membership, Action.CHECK_IN, actor=actor, note=note, branch=mobile_branch)
+    return membership
+
+
+def membership_check_out(*, actor, membership: Membership, note: str = "") -> Membership:
+    with transaction.atomic():
+        membership = _locked_membership(actor, membership, "change")
+        if membership.mobile_branch_id is None:
+            raise InvalidTransition(_("This member is not checked in to a mobile branch."))
+        left = membership.mobile_branch
+        membership.mobile_branch = None
+        membership.checked_in_at = None
+        _transition(membership, Action.CHECK_OUT, actor=actor, note=note, branch=left)
+    return membership
+
+
+def _notify_member(membership: Membership, event: str, title: str, body: str) -> None:
+    user = membership.driver.user
+    if user is not None:
+        notify_user(user=user, event=event, title=title, body=body,
+                    payload={"membership_id": membership.pk, "state": membership.state})
+
+
+def _notify_badge_change(driver: Driver) -> None:
+    payload = {"license_masked": driver.license_masked, "driver_id": driver.pk,
+               "badge": badge_visible(driver)}
+    for affiliation in driver.affiliations.select_related("platform").filter(is_active=True):
+        notify_platform(platform=affiliation.platform, event="badge.changed",
+                        payload={**payload, "company_id": affiliation.platform.company_id})
+
+
+# Badge consent -------------------------------------------------------------------------------
+
+
+def badge_consent_set(*, actor, driver: Driver, consented: bool) -> Driver:
+    """Switch the badge on or off. Only the driver themselves may do this."""
+    if driver.user_id is None or getattr(actor, "pk", None) != driver.user_id:
+        raise NotFound()
+    with transaction.atomic():
+        driver = Driver.objects.select_for_update().select_related("membership").get(pk=driver.pk)
+        if consented and not _is_verified_member(driver):
+            raise InvalidTransition(
+                _("Only verified party members can show the badge."), code="not_verified"
+            )
+        if driver.badge_consent == consented:
+            return driver
+        driver.badge_consent = consented
+        driver.badge_consent_changed_at = timezone.now()
+        driver.save(update_fields=["badge_consent", "badge_consent_changed_at", "updated_at"])
+        BadgeConsentEvent.objects.create(driver=driver, consented=consented, actor=actor)
+        audit.record(actor=actor, action="badge.consent" if consented else "badge.withdraw",
+                     obj=driver, summary=driver.name)
+        _notify_badge_change(driver)
+    return driver
+
+
+def _is_verified_member(driver: Driver) -> bool:
+    membership = getattr(driver, "membership", None)
+    return bool(membership and membership.state == State.VERIFIED
+                and membership.category in PARTY_MEMBER_CATEGORIES)
+
+
+# Contact pairs -------------------------------------------------------------------------------
+
+
+def contact_pair_create(*, actor, member: Driver, driver: Driver) -> ContactPair:
+    _require(actor, "change", member)
+    _require(actor, "change", driver)
+    if not _is_verified_member(member):
+        raise ValidationFailed(_("Only a verified party member can look after other drivers."))
+    if member.pk == driver.pk:
+        raise ValidationFailed(_("A member cannot be paired with themselves."))
+    try:
+        with transaction.atomic():
+            pair = ContactPair.objects.create(member=member, driver=driver, created_by=actor)
+            audit.record(actor=actor, action="contact_pair.create", obj=pair,
+                         summary=f"{member.name} → {driver.name}")
+    except IntegrityError as exc:
+        raise Conflict(_("These two are already paired.")) from exc
+    return pair
+
+
+def contact_pair_delete(*, actor, pair: ContactPair) -> None:
+    _require(actor, "change", pair.member)
+    with transaction.atomic():
+        audit.record(actor=actor, action="contact_pair.delete", obj=pair,
+                     summary=f"{pair.member.name} → {pair.driver.name}")
+        pair.delete()
