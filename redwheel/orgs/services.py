@@ -139,3 +139,19 @@ def _full_clean(obj) -> None:
         raise ValidationFailed(
             details={field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
         ) from exc
+
+
+def platform_update(*, actor, platform: Platform, **fields) -> Platform:
+    editable = {"name", "kind", "commission_cap_percent", "webhook_url", "webhook_secret"}
+    if set(fields) - editable:
+        raise ValidationFailed(_("These fields cannot be changed here."))
+    if not can(actor, "change", platform):
+        raise NotFound()
+    for name, value in fields.items():
+        setattr(platform, name, value)
+    _full_clean(platform)
+    with transaction.atomic():
+        platform.save()
+        audit.record(actor=actor, action="platform.update", obj=platform,
+                     data={"fields": sorted(set(fields) - {"webhook_secret"})})
+    return platform

@@ -1,0 +1,63 @@
+# RedWheel: `make demo` sets everything up and serves the demo city; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test setup serve lint format messages lock bench clean-demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the pins change.
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+redwheel/static/vendor/.built: node_modules/.installed scripts/vendor.mjs
+	node scripts/vendor.mjs
+	touch $@
+
+setup: $(VENV)/.installed redwheel/static/vendor/.built
+	$(BIN)/python manage.py compile_translations -v0
+	mkdir -p var
+
+demo: setup
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py demo_city
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
+serve: setup
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+lint:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages:
+	cd redwheel && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --ignore=dispatch/engine/*
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+bench: setup
+	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/import_roster.py
+
+clean-demo:
+	rm -f var/redwheel.sqlite3 var/redwheel.sqlite3-wal var/redwheel.sqlite3-shm
