@@ -251,3 +251,85 @@ class ContactPair(BaseModel):
 
     def __str__(self):
         return f"{self.member.name} → {self.driver.name}"
+
+
+# Roster import -------------------------------------------------------------------------------
+# An uploaded drivers or party-members roster, validated into a preview, then committed in one
+# transaction. The code lives in `redwheel.drivers.imports`.
+
+
+class ImportJob(BaseModel):
+    class Kind(models.TextChoices):
+        DRIVERS = "drivers", _("Drivers roster")
+        MEMBERS = "members", _("Party members roster")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        VALIDATING = "validating", _("Checking")
+        PREVIEWED = "previewed", _("Checked, ready to review")
+        COMMITTING = "committing", _("Importing")
+        COMMITTED = "committed", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    RUNNING = (Status.UPLOADED, Status.VALIDATING, Status.COMMITTING)
+
+    kind = models.CharField(_("roster kind"), max_length=16, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=200, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("importing for"), on_delete=models.PROTECT,
+        related_name="import_jobs",
+        help_text=_("Unit names and platforms in the file are looked up within this unit."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED,
+        db_index=True,
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    validated_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def can_commit(self) -> bool:
+        return self.status == self.Status.PREVIEWED and self.error_count == 0 and self.valid_rows > 0
+
+
+class ImportRowError(models.Model):
+    """One problem found in one cell (or row) of an uploaded roster."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(_("row"))
+    column = models.CharField(_("column"), max_length=40, blank=True)
+    message = models.CharField(_("problem"), max_length=300)
+
+    class Meta:
+        ordering = ["row", "id"]
+        verbose_name = _("import problem")
+        verbose_name_plural = _("import problems")
+        indexes = [models.Index(fields=["job", "row"], name="import_error_job_row")]
+
+    def __str__(self):
+        return f"{self.row} {self.column}: {self.message}"
