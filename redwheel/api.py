@@ -45,7 +45,9 @@ def not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "http_error", str(exc))
+    # ninja raises HttpError(400) for a body that is not valid JSON.
+    code = "invalid_request" if exc.status_code == 400 else "http_error"
+    return _error(request, exc.status_code, code, str(exc))
 
 
 for module in ("redwheel.orgs.api", "redwheel.drivers.api"):

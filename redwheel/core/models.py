@@ -126,3 +126,21 @@ class Notification(BaseModel):
 
     def __str__(self):
         return f"{self.channel}:{self.event}"
+
+
+class PeriodicJob(models.Model):
+    """One row per periodic job, so that several workers never enqueue the same run twice.
+
+    A worker claims a run with a conditional UPDATE on `last_enqueued_at` (see core.scheduler).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    last_enqueued_at = models.DateTimeField(_("last enqueued at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self):
+        return self.name

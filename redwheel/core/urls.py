@@ -1,2 +1,11 @@
+from django.urls import path
+
+from redwheel.core import views
+
 app_name = "core"
-urlpatterns = []
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
+    path("inbox/read-all/", views.inbox_read_all, name="inbox_read_all"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

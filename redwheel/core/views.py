@@ -1,7 +1,19 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from redwheel.accounts.permissions import home_kind
+from redwheel.core import selectors, services
+from redwheel.core.errors import NotFound
+from redwheel.core.forms import AuditFilterForm
+
+INBOX_PAGE_SIZE = 20
+AUDIT_PAGE_SIZE = 50
 
 
 @login_required
@@ -12,3 +24,56 @@ def home(request):
     if kind == "driver":
         return redirect("me:home")
     return render(request, "core/no_role.html")
+
+
+@login_required
+def inbox(request):
+    page = Paginator(selectors.inbox(request.user), INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/inbox.html", {
+        "page": page,
+        "unread": selectors.inbox_unread_count(request.user),
+    })
+
+
+@login_required
+@require_POST
+def inbox_read(request, pk: int):
+    try:
+        notification = services.notification_mark_read(actor=request.user, notification_id=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    if request.htmx:
+        return render(request, "core/_notification.html", {"n": notification})
+    return redirect(_inbox_url(request))
+
+
+@login_required
+@require_POST
+def inbox_read_all(request):
+    count = services.notification_mark_all_read(actor=request.user)
+    messages.success(request, _("%(count)s notifications marked as read.") % {"count": count})
+    return redirect(_inbox_url(request))
+
+
+def _inbox_url(request) -> str:
+    url = reverse("core:inbox")
+    page = request.POST.get("page", "")
+    return f"{url}?page={page}" if page.isdigit() else url
+
+
+@login_required
+def audit_log(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    try:
+        entries = selectors.audit_log(request.user, **filters)
+    except NotFound as exc:
+        raise Http404 from exc
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "core/audit_log.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+    })

@@ -339,7 +339,11 @@ def badge_consent_set(*, actor, driver: Driver, consented: bool) -> Driver:
     if driver.user_id is None or getattr(actor, "pk", None) != driver.user_id:
         raise NotFound()
     with transaction.atomic():
-        driver = Driver.objects.select_for_update().select_related("membership").get(pk=driver.pk)
+        driver = (
+            Driver.objects.select_for_update(of=("self",))
+            .select_related("membership")
+            .get(pk=driver.pk)
+        )
         if consented and not _is_verified_member(driver):
             raise InvalidTransition(
                 _("Only verified party members can show the badge."), code="not_verified"
