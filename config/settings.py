@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "redwheel.accounts",
     "redwheel.orgs",
     "redwheel.drivers",
+    "redwheel.exchange",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +136,11 @@ TASKS = {
 _DEV_FIELD_KEY = "cmVkd2hlZWwtZGV2LWtleS0wMDAwMDAwMDAwMDAwMDA="
 PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS", _DEV_FIELD_KEY)
 PII_BLIND_INDEX_KEY = env_str("PII_BLIND_INDEX_KEY", "redwheel-dev-blind-index-key")
+
+# Exchange ingestion: batch size limit, position sampling and retention.
+EXCHANGE_MAX_BATCH = env_int("EXCHANGE_MAX_BATCH", 5000)
+POSITION_SAMPLE_SECONDS = env_int("POSITION_SAMPLE_SECONDS", 60)
+POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 90)
 
 SMS_BACKEND = env_str("SMS_BACKEND", "redwheel.core.sms.ConsoleSmsBackend")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
