@@ -40,6 +40,28 @@ def user_create(*, actor, phone: str, display_name: str, password: str | None = 
     return user
 
 
+USER_EDITABLE_FIELDS = ("display_name", "is_active", "is_staff", "is_superuser")
+
+
+def user_update(*, actor, user: User, **changes) -> User:
+    """Change a user's name or flags (admin). Only superusers may change staff/superuser flags."""
+    unknown = set(changes) - set(USER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(details={"unknown": sorted(unknown)})
+    changed = sorted(f for f, value in changes.items() if getattr(user, f) != value)
+    if {"is_staff", "is_superuser"} & set(changed) and not getattr(actor, "is_superuser", False):
+        raise NotFound()
+    if not changed:
+        return user
+    with transaction.atomic():
+        for field_name in changed:
+            setattr(user, field_name, changes[field_name])
+        user.save(update_fields=changed)
+        audit.record(actor=actor, action="user.update", obj=user, summary=user.phone_masked,
+                     data={"fields": changed})
+    return user
+
+
 def check_login(*, phone: str, password: str) -> User | None:
     """Return the user when the password is right; count failures and lock after too many."""
     try:

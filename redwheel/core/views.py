@@ -31,10 +31,14 @@ def inbox(request):
     page = Paginator(selectors.inbox(request.user), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "core/inbox.html", {
-        "page": page,
-        "unread": selectors.inbox_unread_count(request.user),
-    })
+    return render(
+        request,
+        "core/inbox.html",
+        {
+            "page": page,
+            "unread": selectors.inbox_unread_count(request.user),
+        },
+    )
 
 
 @login_required
@@ -74,6 +78,12 @@ def audit_log(request):
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "core/audit_log.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )

@@ -1,0 +1,100 @@
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from redwheel.accounts import services
+from redwheel.accounts.forms import (
+    ActivationCodeForm,
+    ActivationPhoneForm,
+    LoginForm,
+    PasswordChangeForm,
+)
+from redwheel.core import crypto
+from redwheel.core.errors import ValidationFailed
+
+ACTIVATION_SESSION_KEY = "activation_phone"  # stored encrypted, like every phone at rest
+BACKEND = "redwheel.accounts.backends.PhoneBackend"
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+@sensitive_post_parameters()
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                actor=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except ValidationFailed as exc:
+            field = "old_password" if exc.code == "wrong_password" else "new_password1"
+            form.add_error(field, str(exc.message))
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("home")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request):
+    """Step 1: the driver types their mobile number and gets a code if an account exists."""
+    form = ActivationPhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        services.activation_code_send(phone=phone)
+        # Same answer whether or not the number has an account, so nothing leaks.
+        request.session[ACTIVATION_SESSION_KEY] = crypto.encrypt(phone)
+        return redirect("accounts:activate_confirm")
+    return render(request, "accounts/activate.html", {"form": form})
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def activate_confirm(request):
+    """Step 2: the code from the SMS and a new password; success logs the driver in."""
+    token = request.session.get(ACTIVATION_SESSION_KEY)
+    if not token:
+        return redirect("accounts:activate")
+    phone = crypto.decrypt(token)
+    form = ActivationCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.account_activate(
+                phone=phone,
+                code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except ValidationFailed as exc:
+            field = "new_password1" if exc.code == "weak_password" else "code"
+            form.add_error(field, str(exc.message))
+        else:
+            request.session.pop(ACTIVATION_SESSION_KEY, None)
+            login(request, user, backend=BACKEND)
+            messages.success(request, _("Your account is active. Welcome!"))
+            return redirect("home")
+    return render(
+        request,
+        "accounts/activate_confirm.html",
+        {
+            "form": form,
+            "phone_masked": crypto.mask_phone(phone),
+        },
+    )
