@@ -151,16 +151,20 @@ def account_activate(*, phone: str, code: str, new_password: str) -> User:
         )
         if otc is None or otc.attempts >= settings.ACTIVATION_CODE_MAX_ATTEMPTS:
             raise invalid
-        if otc.code_hash != OneTimeCode.hash_code(user.pk, code.strip()):
+        right_code = otc.code_hash == OneTimeCode.hash_code(user.pk, code.strip())
+        if not right_code:
+            # Count the attempt and commit it: raising inside this block would roll it back.
             otc.attempts += 1
             otc.save(update_fields=["attempts"])
-            raise invalid
-        _set_password(user, new_password)
-        otc.used_at = timezone.now()
-        otc.save(update_fields=["used_at"])
-        user.activated_at = user.activated_at or timezone.now()
-        user.save(update_fields=["activated_at"])
-        audit.record(actor=user, action="user.activate", obj=user)
+        else:
+            _set_password(user, new_password)
+            otc.used_at = timezone.now()
+            otc.save(update_fields=["used_at"])
+            user.activated_at = user.activated_at or timezone.now()
+            user.save(update_fields=["activated_at"])
+            audit.record(actor=user, action="user.activate", obj=user)
+    if not right_code:
+        raise invalid
     return user
 
 
