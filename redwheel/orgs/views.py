@@ -1,0 +1,82 @@
+"""Staff pages for the org tree, unit details, the dashboard and coverage. Thin: one selector or
+service each. Anyone who is not staff (drivers included) gets 404, as for out-of-scope ids."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from redwheel.core.errors import DomainError
+from redwheel.orgs import selectors, services
+from redwheel.orgs.forms import ChildUnitForm
+
+
+def staff_required(view):
+    """Signed in and holding at least one grant (or superuser); anyone else gets 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not selectors.is_staff(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_required
+def dashboard(request):
+    return render(
+        request, "orgs/dashboard.html", {"stats": selectors.dashboard_stats(request.user)}
+    )
+
+
+@staff_required
+def tree(request):
+    return render(request, "orgs/tree.html", {"units": selectors.tree(request.user)})
+
+
+@staff_required
+def unit_detail(request, pk: int):
+    return _render_unit(request, pk, ChildUnitForm())
+
+
+def _render_unit(request, pk, form, status=200):
+    detail = selectors.unit_detail(request.user, pk)
+    if form is not None and not form.is_bound:
+        form.initial = {"region_code": detail.unit.region_code}
+    return render(request, "orgs/unit_detail.html", {"d": detail, "form": form}, status=status)
+
+
+@staff_required
+@require_POST
+def unit_child_create(request, pk: int):
+    parent = selectors.unit_detail(request.user, pk).unit
+    form = ChildUnitForm(request.POST)
+    if not form.is_valid():
+        return _render_unit(request, pk, form, status=400)
+    try:
+        child = services.unit_create(
+            actor=request.user,
+            parent=parent,
+            name=form.cleaned_data["name"],
+            kind=form.cleaned_data["kind"],
+            branch_type=form.cleaned_data["branch_type"],
+            region_code=form.cleaned_data["region_code"],
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return _render_unit(request, pk, form, status=exc.status)
+    messages.success(request, _("Unit %(name)s created.") % {"name": child.name})
+    return redirect("orgs:unit_detail", pk=child.pk)
+
+
+@staff_required
+def coverage(request):
+    return render(request, "orgs/coverage.html", {"c": selectors.coverage(request.user)})
