@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("redwheel.accounts.urls")),
     path("staff/", include("redwheel.orgs.urls")),
     path("staff/", include("redwheel.drivers.urls")),
+    path("staff/imports/", include("redwheel.drivers.imports.urls")),
     path("staff/exchange/", include("redwheel.exchange.urls")),
     path("me/", include("redwheel.drivers.urls_driver")),
     path("core/", include("redwheel.core.urls")),

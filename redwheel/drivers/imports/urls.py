@@ -1,0 +1,12 @@
+from django.urls import path
+
+from redwheel.drivers.imports import views
+
+app_name = "imports"
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/progress/", views.job_progress, name="progress"),
+    path("<int:pk>/commit/", views.job_commit, name="commit"),
+    path("template/<str:kind>.<str:fmt>", views.template_download, name="template"),
+]
