@@ -1,0 +1,339 @@
+"""One-window batch matcher: open orders x available drivers -> one-to-one assignment.
+
+Cost of giving order ``o`` to driver ``d`` is ``pickup_m(o, d) - bonus_m(d)`` where the bonus is
+the driver's score converted to metres and capped by the rule set. Every order also has a private
+"unassigned" option costing ``unassigned_penalty_m``, so a full matching of the order side always
+exists and the window always solves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+
+from .candidates import Candidates, nearest_candidates
+from .rules import RuleSet
+
+UNASSIGNED = -1
+
+# Windows with at most this many cost cells (orders x (candidate drivers + dummies)) are solved
+# with the dense Hungarian solver, whose fixed overhead is far lower than building a CSR graph.
+DENSE_MAX_CELLS = 4096
+# Independent parts of a window are packed into solver calls of about this many orders: large
+# enough to amortise per-call overhead, small enough that rows x columns work stays low.
+COMPONENT_BLOCK_ROWS = 128
+
+Solver = Literal["auto", "sparse", "dense"]
+
+
+@dataclass(frozen=True)
+class OrderBatch:
+    """Open orders of one window, positions in local metres."""
+
+    ids: np.ndarray
+    xy: np.ndarray
+    # Per-order required vehicle type; ``None`` (whole batch) or "" (one order) means any.
+    required_vehicle_type: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class DriverPool:
+    """Drivers that could be offered an order in this window, positions in local metres."""
+
+    ids: np.ndarray
+    xy: np.ndarray
+    score: np.ndarray
+    # False for drivers that are busy, offline or fatigued; ``None`` means all are available.
+    available: np.ndarray | None = None
+    vehicle_type: np.ndarray | None = None
+    # Optional per-driver breakdown of the composite score, copied into explanations verbatim.
+    score_components: Sequence[Mapping[str, float] | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class AssignmentExplanation:
+    """Why order ``order_id`` went to ``driver_id``; one record per assignment."""
+
+    order_id: object
+    driver_id: object
+    candidate_driver_ids: tuple[object, ...]
+    candidate_distances_m: tuple[float, ...]
+    pickup_m: float
+    bonus_m: float
+    cost_m: float
+    score: float
+    score_components: Mapping[str, float] | None
+    rule_set_name: str
+    rule_set_version: str
+
+    @property
+    def candidates_considered(self) -> int:
+        return len(self.candidate_driver_ids)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Outcome of one window. Arrays are indexed by order position in the batch."""
+
+    driver_for_order: np.ndarray  # index into the DriverPool, UNASSIGNED if none
+    pickup_m: np.ndarray  # NaN where unassigned
+    bonus_m: np.ndarray  # 0 where unassigned
+    total_cost_m: float  # sum of (pickup - bonus) plus the penalty for each unassigned order
+    candidates: Candidates
+    orders: OrderBatch
+    drivers: DriverPool
+    rule_set: RuleSet
+
+    @property
+    def assigned(self) -> np.ndarray:
+        return self.driver_for_order != UNASSIGNED
+
+    @property
+    def n_unassigned(self) -> int:
+        return int(np.count_nonzero(~self.assigned))
+
+    def explanations(self) -> list[AssignmentExplanation]:
+        """Explanation records for every assignment (built on demand; the simulator skips them)."""
+        records = []
+        components = self.drivers.score_components
+        for order_pos in np.flatnonzero(self.assigned):
+            driver_pos = int(self.driver_for_order[order_pos])
+            cand_index, cand_dist = self.candidates.for_order(int(order_pos))
+            pickup = float(self.pickup_m[order_pos])
+            bonus = float(self.bonus_m[order_pos])
+            records.append(
+                AssignmentExplanation(
+                    order_id=plain_scalar(self.orders.ids[order_pos]),
+                    driver_id=plain_scalar(self.drivers.ids[driver_pos]),
+                    candidate_driver_ids=tuple(
+                        plain_scalar(i) for i in self.drivers.ids[cand_index]
+                    ),
+                    candidate_distances_m=tuple(float(d) for d in cand_dist),
+                    pickup_m=pickup,
+                    bonus_m=bonus,
+                    cost_m=pickup - bonus,
+                    score=float(self.drivers.score[driver_pos]),
+                    score_components=None if components is None else components[driver_pos],
+                    rule_set_name=self.rule_set.name,
+                    rule_set_version=self.rule_set.version,
+                )
+            )
+        return records
+
+
+def match_window(
+    orders: OrderBatch, drivers: DriverPool, rule_set: RuleSet, solver: Solver = "auto"
+) -> MatchResult:
+    """Assign orders to drivers minimising total ``pickup - bonus`` (see module docstring)."""
+    candidates = find_candidates(orders, drivers, rule_set)
+    edge_order = candidates.order_index
+    edge_bonus = rule_set.bonus_m(drivers.score[candidates.driver_index])
+    edge_cost = candidates.distance_m - edge_bonus
+
+    n_orders = len(orders)
+    if solver == "dense":
+        chosen_edge = _solve_block(
+            edge_order, candidates.driver_index, edge_cost, rule_set, "dense"
+        )
+    elif solver in ("auto", "sparse"):
+        chosen_edge = _solve_by_component(
+            edge_order, candidates.driver_index, edge_cost, rule_set, solver
+        )
+    else:
+        raise ValueError(f"unknown solver {solver!r}")
+
+    assigned_orders = edge_order[chosen_edge]
+    driver_for_order = np.full(n_orders, UNASSIGNED, dtype=np.int64)
+    driver_for_order[assigned_orders] = candidates.driver_index[chosen_edge]
+    pickup_m = np.full(n_orders, np.nan)
+    pickup_m[assigned_orders] = candidates.distance_m[chosen_edge]
+    bonus_m = np.zeros(n_orders)
+    bonus_m[assigned_orders] = edge_bonus[chosen_edge]
+    total_cost = float(edge_cost[chosen_edge].sum()) + rule_set.unassigned_penalty_m * (
+        n_orders - len(assigned_orders)
+    )
+    return MatchResult(
+        driver_for_order,
+        pickup_m,
+        bonus_m,
+        total_cost,
+        candidates,
+        orders,
+        drivers,
+        rule_set,
+    )
+
+
+def find_candidates(orders: OrderBatch, drivers: DriverPool, rule_set: RuleSet) -> Candidates:
+    """Nearest available drivers per order, honouring per-order vehicle type requirements.
+
+    Orders needing a vehicle type search only among drivers of that type, so they still get up to
+    ``k_candidates`` real options instead of nearest drivers that would then be filtered out.
+    """
+    n_orders = len(orders)
+    eligible = (
+        np.arange(len(drivers)) if drivers.available is None else np.flatnonzero(drivers.available)
+    )
+    required = orders.required_vehicle_type
+    if required is None or not np.any(required != ""):
+        found = nearest_candidates(
+            orders.xy, drivers.xy[eligible], rule_set.k_candidates, rule_set.max_pickup_m
+        )
+        return Candidates(found.indptr, eligible[found.driver_index], found.distance_m)
+    if drivers.vehicle_type is None:
+        raise ValueError("orders require vehicle types but the driver pool has none")
+
+    edge_orders, edge_drivers, edge_distances = [], [], []
+    for vehicle_type in np.unique(required):
+        order_pos = np.flatnonzero(required == vehicle_type)
+        pool = (
+            eligible
+            if vehicle_type == ""
+            else eligible[drivers.vehicle_type[eligible] == vehicle_type]
+        )
+        found = nearest_candidates(
+            orders.xy[order_pos], drivers.xy[pool], rule_set.k_candidates, rule_set.max_pickup_m
+        )
+        edge_orders.append(order_pos[found.order_index])
+        edge_drivers.append(pool[found.driver_index])
+        edge_distances.append(found.distance_m)
+    return Candidates.from_edges(
+        n_orders,
+        np.concatenate(edge_orders),
+        np.concatenate(edge_drivers),
+        np.concatenate(edge_distances),
+    )
+
+
+def _solve_by_component(
+    edge_order: np.ndarray,
+    edge_driver: np.ndarray,
+    edge_cost: np.ndarray,
+    rule_set: RuleSet,
+    solver: Solver,
+) -> np.ndarray:
+    """Solve independent parts of the candidate graph separately.
+
+    Orders that share no candidate (even indirectly) cannot affect each other, and the sparse
+    solver's running time grows with rows x columns of its input, so solving city districts
+    separately is far cheaper than one city-wide matrix. Whole components are packed into
+    blocks of about ``COMPONENT_BLOCK_ROWS`` orders to keep the number of solver calls small.
+    """
+    if len(edge_order) == 0:
+        return np.zeros(0, dtype=bool)
+    order_ids, edge_row = np.unique(edge_order, return_inverse=True)
+    driver_ids, edge_column = np.unique(edge_driver, return_inverse=True)
+    n_rows, n_columns = len(order_ids), len(driver_ids)
+    if n_rows * (n_columns + n_rows) <= DENSE_MAX_CELLS:
+        return _solve_block(edge_row, edge_column, edge_cost, rule_set, solver)
+
+    graph = csr_matrix(
+        (np.ones(len(edge_row), dtype=np.int8), (edge_row, n_rows + edge_column)),
+        shape=(n_rows + n_columns, n_rows + n_columns),
+    )
+    _, label = connected_components(graph, directed=False)
+    row_label = label[:n_rows]
+    rows_per_component = np.bincount(row_label, minlength=label.max() + 1)
+    first_row_slot = np.cumsum(rows_per_component) - rows_per_component
+    edge_block = (first_row_slot // COMPONENT_BLOCK_ROWS)[row_label[edge_row]]
+
+    # Stable sort keeps each block's edges grouped by row, as the CSR builder needs.
+    by_block = np.argsort(edge_block, kind="stable")
+    block_ids = edge_block[by_block]
+    bounds = np.flatnonzero(np.diff(block_ids)) + 1
+    chosen = np.zeros(len(edge_row), dtype=bool)
+    for edges in np.split(by_block, bounds):
+        chosen[edges] = _solve_block(
+            edge_row[edges], edge_column[edges], edge_cost[edges], rule_set, solver
+        )
+    return chosen
+
+
+def _solve_block(
+    edge_row: np.ndarray,
+    edge_column: np.ndarray,
+    edge_cost: np.ndarray,
+    rule_set: RuleSet,
+    solver: Solver,
+) -> np.ndarray:
+    """Optimal assignment over the given edges plus one dummy per row; returns the chosen
+    edges as a mask. Row and column ids need not be contiguous; edges must be sorted by row."""
+    if len(edge_row) == 0:
+        return np.zeros(0, dtype=bool)
+    _, rows = np.unique(edge_row, return_inverse=True)
+    _, columns = np.unique(edge_column, return_inverse=True)
+    n_rows, n_columns = rows[-1] + 1, columns.max() + 1
+    if solver == "auto":
+        solver = "dense" if n_rows * (n_columns + n_rows) <= DENSE_MAX_CELLS else "sparse"
+    if solver == "dense":
+        cost = dense_cost_matrix(rows, columns, edge_cost, n_rows, n_columns, rule_set)
+        chosen_row, chosen_column = linear_sum_assignment(cost)
+    else:
+        chosen_row, chosen_column = min_weight_full_bipartite_matching(
+            _sparse_cost_graph(rows, columns, edge_cost, n_rows, n_columns, rule_set)
+        )
+    column_for_row = np.empty(n_rows, dtype=np.int64)
+    column_for_row[chosen_row] = chosen_column
+    return columns == column_for_row[rows]
+
+
+def _sparse_cost_graph(
+    rows: np.ndarray,
+    columns: np.ndarray,
+    edge_cost: np.ndarray,
+    n_rows: int,
+    n_columns: int,
+    rule_set: RuleSet,
+) -> csr_matrix:
+    # The solver treats stored zeros as missing edges, so shift every weight to be >= 1. Every
+    # row uses exactly one edge (real or dummy), so a constant shift changes the total by
+    # n_rows * offset and cannot change which matching is optimal.
+    offset = rule_set.bonus_cap_m + 1.0
+    # Row i holds its candidate edges followed by its own dummy column n_columns + i.
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows) + 1, out=indptr[1:])
+    dummy_slot = indptr[1:] - 1
+    is_edge = np.ones(indptr[-1], dtype=bool)
+    is_edge[dummy_slot] = False
+    data = np.empty(indptr[-1])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    data[is_edge] = edge_cost + offset
+    indices[is_edge] = columns
+    data[dummy_slot] = rule_set.unassigned_penalty_m + offset
+    indices[dummy_slot] = n_columns + np.arange(n_rows)
+    return csr_matrix((data, indices, indptr), shape=(n_rows, n_columns + n_rows))
+
+
+def dense_cost_matrix(
+    edge_order: np.ndarray,
+    edge_column: np.ndarray,
+    edge_cost: np.ndarray,
+    n_orders: int,
+    n_columns: int,
+    rule_set: RuleSet,
+    infeasible: float = np.inf,
+) -> np.ndarray:
+    """``n_orders x (n_columns + n_orders)`` matrix: edge costs, a dummy diagonal, ``infeasible``
+    elsewhere. Pass a large finite ``infeasible`` to mimic solvers without forbidden-edge support.
+    """
+    cost = np.full((n_orders, n_columns + n_orders), infeasible)
+    cost[edge_order, edge_column] = edge_cost
+    cost[np.arange(n_orders), n_columns + np.arange(n_orders)] = rule_set.unassigned_penalty_m
+    return cost
+
+
+def plain_scalar(value: object) -> object:
+    """NumPy scalars -> Python scalars so explanation records serialise cleanly."""
+    return value.item() if isinstance(value, np.generic) else value

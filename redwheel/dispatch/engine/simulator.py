@@ -1,0 +1,291 @@
+"""Replay an order stream against a fleet, one matching window at a time.
+
+Drivers move in straight lines (times a detour factor) at a constant speed, and after a trip wait
+idle at its destination. Passengers give up if nobody is matched within their patience, or if the
+predicted pickup takes longer than they will wait. The only randomness is each passenger's
+patience, drawn from ``seed``, so runs with the same seed differ only by their rule sets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .demand import Fleet, Orders
+from .fatigue import FatigueTracker
+from .geo import LocalProjection
+from .matcher import DriverPool, OrderBatch, match_window
+from .metrics import (
+    CANCELLED_LONG_PICKUP,
+    CANCELLED_UNMATCHED,
+    OPEN,
+    SERVED,
+    compute_metrics,
+    income_losers,
+)
+from .rules import RuleSet
+
+ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    speed_kmh: float = 30.0
+    detour_factor: float = 1.3
+    # Mean patience; each passenger's is drawn uniformly within +/- patience_spread of it.
+    match_patience_s: float = 180.0
+    pickup_patience_s: float = 480.0
+    patience_spread: float = 0.5
+    fare_base: float = 8.0
+    fare_per_km: float = 2.0
+    fare_per_min: float = 0.4
+    bonus_sample_size: int = 2000
+    losers_count: int = 10
+
+    @property
+    def speed_mps(self) -> float:
+        return self.speed_kmh / 3.6
+
+
+@dataclass
+class SimulationResult:
+    rule_set: RuleSet
+    seed: int
+    metrics: dict[str, Any]
+    driver_ids: np.ndarray
+    driver_income: np.ndarray
+    driver_busy_s: np.ndarray
+    driver_online_s: np.ndarray
+    driver_trips: np.ndarray
+    driver_score: np.ndarray
+    driver_is_party_member: np.ndarray
+    order_status: np.ndarray  # per input order: metrics.SERVED / CANCELLED_*
+    wait_s: np.ndarray  # served orders: match wait + pickup time
+    bonus_distance_sample: np.ndarray  # (n, 2): bonus_m, pickup_m of sampled served orders
+    windows_solved: int
+    runtime_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rule_set.to_dict(),
+            "seed": self.seed,
+            "metrics": self.metrics,
+            "windows_solved": self.windows_solved,
+            "runtime_s": self.runtime_s,
+        }
+
+
+@dataclass
+class Comparison:
+    results: list[SimulationResult]
+    losers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.results[0].rule_set.name if self.results else None,
+            "results": [r.to_dict() for r in self.results],
+            "losers": self.losers,
+        }
+
+
+def simulate(
+    rule_set: RuleSet,
+    orders: Orders,
+    fleet: Fleet,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    config: SimulationConfig = SimulationConfig(),
+) -> SimulationResult:
+    """Run one simulated day; ``progress`` receives the completed fraction (0-1) now and then."""
+    started = time.perf_counter()
+    n_orders, n_drivers = len(orders), len(fleet)
+    by_time = np.argsort(orders.time_s, kind="stable")
+    order_time = orders.time_s[by_time]
+    projection = LocalProjection.around(
+        np.concatenate((orders.origin_lng, orders.dest_lng, fleet.lng)),
+        np.concatenate((orders.origin_lat, orders.dest_lat, fleet.lat)),
+    )
+    origin_xy = projection.to_xy(orders.origin_lng[by_time], orders.origin_lat[by_time])
+    dest_xy = projection.to_xy(orders.dest_lng[by_time], orders.dest_lat[by_time])
+    required = orders.required_vehicle_type
+    if required is not None:
+        required = required[by_time]
+
+    ride_m = np.hypot(*(dest_xy - origin_xy).T) * config.detour_factor
+    ride_s = ride_m / config.speed_mps
+    fare = config.fare_base + config.fare_per_km * ride_m / 1000 + config.fare_per_min * ride_s / 60
+
+    rng = np.random.default_rng(seed)
+    low, high = 1.0 - config.patience_spread, 1.0 + config.patience_spread
+    match_patience = config.match_patience_s * rng.uniform(low, high, n_orders)
+    pickup_patience = config.pickup_patience_s * rng.uniform(low, high, n_orders)
+
+    status = np.full(n_orders, OPEN, dtype=np.int8)
+    wait = np.zeros(n_orders)
+    pickup_m = np.zeros(n_orders)
+    bonus_m = np.zeros(n_orders)
+    served_by = np.full(n_orders, -1, dtype=np.int64)
+
+    driver_xy = projection.to_xy(fleet.lng, fleet.lat)
+    busy_until = np.full(n_drivers, -np.inf)
+    last_trip_end = np.full(n_drivers, -np.inf)
+    income = np.zeros(n_drivers)
+    busy_s = np.zeros(n_drivers)
+    trips = np.zeros(n_drivers, dtype=np.int64)
+    fatigue = FatigueTracker(n_drivers, rule_set.fatigue)
+
+    window_s = rule_set.window_s
+    # Orders placed during (t - window_s, t] are first matched in the window closing at t.
+    order_window = np.ceil(order_time / window_s).astype(np.int64)
+    last_window = int(order_window[-1]) if n_orders else 0
+    open_orders = np.zeros(0, dtype=np.int64)
+    next_order = 0
+    window = 0
+    windows_solved = 0
+    next_report = 0.0
+
+    while next_order < n_orders or open_orders.size:
+        if not open_orders.size:
+            window = max(window, int(order_window[next_order]))  # skip empty windows
+        now = window * window_s
+        arrived = int(np.searchsorted(order_window, window, side="right"))
+        if arrived > next_order:
+            open_orders = np.concatenate((open_orders, np.arange(next_order, arrived)))
+            next_order = arrived
+
+        gave_up = now - order_time[open_orders] > match_patience[open_orders]
+        if gave_up.any():
+            status[open_orders[gave_up]] = CANCELLED_UNMATCHED
+            open_orders = open_orders[~gave_up]
+
+        if open_orders.size:
+            available = np.flatnonzero(
+                (busy_until <= now)
+                & (fleet.online_start_s <= now)
+                & (now < fleet.online_end_s)
+                & fatigue.eligible(now)
+            )
+            if available.size:
+                windows_solved += 1
+                result = match_window(
+                    OrderBatch(
+                        open_orders,
+                        origin_xy[open_orders],
+                        None if required is None else required[open_orders],
+                    ),
+                    DriverPool(
+                        available,
+                        driver_xy[available],
+                        fleet.score[available],
+                        vehicle_type=None
+                        if fleet.vehicle_type is None
+                        else fleet.vehicle_type[available],
+                    ),
+                    rule_set,
+                )
+                matched = result.assigned
+                matched_orders = open_orders[matched]
+                drivers = available[result.driver_for_order[matched]]
+                pickup_s = result.pickup_m[matched] * config.detour_factor / config.speed_mps
+                accepted = pickup_s <= pickup_patience[matched_orders]
+                status[matched_orders[~accepted]] = CANCELLED_LONG_PICKUP
+
+                o, d = matched_orders[accepted], drivers[accepted]
+                trip_end = now + pickup_s[accepted] + ride_s[o]
+                status[o] = SERVED
+                wait[o] = now - order_time[o] + pickup_s[accepted]
+                pickup_m[o] = result.pickup_m[matched][accepted]
+                bonus_m[o] = result.bonus_m[matched][accepted]
+                served_by[o] = d
+                busy_until[d] = trip_end
+                last_trip_end[d] = trip_end
+                busy_s[d] += trip_end - now
+                income[d] += fare[o]
+                trips[d] += 1
+                driver_xy[d] = dest_xy[o]  # idle there once the trip ends
+                fatigue.record_drive(d, now, trip_end)
+                open_orders = open_orders[~matched]
+
+        window += 1
+        if progress is not None and window >= next_report * last_window:
+            progress(min(window / max(last_window, 1), 1.0))
+            next_report += 0.01
+    if progress is not None:
+        progress(1.0)
+
+    served = status == SERVED
+    # A trip may run past the end of a shift; that overtime counts as online.
+    online_s = np.maximum(fleet.online_end_s, last_trip_end) - fleet.online_start_s
+    metrics = compute_metrics(
+        order_status=status,
+        wait_s=wait[served],
+        pickup_m=pickup_m[served],
+        bonus_m=bonus_m[served],
+        served_driver=served_by[served],
+        driver_income=income,
+        driver_busy_s=busy_s,
+        driver_online_s=online_s,
+        driver_score=fleet.score,
+        driver_is_party_member=fleet.is_party_member,
+    )
+    metrics["windows_solved"] = windows_solved
+    served_index = np.flatnonzero(served)
+    sample_size = min(config.bonus_sample_size, served_index.size)
+    sample = np.sort(rng.choice(served_index, size=sample_size, replace=False))
+    original_status = np.empty_like(status)
+    original_status[by_time] = status
+    return SimulationResult(
+        rule_set=rule_set,
+        seed=seed,
+        metrics=metrics,
+        driver_ids=fleet.ids,
+        driver_income=income,
+        driver_busy_s=busy_s,
+        driver_online_s=online_s,
+        driver_trips=trips,
+        driver_score=fleet.score,
+        driver_is_party_member=fleet.is_party_member,
+        order_status=original_status,
+        wait_s=wait[served],
+        bonus_distance_sample=np.column_stack((bonus_m[sample], pickup_m[sample])),
+        windows_solved=windows_solved,
+        runtime_s=time.perf_counter() - started,
+    )
+
+
+def compare(
+    rule_sets: Sequence[RuleSet],
+    orders: Orders,
+    fleet: Fleet,
+    seed: int = 0,
+    config: SimulationConfig = SimulationConfig(),
+    progress: ProgressCallback | None = None,
+) -> Comparison:
+    """Simulate every rule set on the same day; losers are measured against the first set.
+
+    Pass ``[rules.without_bonus(), rules]`` to measure what a score bonus costs individual
+    drivers.
+    """
+    if not rule_sets:
+        raise ValueError("compare needs at least one rule set")
+    names = [r.name for r in rule_sets]
+    if len(set(names)) != len(names):
+        raise ValueError("rule sets being compared need distinct names")
+    results = []
+    for i, rule_set in enumerate(rule_sets):
+        step = None
+        if progress is not None:
+            step = _scaled_progress(progress, i, len(rule_sets))
+        results.append(simulate(rule_set, orders, fleet, seed, progress=step, config=config))
+    losers = {
+        r.rule_set.name: income_losers(results[0], r, config.losers_count) for r in results[1:]
+    }
+    return Comparison(results, losers)
+
+
+def _scaled_progress(progress: ProgressCallback, index: int, total: int) -> ProgressCallback:
+    return lambda fraction: progress((index + fraction) / total)
