@@ -13,7 +13,9 @@ PASSWORD = "pw-Secret-2026"
 
 
 def post_login(client, phone, password, **extra):
-    return client.post(reverse("accounts:login"), {"username": phone, "password": password, **extra})
+    return client.post(
+        reverse("accounts:login"), {"username": phone, "password": password, **extra}
+    )
 
 
 def logged_in_user_id(client):
