@@ -5,6 +5,7 @@ Phone and licence numbers are always masked here, except in the audited reveal e
 Objects outside the caller's scope answer 404.
 """
 
+import contextlib
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -14,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import StringConstraints
+from pydantic import StringConstraints, model_validator
 
 from redwheel.accounts.permissions import scope
 from redwheel.core import crypto
@@ -146,22 +147,36 @@ class DriverDetailOut(DriverOut):
 
 class DriverFilter(Schema):
     q: str | None = Field(
-        None, max_length=60,
+        None,
+        max_length=60,
         description="Part of a name, or a full mobile or licence number (exact match).",
     )
     platform: int | None = Field(None, description="Platform id.")
     branch: int | None = Field(None, description="Org unit id; its whole subtree counts.")
     category: Category | None = None
-    state: MembershipState | Literal["none"] | None = Field(
-        None, description="Membership state, or 'none' for drivers without one."
+    state: MembershipState | Literal["none", "checked_in"] | None = Field(
+        None,
+        description="Membership state; 'none': no membership; 'checked_in': verified members "
+        "checked in to a mobile-member branch.",
     )
+
+
+class BodyIn(Schema):
+    """Request bodies must be JSON objects (ninja's Schema would read attributes off anything)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _object_only(cls, values, handler, info):
+        if not isinstance(values, dict | cls):
+            raise ValueError("The request body must be a JSON object.")
+        return handler(values)
 
 
 Note = Annotated[str, StringConstraints(max_length=300)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
-class DeclareIn(Schema):
+class DeclareIn(BodyIn):
     category: Category = Field(examples=["full"])
     branch_id: int = Field(examples=[3], description="Branch responsible for the member.")
     joined_party_on: date | None = Field(None, examples=["2015-07-01"])
@@ -169,26 +184,26 @@ class DeclareIn(Schema):
     note: Note = ""
 
 
-class NoteIn(Schema):
+class NoteIn(BodyIn):
     note: Note = Field("", examples=["Checked with the home organisation."])
 
 
-class ReasonIn(Schema):
+class ReasonIn(BodyIn):
     reason: Reason = Field(examples=["No record at the stated organisation."])
 
 
-class TransferIn(Schema):
+class TransferIn(BodyIn):
     to_branch_id: int = Field(examples=[4])
     note: Note = ""
 
 
-class CheckInIn(Schema):
+class CheckInIn(BodyIn):
     mobile_branch_id: int = Field(examples=[5])
     home_organisation: str = Field("", max_length=150, examples=["某县某镇党委"])
     note: Note = ""
 
 
-class RevealIn(Schema):
+class RevealIn(BodyIn):
     field: Literal["phone", "license_no"] = Field(examples=["phone"])
     reason: Reason = Field(examples=["Calling about an emergency mobilisation."])
 
@@ -198,7 +213,7 @@ class RevealOut(Schema):
     value: str = Field(examples=["13900000001"])
 
 
-class ConsentIn(Schema):
+class ConsentIn(BodyIn):
     consented: bool
 
 
@@ -211,9 +226,10 @@ class ConsentOut(Schema):
 LicenseId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
-class BadgeLookupIn(Schema):
+class BadgeLookupIn(BodyIn):
     license_ids: list[LicenseId] = Field(
-        max_length=BADGE_LOOKUP_MAX, examples=[["510107199001010011", "510104198805050022"]],
+        max_length=BADGE_LOOKUP_MAX,
+        examples=[["510107199001010011", "510104198805050022"]],
         description=f"Licence (ID) numbers, at most {BADGE_LOOKUP_MAX}.",
     )
 
@@ -236,11 +252,14 @@ def _drivers(user, action: str = "view"):
 
 
 def _detail_queryset(user):
-    return _drivers(user).select_related("membership__branch", "membership__mobile_branch") \
+    return (
+        _drivers(user)
+        .select_related("membership__branch", "membership__mobile_branch")
         .prefetch_related(
             Prefetch("affiliations", queryset=Affiliation.objects.select_related("platform")),
             "vehicles",
         )
+    )
 
 
 def _search(drivers, q: str):
@@ -248,10 +267,8 @@ def _search(drivers, q: str):
     if not q:
         return drivers
     keys = {crypto.blind_index(q)}
-    try:
+    with contextlib.suppress(ValidationFailed):  # not a mobile number: name or licence search
         keys.add(crypto.blind_index(clean_mobile(q)))
-    except ValidationFailed:
-        pass
     return drivers.filter(
         Q(name__icontains=q) | Q(phone_index__in=keys) | Q(license_index__in=keys)
     )
@@ -279,12 +296,17 @@ def driver_list(request, filters: Query[DriverFilter]):
         if unit is None:
             return drivers.none()
         drivers = drivers.filter(
-            Q(branch__path__startswith=unit.path) | Q(membership__branch__path__startswith=unit.path)
+            Q(branch__path__startswith=unit.path)
+            | Q(membership__branch__path__startswith=unit.path)
         )
     if filters.category:
         drivers = drivers.filter(membership__category=filters.category)
     if filters.state == "none":
         drivers = drivers.filter(membership__isnull=True)
+    elif filters.state == "checked_in":
+        drivers = drivers.filter(
+            membership__state=MembershipState.VERIFIED, membership__mobile_branch__isnull=False
+        )
     elif filters.state:
         drivers = drivers.filter(membership__state=filters.state)
     return drivers.order_by("name", "id")
@@ -298,8 +320,9 @@ def driver_detail(request, id: int):
 @router.post("/drivers/{int:id}:reveal", response=RevealOut, summary="Reveal one number (audited)")
 def driver_reveal(request, id: int, payload: RevealIn, response: HttpResponse):
     driver = get_object_or_404(_drivers(request.auth), pk=id)
-    value = services.pii_reveal(actor=request.auth, driver=driver, field=payload.field,
-                                reason=payload.reason)
+    value = services.pii_reveal(
+        actor=request.auth, driver=driver, field=payload.field, reason=payload.reason
+    )
     response["Cache-Control"] = "no-store"
     return {"field": payload.field, "value": value}
 
@@ -323,30 +346,46 @@ def _declarable_branches(user):
     return OrgUnit.objects.all()
 
 
-@router.post("/drivers/{int:id}/membership:declare", response=MembershipOut,
-             summary="Declare party membership", tags=["memberships"])
+@router.post(
+    "/drivers/{int:id}/membership:declare",
+    response=MembershipOut,
+    summary="Declare party membership",
+    tags=["memberships"],
+)
 def membership_declare(request, id: int, payload: DeclareIn):
     driver = get_object_or_404(_drivers(request.auth), pk=id)
     branch = _unit(_declarable_branches(request.auth), payload.branch_id, "branch_id")
     membership = services.membership_declare(
-        actor=request.auth, driver=driver, category=payload.category, branch=branch,
-        joined_party_on=payload.joined_party_on, home_organisation=payload.home_organisation,
+        actor=request.auth,
+        driver=driver,
+        category=payload.category,
+        branch=branch,
+        joined_party_on=payload.joined_party_on,
+        home_organisation=payload.home_organisation,
         note=payload.note,
     )
     return _membership_out(membership)
 
 
-@router.post("/memberships/{int:id}:verify", response=MembershipOut,
-             summary="Verify a declaration", tags=["memberships"])
-def membership_verify(request, id: int, payload: NoteIn = None):
+@router.post(
+    "/memberships/{int:id}:verify",
+    response=MembershipOut,
+    summary="Verify a declaration",
+    tags=["memberships"],
+)
+def membership_verify(request, id: int, payload: NoteIn):
     membership = services.membership_verify(
-        actor=request.auth, membership=_membership(request, id), note=payload.note if payload else ""
+        actor=request.auth, membership=_membership(request, id), note=payload.note
     )
     return _membership_out(membership)
 
 
-@router.post("/memberships/{int:id}:reject", response=MembershipOut,
-             summary="Reject a declaration (reason required)", tags=["memberships"])
+@router.post(
+    "/memberships/{int:id}:reject",
+    response=MembershipOut,
+    summary="Reject a declaration (reason required)",
+    tags=["memberships"],
+)
 def membership_reject(request, id: int, payload: ReasonIn):
     membership = services.membership_reject(
         actor=request.auth, membership=_membership(request, id), reason=payload.reason
@@ -354,8 +393,12 @@ def membership_reject(request, id: int, payload: ReasonIn):
     return _membership_out(membership)
 
 
-@router.post("/memberships/{int:id}:lapse", response=MembershipOut,
-             summary="Mark a verified membership lapsed (reason required)", tags=["memberships"])
+@router.post(
+    "/memberships/{int:id}:lapse",
+    response=MembershipOut,
+    summary="Mark a verified membership lapsed (reason required)",
+    tags=["memberships"],
+)
 def membership_lapse(request, id: int, payload: ReasonIn):
     membership = services.membership_lapse(
         actor=request.auth, membership=_membership(request, id), reason=payload.reason
@@ -363,26 +406,38 @@ def membership_lapse(request, id: int, payload: ReasonIn):
     return _membership_out(membership)
 
 
-@router.post("/memberships/{int:id}:transfer", response=MembershipOut,
-             summary="Transfer a member to another branch", tags=["memberships"])
+@router.post(
+    "/memberships/{int:id}:transfer",
+    response=MembershipOut,
+    summary="Transfer a member to another branch",
+    tags=["memberships"],
+)
 def membership_transfer(request, id: int, payload: TransferIn):
     membership = _membership(request, id)
-    to_branch = _unit(scope(request.auth, "change", OrgUnit.objects.all()),
-                      payload.to_branch_id, "to_branch_id")
+    to_branch = _unit(
+        scope(request.auth, "change", OrgUnit.objects.all()), payload.to_branch_id, "to_branch_id"
+    )
     membership = services.membership_transfer(
         actor=request.auth, membership=membership, to_branch=to_branch, note=payload.note
     )
     return _membership_out(membership)
 
 
-@router.post("/memberships/{int:id}:check-in", response=MembershipOut,
-             summary="Check a mobile member in to a mobile-member branch", tags=["memberships"])
+@router.post(
+    "/memberships/{int:id}:check-in",
+    response=MembershipOut,
+    summary="Check a mobile member in to a mobile-member branch",
+    tags=["memberships"],
+)
 def membership_check_in(request, id: int, payload: CheckInIn):
     membership = _membership(request, id)
     mobile_branch = _unit(OrgUnit.objects.all(), payload.mobile_branch_id, "mobile_branch_id")
     membership = services.membership_check_in(
-        actor=request.auth, membership=membership, mobile_branch=mobile_branch,
-        home_organisation=payload.home_organisation, note=payload.note,
+        actor=request.auth,
+        membership=membership,
+        mobile_branch=mobile_branch,
+        home_organisation=payload.home_organisation,
+        note=payload.note,
     )
     return _membership_out(membership)
 
@@ -399,22 +454,33 @@ def me(request):
     return _own_driver(request)
 
 
-@router.put("/me/badge-consent", response=ConsentOut,
-            summary="Switch the party-member badge on or off", tags=["me"])
+@router.put(
+    "/me/badge-consent",
+    response=ConsentOut,
+    summary="Switch the party-member badge on or off",
+    tags=["me"],
+)
 def me_badge_consent(request, payload: ConsentIn):
     driver = services.badge_consent_set(
         actor=request.auth, driver=_own_driver(request), consented=payload.consented
     )
-    return {"consented": driver.badge_consent, "badge": services.badge_visible(driver),
-            "changed_at": driver.badge_consent_changed_at}
+    return {
+        "consented": driver.badge_consent,
+        "badge": services.badge_visible(driver),
+        "changed_at": driver.badge_consent_changed_at,
+    }
 
 
 # Platforms -----------------------------------------------------------------------------------
 
 
-@router.post("/badges:lookup", response=BadgeLookupOut, auth=PlatformTokenAuth("badges:read"),
-             summary="Badges for a batch of licence numbers (token scope badges:read)",
-             tags=["platform"])
+@router.post(
+    "/badges:lookup",
+    response=BadgeLookupOut,
+    auth=PlatformTokenAuth("badges:read"),
+    summary="Badges for a batch of licence numbers (token scope badges:read)",
+    tags=["platform"],
+)
 def badges_lookup(request, payload: BadgeLookupIn):
     platform = request.auth.platform
     index_of = {license_id: crypto.blind_index(license_id) for license_id in payload.license_ids}
@@ -422,12 +488,18 @@ def badges_lookup(request, payload: BadgeLookupIn):
         driver.license_index: driver
         for driver in Driver.objects.filter(
             license_index__in=set(index_of.values()),
-            affiliations__platform=platform, affiliations__is_active=True,
+            affiliations__platform=platform,
+            affiliations__is_active=True,
         ).select_related("membership")
     }
     results = []
     for license_id in payload.license_ids:
         driver = drivers.get(index_of[license_id])
-        results.append({"license_id": license_id, "known": driver is not None,
-                        "badge": driver is not None and services.badge_visible(driver)})
+        results.append(
+            {
+                "license_id": license_id,
+                "known": driver is not None,
+                "badge": driver is not None and services.badge_visible(driver),
+            }
+        )
     return {"results": results}

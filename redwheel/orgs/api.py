@@ -79,8 +79,9 @@ def unit_detail(request, id: int):
     return get_object_or_404(_units(request), pk=id)
 
 
-@router.get("/platforms", response=list[PlatformOut], summary="List platforms in scope",
-            tags=["platforms"])
+@router.get(
+    "/platforms", response=list[PlatformOut], summary="List platforms in scope", tags=["platforms"]
+)
 @paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def platform_list(request):
     platforms = scope(request.auth, "view", Platform.objects.all())

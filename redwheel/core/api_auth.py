@@ -1,0 +1,58 @@
+"""Authentication for the JSON API: browser sessions for people, bearer tokens for platforms.
+
+- `session_auth` lets a signed-in staff member or driver call the API from the same browser
+  session as the pages. Unsafe methods must carry the CSRF token, as with Django forms.
+- `PlatformTokenAuth(scope)` accepts `Authorization: Bearer rw_...` for a platform token that
+  carries `scope`. The handler finds the token (and so its platform) in `request.auth`.
+
+Failures answer in the one error shape: 401 for a missing, wrong or revoked credential, 403
+when the token lacks the endpoint's scope or the CSRF check fails.
+"""
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, SessionAuth
+
+from redwheel.accounts.models import PlatformToken
+from redwheel.accounts.services import token_authenticate
+from redwheel.core.errors import PermissionDenied, Unauthorized
+
+
+class StaffOrDriverSession(SessionAuth):
+    """Django session authentication with CSRF on unsafe methods; active users only."""
+
+    def _get_key(self, request: HttpRequest):
+        try:
+            return super()._get_key(request)
+        except HttpError as exc:
+            raise PermissionDenied(
+                _("The CSRF check failed. Send the X-CSRFToken header."), code="csrf_failed"
+            ) from exc
+
+    def authenticate(self, request: HttpRequest, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+class PlatformTokenAuth(HttpBearer):
+    """`Authorization: Bearer rw_...` for a platform token holding the endpoint's scope."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def __call__(self, request: HttpRequest):
+        header = request.headers.get(self.header, "")
+        scheme, _sep, secret = header.partition(" ")
+        if not header or scheme.lower() != self.openapi_scheme or not secret.strip():
+            raise Unauthorized(_("Send a platform API token as 'Authorization: Bearer rw_...'."))
+        return self.authenticate(request, secret.strip())
+
+    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken:
+        return token_authenticate(token, self.scope)
+
+
+session_auth = StaffOrDriverSession()
