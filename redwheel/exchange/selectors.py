@@ -63,6 +63,10 @@ class PlatformStatus:
     def rejection_rate(self) -> float | None:
         return self.rejected / self.received if self.received else None
 
+    @property
+    def rejection_percent(self) -> float | None:
+        return None if self.rejection_rate is None else 100 * self.rejection_rate
+
 
 def ingestion_status(viewer, *, today: date | None = None) -> list[PlatformStatus]:
     """Per platform in scope: last batch per record type, daily volumes of the last 14 days,
@@ -174,6 +178,16 @@ def metric_table(viewer, **filters) -> QuerySet:
         .select_related("platform", "driver", "driver__branch", "driver__membership")
         .order_by("-completed_orders", "license_index", "platform_id")
     )
+
+
+def with_rates(rows):
+    """Attach online hours, average rating and complaints per 10,000 orders to snapshot rows."""
+    rows = list(rows)
+    for m in rows:
+        m.online_hours = m.online_seconds / 3600
+        m.rating_avg = m.rating_sum / m.rating_count if m.rating_count else None
+        m.complaint_rate = m.complaints * 10000 / m.completed_orders if m.completed_orders else None
+    return rows
 
 
 def my_metrics(viewer, *, months: int = 12) -> list[DriverMonthMetric]:
