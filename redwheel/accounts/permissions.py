@@ -5,7 +5,7 @@ through their branch or through any unit of a platform they work for. A driver a
 only its own records. Anything outside scope is reported as "not found" by callers.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from redwheel.accounts.models import Role
 
@@ -18,6 +18,26 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.REGULATOR: frozenset({"view", "audit"}),
 }
 ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
+
+
+class SystemActor:
+    """A non-human actor (e.g. exchange ingestion of a platform's feed) that may act on anything.
+
+    Services take it as `actor=` like a user; `scope`/`can` let it through, and `audit.record`
+    stores its label with no user. Create one explicitly where a system process writes; never
+    derive it from a request.
+    """
+
+    pk = None
+    is_active = True
+    is_superuser = False
+    is_authenticated = False
+
+    def __init__(self, label: str = "system") -> None:
+        self.label = label
+
+    def __str__(self) -> str:
+        return self.label
 
 
 def granted_paths(user, action: str) -> list[str]:
@@ -48,7 +68,7 @@ def scope(user, action: str, queryset: QuerySet) -> QuerySet:
     from redwheel.orgs.models import OrgUnit, Platform
 
     model = queryset.model
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if isinstance(user, SystemActor) or (getattr(user, "is_superuser", False) and user.is_active):
         return queryset
     paths = granted_paths(user, action)
     if model is OrgUnit:
@@ -66,19 +86,31 @@ def scope(user, action: str, queryset: QuerySet) -> QuerySet:
 
 
 def _driver_q(user, action: str, paths: list[str], prefix: str) -> Q:
-    from redwheel.orgs.models import Platform
-
     q = Q(**{f"{prefix}user_id": user.pk}) if action in SELF_ACTIONS else Q(pk__in=[])
+    if any(path.count(".") == 1 for path in paths):
+        return Q()  # the city's committee sees every driver, even those no branch covers yet
     if paths:
-        platform_ids = list(
-            Platform.objects.filter(_path_q("units__path", paths)).values_list("id", flat=True)
-        )
         q |= _path_q(f"{prefix}branch__path", paths)
         q |= _path_q(f"{prefix}membership__branch__path", paths)
         q |= _path_q(f"{prefix}membership__mobile_branch__path", paths)
+        platform_ids = _platforms_led_within(paths)
         if platform_ids:
             q |= Q(**{f"{prefix}id__in": _affiliated(platform_ids)})
     return q
+
+
+def _platforms_led_within(paths: list[str]) -> list[int]:
+    """Platforms whose own top party unit lies in the granted subtrees.
+
+    A grant on one branch of a platform does not open all of that platform's drivers; a grant
+    on its party committee (or anything above) does.
+    """
+    from redwheel.orgs.models import OrgUnit
+
+    top_units = OrgUnit.objects.filter(platform__isnull=False).exclude(
+        parent__platform=F("platform")
+    )
+    return list(top_units.filter(_path_q("path", paths)).values_list("platform_id", flat=True))
 
 
 def _affiliated(platform_ids):
