@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "redwheel.orgs",
     "redwheel.drivers",
     "redwheel.exchange",
+    "redwheel.appeals",
+    "redwheel.mobilization",
 ]
 
 MIDDLEWARE = [

@@ -50,6 +50,12 @@ def http_error(request, exc: HttpError):
     return _error(request, exc.status_code, code, str(exc))
 
 
-for module in ("redwheel.orgs.api", "redwheel.drivers.api", "redwheel.exchange.api"):
+for module in (
+    "redwheel.orgs.api",
+    "redwheel.drivers.api",
+    "redwheel.exchange.api",
+    "redwheel.appeals.api",
+    "redwheel.mobilization.api",
+):
     router = __import__(module, fromlist=["router"]).router
     api.add_router("/", router)

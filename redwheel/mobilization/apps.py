@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MobilizationConfig(AppConfig):
+    name = "redwheel.mobilization"
+    label = "mobilization"
+    verbose_name = _("Fleets and mobilisation")
