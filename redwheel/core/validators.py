@@ -1,5 +1,6 @@
 """Validators for Chinese identity numbers, mobile numbers, plates and region codes."""
 
+import functools
 import re
 
 import phonenumbers
@@ -21,6 +22,13 @@ _ORDINARY_PLATE = re.compile(
 _NEW_ENERGY_PLATE = re.compile(
     rf"^[{PROVINCE_ABBREVIATIONS}][A-Z](?:[A-HJK][{_PLATE_LETTERS}0-9][0-9]{{4}}|[0-9]{{5}}[A-HJK])$"
 )
+
+
+# python-stdnum scans its region table linearly on every look-up (~0.3 ms). Roster imports check
+# tens of thousands of numbers that share a few hundred region codes, so memoise the look-up
+# (the table is read-only; every caller, ric.validate included, shares this one instance).
+_CN_LOC = numdb.get("cn/loc")
+_CN_LOC.info = functools.lru_cache(maxsize=8192)(_CN_LOC.info)
 
 
 def clean_identity_number(value: str) -> str:

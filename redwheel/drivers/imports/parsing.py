@@ -241,13 +241,11 @@ class RosterReader:
                 sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1, 0
             )
         self._handle = open(self.path, encoding=encoding, newline="")  # noqa: SIM115
-        sample = self._handle.read(4096)
+        first_line = self._handle.readline()
         self._handle.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;") if sample else csv.excel
-        except csv.Error:
-            dialect = csv.excel
-        return csv.reader(self._handle, dialect)
+        # Commas, or tabs (copied from a sheet), or semicolons (some European Excel locales).
+        delimiter = max(",\t;", key=first_line.count)
+        return csv.reader(self._handle, delimiter=delimiter)
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         positions = self.positions

@@ -12,11 +12,13 @@ cleaning, gender and region from the ID number, an account without a password).
 """
 
 import logging
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from uuid import uuid4
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -173,12 +175,22 @@ def import_validate(*, job_id: int, progress: Progress = None) -> ImportJob:
             error_count=problems,
             validated_at=timezone.now(),
         )
+        if problems:  # can never be imported; the corrected file is a new upload
+            _drop_file(job)
     job.refresh_from_db()
     return job
 
 
 def _fail(job: ImportJob, message: str) -> None:
     ImportJob.objects.filter(pk=job.pk).update(status=Status.FAILED, message=message[:500])
+    _drop_file(job)
+
+
+def _drop_file(job: ImportJob) -> None:
+    """The roster holds plaintext ID numbers: keep it only while it may still be imported."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
 # Commit --------------------------------------------------------------------------------------
@@ -244,9 +256,7 @@ def import_commit(
             % {"error": f"{type(exc).__name__}: {exc}"[:300]},
         )
     else:
-        # The roster holds plaintext ID numbers; once imported it is no longer needed.
-        job.file.delete(save=False)
-        ImportJob.objects.filter(pk=job.pk).update(file="")
+        _drop_file(job)
     finally:
         cache.delete(progress_key(job.pk))
     job.refresh_from_db()
@@ -313,7 +323,8 @@ def _attach_accounts(new: list[Driver]) -> None:
         else:
             user = User(display_name=driver.name)
             user.set_phone(driver.phone)
-            user.set_unusable_password()
+            # What set_unusable_password() stores, without its slow per-character randomness.
+            user.password = f"{UNUSABLE_PASSWORD_PREFIX}{secrets.token_urlsafe(30)}"
             users.append(user)
             driver.user = user
     User.objects.bulk_create(users, batch_size=CHUNK)
@@ -460,8 +471,8 @@ def _apply_members(rows: list[CheckedRow], *, actor, job: ImportJob) -> dict:
                 new_memberships.append(membership)
             membership.category = data["category"]
             membership.branch_id = data["branch_id"]
-            membership.joined_party_on = data["joined_on"]
-            membership.home_organisation = data["home_organisation"]
+            membership.joined_party_on = data["joined_on"] or membership.joined_party_on
+            membership.home_organisation = data["home_organisation"] or membership.home_organisation
             membership.rejection_reason = ""
             membership.state = State.DECLARED
             membership.state_changed_at = now

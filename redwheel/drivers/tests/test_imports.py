@@ -65,10 +65,15 @@ def roster(rows, headers=DRIVER_HEADERS, fmt="csv", name=None):
         body, suffix = buffer.getvalue(), "xlsx"
     else:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, delimiter="\t" if fmt == "csv-tab" else ",")
         writer.writerow(headers)
         writer.writerows(rows)
-        encoding = {"csv": "utf-8-sig", "csv-plain": "utf-8", "csv-gbk": "gb18030"}[fmt]
+        encoding = {
+            "csv": "utf-8-sig",
+            "csv-plain": "utf-8",
+            "csv-gbk": "gb18030",
+            "csv-tab": "utf-8-sig",
+        }[fmt]
         body, suffix = buffer.getvalue().encode(encoding), "csv"
     return SimpleUploadedFile(name or f"roster.{suffix}", body)
 
@@ -97,7 +102,7 @@ def driver_row(city, seq, *, platform=None, unit="甲出行第一支部", plate=
     ]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "csv-plain", "csv-gbk", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "csv-plain", "csv-gbk", "csv-tab", "xlsx"])
 def test_problems_are_listed_row_by_row_and_nothing_is_written(city, staff, client_as, fmt):
     client = client_as(staff)
     drivers_before, users_before = Driver.objects.count(), User.objects.count()
@@ -124,6 +129,7 @@ def test_problems_are_listed_row_by_row_and_nothing_is_written(city, staff, clie
     assert "row 2" in job.row_errors.get(row=5).message
     assert (job.total_rows, job.valid_rows, job.error_count) == (7, 1, 6)
     assert (Driver.objects.count(), User.objects.count()) == (drivers_before, users_before)
+    assert not job.file, "a file with problems can never be imported, so it is not kept"
 
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert "所属党组织" in page and "NOPE" in page
