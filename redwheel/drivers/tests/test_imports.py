@@ -508,3 +508,59 @@ def test_management_command_checks_and_commits(city, tmp_path):
     )
     assert "2 created" in out.getvalue()
     assert Driver.objects.filter(license_index=crypto.blind_index(testing.id_number(960002)))
+
+
+def test_member_roster_verifies_declared_and_transfers_verified(city, staff, client_as):
+    from redwheel.drivers import services as driver_services
+    from redwheel.orgs import services as org_services
+
+    client = client_as(staff)
+    declared = city.driver("自报")
+    driver_services.membership_declare(
+        actor=declared.user, driver=declared, category="full", branch=city.branch_a
+    )
+    moving = city.member("转出")
+    other_branch = org_services.unit_create(
+        actor=city.admin,
+        name="甲出行第二支部",
+        kind="branch",
+        parent=city.committee_a,
+        region_code="510107",
+    )
+    rows = [
+        [
+            declared.name,
+            declared.license_no,
+            declared.phone,
+            "正式党员",
+            "甲出行第一支部",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            moving.name,
+            moving.license_no,
+            moving.phone,
+            "正式党员",
+            other_branch.name,
+            "",
+            "",
+            "",
+            "",
+        ],
+    ]
+    job = upload(client, city.root, roster(rows, MEMBER_HEADERS), kind="members")
+    assert job.error_count == 0, errors_of(job)
+    client.post(reverse("imports:commit", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.created_count, job.updated_count) == (0, 2), job.message
+    assert list(
+        Membership.objects.get(driver=declared).activities.values_list("action", flat=True)
+    ) == ["declare", "verify"]
+    membership = Membership.objects.get(driver=moving)
+    assert membership.branch == other_branch and membership.state == "verified"
+    assert membership.activities.last().action == "transfer"
+    moving.refresh_from_db()
+    assert moving.branch == other_branch
