@@ -1,8 +1,19 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# How often the worker's scheduler enqueues the escalation job (seconds).
+ESCALATION_EVERY_SECONDS = 120
+
 
 class AppealsConfig(AppConfig):
     name = "redwheel.appeals"
     label = "appeals"
     verbose_name = _("Appeals")
+
+    def ready(self):
+        from redwheel.core import scheduler
+
+        scheduler.register(
+            "appeals_escalate_due", ESCALATION_EVERY_SECONDS,
+            "redwheel.appeals.tasks.escalate_due_cases",
+        )
