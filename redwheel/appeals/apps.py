@@ -14,6 +14,7 @@ class AppealsConfig(AppConfig):
         from redwheel.core import scheduler
 
         scheduler.register(
-            "appeals_escalate_due", ESCALATION_EVERY_SECONDS,
+            "appeals_escalate_due",
+            ESCALATION_EVERY_SECONDS,
             "redwheel.appeals.tasks.escalate_due_cases",
         )

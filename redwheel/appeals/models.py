@@ -52,38 +52,61 @@ class Case(BaseModel):
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("what happened"))
     driver = models.ForeignKey(
-        "drivers.Driver", verbose_name=_("driver"), on_delete=models.PROTECT,
+        "drivers.Driver",
+        verbose_name=_("driver"),
+        on_delete=models.PROTECT,
         related_name="appeal_cases",
     )
     platform = models.ForeignKey(
-        "orgs.Platform", verbose_name=_("platform"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="appeal_cases",
+        "orgs.Platform",
+        verbose_name=_("platform"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeal_cases",
     )
     punishment = models.ForeignKey(
-        "exchange.Punishment", verbose_name=_("contested penalty"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="appeal_cases",
+        "exchange.Punishment",
+        verbose_name=_("contested penalty"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appeal_cases",
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("filed by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     external_ref = models.CharField(_("platform reference"), max_length=64, blank=True)
     idempotency_scope = models.CharField(max_length=40, blank=True)
     idempotency_key = models.CharField(max_length=80, blank=True)
 
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED,
+        _("status"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.SUBMITTED,
         db_index=True,
     )
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("handled by"), on_delete=models.PROTECT,
+        "orgs.OrgUnit",
+        verbose_name=_("handled by"),
+        on_delete=models.PROTECT,
         related_name="appeal_cases",
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="assigned_appeals",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_appeals",
     )
     # Deadlines of the current level, stored when computed; null while the clock is paused.
     level_started_at = models.DateTimeField(_("level started at"))
@@ -101,15 +124,23 @@ class Case(BaseModel):
     answer = models.TextField(_("answer"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     satisfied = models.BooleanField(_("driver satisfied"), null=True, blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="merged_cases",
     )
 
@@ -131,8 +162,9 @@ class Case(BaseModel):
                 condition=~Q(status="merged") | Q(merged_into__isnull=False),
                 name="appeal_case_merged_has_target",
             ),
-            models.CheckConstraint(condition=Q(level__gte=1, level__lte=4),
-                                   name="appeal_case_level_range"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=4), name="appeal_case_level_range"
+            ),
         ]
         indexes = [models.Index(fields=["status", "escalate_at"], name="appeal_case_due_idx")]
 
@@ -158,11 +190,16 @@ class Assignment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT,
+        "orgs.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
         related_name="appeal_assignments",
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     started_at = models.DateTimeField(_("received at"), db_index=True)
@@ -205,7 +242,10 @@ class Activity(ImmutableModel):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="activities")
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_label = models.CharField(max_length=120, blank=True)
@@ -254,7 +294,8 @@ class Mediation(BaseModel):
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="mediation")
     passenger = models.CharField(
-        _("passenger"), max_length=60,
+        _("passenger"),
+        max_length=60,
         help_text=_("How the passenger is referred to, e.g. a surname; no phone numbers."),
     )
     order_ref = models.CharField(_("order number"), max_length=64, blank=True)
@@ -262,8 +303,12 @@ class Mediation(BaseModel):
     proposed_settlement = models.TextField(_("proposed settlement"), blank=True)
     compensate_first = models.BooleanField(_("compensate first, sort out later"), default=False)
     payer = models.ForeignKey(
-        "orgs.Platform", verbose_name=_("paid first by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "orgs.Platform",
+        verbose_name=_("paid first by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
@@ -293,7 +338,10 @@ class DeadlinePolicy(BaseModel):
 
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     category = models.CharField(
-        _("category"), max_length=16, choices=Category.choices, blank=True,
+        _("category"),
+        max_length=16,
+        choices=Category.choices,
+        blank=True,
         help_text=_("Leave empty for every category of this level."),
     )
     basis = models.CharField(_("counted in"), max_length=8, choices=Basis.choices)
@@ -306,8 +354,10 @@ class DeadlinePolicy(BaseModel):
         verbose_name_plural = _("deadline policies")
         constraints = [
             models.UniqueConstraint(fields=["level", "category"], name="deadline_policy_unique"),
-            models.CheckConstraint(condition=Q(response_minutes__gt=0, resolution_minutes__gt=0),
-                                   name="deadline_policy_positive"),
+            models.CheckConstraint(
+                condition=Q(response_minutes__gt=0, resolution_minutes__gt=0),
+                name="deadline_policy_positive",
+            ),
         ]
 
     def __str__(self):

@@ -66,8 +66,10 @@ def _level_2(driver: Driver, platform):
         return None, None
     mobile = (
         OrgUnit.objects.filter(
-            path__startswith=top.path, kind=OrgUnit.Kind.BRANCH,
-            branch_type=OrgUnit.BranchType.MOBILE, is_active=True,
+            path__startswith=top.path,
+            kind=OrgUnit.Kind.BRANCH,
+            branch_type=OrgUnit.BranchType.MOBILE,
+            is_active=True,
         )
         .order_by("path")
         .first()
@@ -91,8 +93,13 @@ def _level_4(driver: Driver, platform):
 _TARGETS = {1: _level_1, 2: _level_2, 3: _level_3, 4: _level_4}
 
 
-def route(driver: Driver, *, level: int = 1, platform: Platform | None = None,
-          current: OrgUnit | None = None):
+def route(
+    driver: Driver,
+    *,
+    level: int = 1,
+    platform: Platform | None = None,
+    current: OrgUnit | None = None,
+):
     """(level, unit, assignee user or None) at `level` or the first level above it that has a
     unit different from `current`; None when nothing is left above."""
     for candidate in range(level, TOP_LEVEL + 1):

@@ -14,7 +14,7 @@ from django.http import Http404
 
 from redwheel.accounts.permissions import SystemActor, scope
 from redwheel.appeals import deadlines
-from redwheel.appeals.models import Activity, Assignment, Case, Status
+from redwheel.appeals.models import Assignment, Case, Status
 from redwheel.orgs.models import OrgUnit
 
 OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.WAITING)
@@ -37,12 +37,23 @@ def visible_cases(viewer) -> QuerySet:
     return Case.objects.filter(Q(driver__user_id=viewer.pk) | _handled_q(viewer))
 
 
-def case_list(viewer, *, status: str = "", level: int | None = None, category: str = "",
-              overdue: bool = False, q: str = "", unit: OrgUnit | None = None,
-              now: datetime | None = None) -> QuerySet:
+def case_list(
+    viewer,
+    *,
+    status: str = "",
+    level: int | None = None,
+    category: str = "",
+    overdue: bool = False,
+    q: str = "",
+    unit: OrgUnit | None = None,
+    now: datetime | None = None,
+) -> QuerySet:
     """Cases the viewer handles (staff list), newest first, filtered."""
-    qs = Case.objects.filter(_handled_q(viewer)) if not isinstance(viewer, SystemActor) \
+    qs = (
+        Case.objects.filter(_handled_q(viewer))
+        if not isinstance(viewer, SystemActor)
         else Case.objects.all()
+    )
     if status == "open":
         qs = qs.filter(status__in=OPEN)
     elif status:
@@ -65,20 +76,31 @@ def case_list(viewer, *, status: str = "", level: int | None = None, category: s
 
 
 def own_cases(user) -> QuerySet:
-    return (Case.objects.filter(driver__user_id=user.pk)
-            .select_related("unit").order_by("-created_at", "-id"))
+    return (
+        Case.objects.filter(driver__user_id=user.pk)
+        .select_related("unit")
+        .order_by("-created_at", "-id")
+    )
 
 
 def assigned_cases(user) -> QuerySet:
     """Cases a contact party member is looking after."""
-    return (Case.objects.filter(assignee_id=user.pk, status__in=OPEN)
-            .select_related("driver", "unit").order_by("escalate_at", "id"))
+    return (
+        Case.objects.filter(assignee_id=user.pk, status__in=OPEN)
+        .select_related("driver", "unit")
+        .order_by("escalate_at", "id")
+    )
 
 
 def case_get(viewer, pk: int) -> Case:
-    case = (visible_cases(viewer).filter(pk=pk)
-            .select_related("driver", "unit", "assignee", "platform", "punishment",
-                            "merged_into", "answered_by").first())
+    case = (
+        visible_cases(viewer)
+        .filter(pk=pk)
+        .select_related(
+            "driver", "unit", "assignee", "platform", "punishment", "merged_into", "answered_by"
+        )
+        .first()
+    )
     if case is None:
         raise Http404
     return case
@@ -92,15 +114,22 @@ def timeline(case: Case, *, for_driver: bool) -> QuerySet:
 
 
 def merge_targets(viewer, case: Case) -> QuerySet:
-    return (visible_cases(viewer).filter(driver_id=case.driver_id, status__in=OPEN)
-            .exclude(pk=case.pk).order_by("-created_at")[:20])
+    return (
+        visible_cases(viewer)
+        .filter(driver_id=case.driver_id, status__in=OPEN)
+        .exclude(pk=case.pk)
+        .order_by("-created_at")[:20]
+    )
 
 
 def punishments_of(driver):
     from redwheel.exchange.models import Punishment
 
-    return (Punishment.objects.filter(driver=driver).select_related("platform")
-            .order_by("-punished_at")[:50])
+    return (
+        Punishment.objects.filter(driver=driver)
+        .select_related("platform")
+        .order_by("-punished_at")[:50]
+    )
 
 
 def attachment_get(viewer, pk: int):
@@ -158,8 +187,9 @@ def accountability(viewer, month: date) -> list[UnitMonth]:
         resp_known=Count("id", filter=Q(responded_on_time__isnull=False)),
         res_yes=Count("id", filter=Q(answered_on_time=True)),
         res_known=Count("id", filter=Q(answered_on_time__isnull=False)),
-        escalated=Count("id", filter=Q(end__in=[Assignment.End.ESCALATED,
-                                                Assignment.End.AUTO_ESCALATED])),
+        escalated=Count(
+            "id", filter=Q(end__in=[Assignment.End.ESCALATED, Assignment.End.AUTO_ESCALATED])
+        ),
         sat_yes=Count("id", filter=Q(satisfied=True)),
         sat_known=Count("id", filter=Q(satisfied__isnull=False)),
     )
@@ -172,27 +202,54 @@ def accountability(viewer, month: date) -> list[UnitMonth]:
     result = []
     for row in grouped:
         spent = durations.get(row["unit"])
-        result.append(UnitMonth(
-            unit=units[row["unit"]], received=row["received"], answered=row["answered"],
-            response_on_time=_pct(row["resp_yes"], row["resp_known"]),
-            resolution_on_time=_pct(row["res_yes"], row["res_known"]),
-            escalations=row["escalated"],
-            satisfaction=_pct(row["sat_yes"], row["sat_known"]),
-            median_hours=round(statistics.median(spent) / 3600, 1) if spent else None,
-        ))
-    result.sort(key=lambda r: (-r.on_time_rate,
-                               -(r.response_on_time if r.response_on_time is not None else -1),
-                               -r.received, r.unit.path))
+        result.append(
+            UnitMonth(
+                unit=units[row["unit"]],
+                received=row["received"],
+                answered=row["answered"],
+                response_on_time=_pct(row["resp_yes"], row["resp_known"]),
+                resolution_on_time=_pct(row["res_yes"], row["res_known"]),
+                escalations=row["escalated"],
+                satisfaction=_pct(row["sat_yes"], row["sat_known"]),
+                median_hours=round(statistics.median(spent) / 3600, 1) if spent else None,
+            )
+        )
+    result.sort(
+        key=lambda r: (
+            -r.on_time_rate,
+            -(r.response_on_time if r.response_on_time is not None else -1),
+            -r.received,
+            r.unit.path,
+        )
+    )
     for index, row in enumerate(result, start=1):
         row.rank = index
     return result
 
 
 def status_counts(viewer) -> dict[str, int]:
-    qs = Case.objects.filter(_handled_q(viewer)) if not isinstance(viewer, SystemActor) \
+    qs = (
+        Case.objects.filter(_handled_q(viewer))
+        if not isinstance(viewer, SystemActor)
         else Case.objects.all()
+    )
     return dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
 
 
-def driver_visible_activity(activity: Activity) -> bool:
-    return activity.visible_to_driver
+def driver_for_intake(viewer, number: str):
+    """The driver whose full mobile or licence number this is, among those the viewer may
+    change; None if there is none (so nothing leaks about drivers outside scope)."""
+    import re
+
+    from redwheel.core import crypto
+    from redwheel.drivers.models import Driver
+
+    compact = re.sub(r"\s+", "", number or "").upper()
+    if len(compact) < 11:
+        return None
+    index = crypto.blind_index(compact)
+    return (
+        scope(viewer, "change", Driver.objects.all())
+        .filter(Q(phone_index=index) | Q(license_index=index))
+        .first()
+    )

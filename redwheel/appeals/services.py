@@ -6,7 +6,6 @@ instant; pages and the API leave it out.
 """
 
 import logging
-import os
 import uuid
 from datetime import datetime, timedelta
 
@@ -48,24 +47,38 @@ TRANSITIONS: dict[str, tuple[frozenset, str]] = {
     Action.ACCEPT: (frozenset({Status.SUBMITTED}), Status.ACCEPTED),
     Action.REQUEST_INFO: (frozenset({Status.SUBMITTED, Status.ACCEPTED}), Status.WAITING),
     Action.PROVIDE_INFO: (frozenset({Status.WAITING}), Status.ACCEPTED),
-    Action.ANSWER: (frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-                    Status.ANSWERED),
-    Action.ESCALATE: (frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-                      Status.SUBMITTED),
+    Action.ANSWER: (
+        frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
+        Status.ANSWERED,
+    ),
+    Action.ESCALATE: (
+        frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
+        Status.SUBMITTED,
+    ),
     Action.AUTO_ESCALATE: (frozenset({Status.SUBMITTED, Status.ACCEPTED}), Status.SUBMITTED),
     Action.RATE: (frozenset({Status.ANSWERED}), Status.CLOSED),
     Action.CLOSE: (frozenset({Status.ANSWERED}), Status.CLOSED),
     Action.REOPEN: (frozenset({Status.ANSWERED, Status.CLOSED}), Status.SUBMITTED),
-    Action.MERGE: (frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-                   Status.MERGED),
-    Action.WITHDRAW: (frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-                      Status.WITHDRAWN),
+    Action.MERGE: (frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}), Status.MERGED),
+    Action.WITHDRAW: (
+        frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
+        Status.WITHDRAWN,
+    ),
 }
 # Statuses whose clock runs (the escalation job looks only at these).
 RUNNING = (Status.SUBMITTED, Status.ACCEPTED)
 # Who may take each action: the unit handling the case, the driver, or either.
-HANDLER_ACTIONS = frozenset({Action.ACCEPT, Action.REQUEST_INFO, Action.ANSWER, Action.ESCALATE,
-                             Action.CLOSE, Action.MERGE, Action.PROVIDE_INFO})
+HANDLER_ACTIONS = frozenset(
+    {
+        Action.ACCEPT,
+        Action.REQUEST_INFO,
+        Action.ANSWER,
+        Action.ESCALATE,
+        Action.CLOSE,
+        Action.MERGE,
+        Action.PROVIDE_INFO,
+    }
+)
 DRIVER_ACTIONS = frozenset({Action.PROVIDE_INFO, Action.RATE, Action.REOPEN, Action.WITHDRAW})
 
 REOPEN_WINDOW = timedelta(days=7)
@@ -124,8 +137,7 @@ def allowed_actions(actor, case: Case) -> list[str]:
 def _require_action(actor, case: Case, action: str) -> None:
     sources, _target = TRANSITIONS[action]
     handler_ok = action in HANDLER_ACTIONS and can_handle(actor, case)
-    driver_ok = action in DRIVER_ACTIONS and (is_own(actor, case) or isinstance(actor,
-                                                                                SystemActor))
+    driver_ok = action in DRIVER_ACTIONS and (is_own(actor, case) or isinstance(actor, SystemActor))
     if not (handler_ok or driver_ok):
         raise NotFound()
     if case.status not in sources:
@@ -171,14 +183,13 @@ def _mark_responded(case: Case, assignment: Assignment | None, now: datetime) ->
     case.escalate_at = case.resolution_due_at
     if assignment is not None and assignment.responded_at is None:
         assignment.responded_at = now
-        assignment.responded_on_time = (
-            case.response_due_at is None or now <= case.response_due_at
-        )
+        assignment.responded_on_time = case.response_due_at is None or now <= case.response_due_at
         assignment.save(update_fields=["responded_at", "responded_on_time"])
 
 
-def _end_assignment(assignment: Assignment | None, case: Case, end: str, now: datetime,
-                    overdue: bool = False) -> None:
+def _end_assignment(
+    assignment: Assignment | None, case: Case, end: str, now: datetime, overdue: bool = False
+) -> None:
     if assignment is None:
         return
     assignment.ended_at, assignment.end = now, end
@@ -194,10 +205,28 @@ def _end_assignment(assignment: Assignment | None, case: Case, end: str, now: da
 # Saving ---------------------------------------------------------------------------------------
 
 _CASE_FIELDS = [
-    "status", "level", "unit", "assignee", "level_started_at", "response_due_at",
-    "resolution_due_at", "escalate_at", "responded_at", "paused_at", "response_remaining",
-    "resolution_remaining", "overdue_notified_at", "escalations", "answer", "answered_at",
-    "answered_by", "satisfied", "rated_at", "closed_at", "reopen_count", "merged_into",
+    "status",
+    "level",
+    "unit",
+    "assignee",
+    "level_started_at",
+    "response_due_at",
+    "resolution_due_at",
+    "escalate_at",
+    "responded_at",
+    "paused_at",
+    "response_remaining",
+    "resolution_remaining",
+    "overdue_notified_at",
+    "escalations",
+    "answer",
+    "answered_at",
+    "answered_by",
+    "satisfied",
+    "rated_at",
+    "closed_at",
+    "reopen_count",
+    "merged_into",
 ]
 
 
@@ -212,12 +241,27 @@ def _save(case: Case, now: datetime) -> None:
     case.version += 1
 
 
-def _activity(case: Case, *, actor, action: str, from_status: str, note: str = "",
-              now: datetime, visible: bool = True) -> Activity:
+def _activity(
+    case: Case,
+    *,
+    actor,
+    action: str,
+    from_status: str,
+    note: str = "",
+    now: datetime,
+    visible: bool = True,
+) -> Activity:
     return Activity.objects.create(
-        case=case, at=now, actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=_actor_label(actor), action=action, from_status=from_status,
-        to_status=case.status, level=case.level, unit=case.unit, note=note,
+        case=case,
+        at=now,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor),
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        level=case.level,
+        unit=case.unit,
+        note=note,
         visible_to_driver=visible,
     )
 
@@ -241,14 +285,20 @@ EVENT_TITLES = {
 
 
 def _unit_staff(unit: OrgUnit):
-    return [g.user for g in Grant.objects.filter(unit=unit, user__is_active=True)
-            .select_related("user")[:20]]
+    return [
+        g.user
+        for g in Grant.objects.filter(unit=unit, user__is_active=True).select_related("user")[:20]
+    ]
 
 
 def _notify(case: Case, event: str, *, body: str = "", handlers: bool = False) -> None:
     title = str(EVENT_TITLES[event]) % {"number": case.number}
-    payload = {"case_id": case.pk, "number": case.number, "status": case.status,
-               "level": case.level}
+    payload = {
+        "case_id": case.pk,
+        "number": case.number,
+        "status": case.status,
+        "level": case.level,
+    }
     recipients = {}
     driver_user = case.driver.user
     if driver_user is not None and event != "filed":
@@ -259,14 +309,20 @@ def _notify(case: Case, event: str, *, body: str = "", handlers: bool = False) -
         for person in _unit_staff(case.unit):
             recipients[person.pk] = person
     for person in recipients.values():
-        notify_user(user=person, event=f"appeal.{event}", title=title, body=body[:500],
-                    payload=payload)
+        notify_user(
+            user=person, event=f"appeal.{event}", title=title, body=body[:500], payload=payload
+        )
     if case.platform is not None and event != "filed":
-        notify_platform(platform=case.platform, event=f"appeal.{event}", payload={
-            **payload, "external_ref": case.external_ref,
-            "driver_license_masked": case.driver.license_masked,
-            "answer": case.answer if event == "answered" else "",
-        })
+        notify_platform(
+            platform=case.platform,
+            event=f"appeal.{event}",
+            payload={
+                **payload,
+                "external_ref": case.external_ref,
+                "driver_license_masked": case.driver.license_masked,
+                "answer": case.answer if event == "answered" else "",
+            },
+        )
 
 
 # Filing ---------------------------------------------------------------------------------------
@@ -326,9 +382,20 @@ def _existing(idempotency_scope: str, key: str) -> Case | None:
 
 
 def case_file(
-    *, actor, driver, category: str, title: str, description: str, channel: str,
-    attachments=(), punishment=None, platform=None, idempotency_key: str = "",
-    idempotency_scope: str | None = None, external_ref: str = "", mediation: dict | None = None,
+    *,
+    actor,
+    driver,
+    category: str,
+    title: str,
+    description: str,
+    channel: str,
+    attachments=(),
+    punishment=None,
+    platform=None,
+    idempotency_key: str = "",
+    idempotency_scope: str | None = None,
+    external_ref: str = "",
+    mediation: dict | None = None,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """File an appeal (or a mediation) for `driver`. Returns (case, created).
@@ -366,8 +433,9 @@ def case_file(
     platform = routing.platform_of(driver, platform)
     target = routing.route(driver, level=1, platform=platform)
     if target is None:
-        raise ValidationFailed(_("No party organisation can take this appeal yet."),
-                               code="no_route")
+        raise ValidationFailed(
+            _("No party organisation can take this appeal yet."), code="no_route"
+        )
     is_mediation = mediation is not None
     if is_mediation:
         _check_mediation(mediation)
@@ -375,13 +443,20 @@ def case_file(
     try:
         with transaction.atomic():
             case = Case(
-                number=uuid.uuid4().hex[:20], kind=Case.Kind.MEDIATION if is_mediation
-                else Case.Kind.APPEAL, category=category, title=title[:120],
-                description=description, driver=driver, platform=platform,
-                punishment=punishment, channel=channel,
+                number=uuid.uuid4().hex[:20],
+                kind=Case.Kind.MEDIATION if is_mediation else Case.Kind.APPEAL,
+                category=category,
+                title=title[:120],
+                description=description,
+                driver=driver,
+                platform=platform,
+                punishment=punishment,
+                channel=channel,
                 filed_by=actor if getattr(actor, "pk", None) else None,
-                external_ref=external_ref[:64], idempotency_scope=idempotency_scope,
-                idempotency_key=idempotency_key, status=Status.SUBMITTED,
+                external_ref=external_ref[:64],
+                idempotency_scope=idempotency_scope,
+                idempotency_key=idempotency_key,
+                status=Status.SUBMITTED,
             )
             level, unit, assignee = target
             assignment = _start_level(case, level, unit, assignee, now)
@@ -393,17 +468,34 @@ def case_file(
             assignment.save()
             if is_mediation:
                 Mediation.objects.create(case=case, **mediation)
-            activity = _activity(case, actor=actor, action=Action.FILE, from_status="", now=now,
-                                 note=_("Filed by %(channel)s.")
-                                 % {"channel": case.get_channel_display()})
-            Attachment.objects.bulk_create([
-                Attachment(case=case, activity=activity, file=name, original_name=up.name[:200],
-                           content_type=content_type, size=up.size)
-                for name, up, content_type in saved
-            ])
-            audit.record(actor=actor, action="appeal.file", obj=case,
-                         summary=f"{case.number} {case.get_category_display()}",
-                         data={"level": level, "unit": unit.pk, "channel": channel})
+            activity = _activity(
+                case,
+                actor=actor,
+                action=Action.FILE,
+                from_status="",
+                now=now,
+                note=_("Filed by %(channel)s.") % {"channel": case.get_channel_display()},
+            )
+            Attachment.objects.bulk_create(
+                [
+                    Attachment(
+                        case=case,
+                        activity=activity,
+                        file=name,
+                        original_name=up.name[:200],
+                        content_type=content_type,
+                        size=up.size,
+                    )
+                    for name, up, content_type in saved
+                ]
+            )
+            audit.record(
+                actor=actor,
+                action="appeal.file",
+                obj=case,
+                summary=f"{case.number} {case.get_category_display()}",
+                data={"level": level, "unit": unit.pk, "channel": channel},
+            )
             _notify(case, "filed", body=case.title, handlers=True)
     except IntegrityError:
         _remove_files([name for name, *_rest in saved])
@@ -418,8 +510,15 @@ def case_file(
 
 
 def _check_mediation(data: dict) -> None:
-    allowed = {"passenger", "order_ref", "facts", "proposed_settlement", "compensate_first",
-               "payer", "amount"}
+    allowed = {
+        "passenger",
+        "order_ref",
+        "facts",
+        "proposed_settlement",
+        "compensate_first",
+        "payer",
+        "amount",
+    }
     if set(data) - allowed:
         raise ValidationFailed(_("Unknown mediation fields."))
     if not (data.get("passenger") or "").strip() or not (data.get("facts") or "").strip():
@@ -473,23 +572,29 @@ def case_request_info(*, actor, case: Case, question: str, now: datetime | None 
         case, before, assignment = _step(actor, case, Action.REQUEST_INFO, now)
         _mark_responded(case, assignment, now)
         policy = policy_for(case.level, case.category)
-        case.resolution_remaining = deadlines.remaining_seconds(policy, now,
-                                                                case.resolution_due_at)
+        case.resolution_remaining = deadlines.remaining_seconds(policy, now, case.resolution_due_at)
         case.paused_at = now
         case.response_due_at = case.response_due_at if case.responded_at else None
         case.resolution_due_at = None
         case.escalate_at = None
         case.status = Status.WAITING
         _save(case, now)
-        _activity(case, actor=actor, action=Action.REQUEST_INFO, from_status=before,
-                  note=question, now=now)
+        _activity(
+            case,
+            actor=actor,
+            action=Action.REQUEST_INFO,
+            from_status=before,
+            note=question,
+            now=now,
+        )
         audit.record(actor=actor, action="appeal.request_info", obj=case, summary=case.number)
         _notify(case, "info_requested", body=question)
     return case
 
 
-def case_provide_info(*, actor, case: Case, text: str, attachments=(),
-                      now: datetime | None = None) -> Case:
+def case_provide_info(
+    *, actor, case: Case, text: str, attachments=(), now: datetime | None = None
+) -> Case:
     """The driver answers a request; the clock restarts with the time that was left."""
     now = _now(now)
     text = (text or "").strip()
@@ -506,20 +611,38 @@ def case_provide_info(*, actor, case: Case, text: str, attachments=(),
             case.resolution_remaining = None
             case.status = Status.ACCEPTED
             _save(case, now)
-            activity = _activity(case, actor=actor, action=Action.PROVIDE_INFO,
-                                 from_status=before, note=text, now=now)
-            Attachment.objects.bulk_create([
-                Attachment(case=case, activity=activity, file=name, original_name=up.name[:200],
-                           content_type=content_type, size=up.size)
-                for name, up, content_type in saved
-            ])
-            audit.record(actor=actor, action="appeal.provide_info", obj=case,
-                         summary=case.number)
-            for person in {u.pk: u for u in [case.assignee, *_unit_staff(case.unit)]
-                           if u is not None}.values():
-                notify_user(user=person, event="appeal.info_provided",
-                            title=_("Appeal %(number)s: the driver added information")
-                            % {"number": case.number}, payload={"case_id": case.pk})
+            activity = _activity(
+                case,
+                actor=actor,
+                action=Action.PROVIDE_INFO,
+                from_status=before,
+                note=text,
+                now=now,
+            )
+            Attachment.objects.bulk_create(
+                [
+                    Attachment(
+                        case=case,
+                        activity=activity,
+                        file=name,
+                        original_name=up.name[:200],
+                        content_type=content_type,
+                        size=up.size,
+                    )
+                    for name, up, content_type in saved
+                ]
+            )
+            audit.record(actor=actor, action="appeal.provide_info", obj=case, summary=case.number)
+            for person in {
+                u.pk: u for u in [case.assignee, *_unit_staff(case.unit)] if u is not None
+            }.values():
+                notify_user(
+                    user=person,
+                    event="appeal.info_provided",
+                    title=_("Appeal %(number)s: the driver added information")
+                    % {"number": case.number},
+                    payload={"case_id": case.pk},
+                )
     except BaseException:
         _remove_files([name for name, *_rest in saved])
         raise
@@ -530,8 +653,9 @@ def case_answer(*, actor, case: Case, answer: str, now: datetime | None = None) 
     now = _now(now)
     answer = (answer or "").strip()
     if not answer:
-        raise ValidationFailed(_("A case can be answered only with an answer."),
-                               code="answer_required")
+        raise ValidationFailed(
+            _("A case can be answered only with an answer."), code="answer_required"
+        )
     with transaction.atomic():
         case, before, assignment = _step(actor, case, Action.ANSWER, now)
         _mark_responded(case, assignment, now)
@@ -550,8 +674,7 @@ def case_answer(*, actor, case: Case, answer: str, now: datetime | None = None) 
             assignment.answered_on_time = on_time
             assignment.answer_seconds = (now - assignment.started_at).total_seconds()
             _end_assignment(assignment, case, Assignment.End.ANSWERED, now)
-        _activity(case, actor=actor, action=Action.ANSWER, from_status=before, note=answer,
-                  now=now)
+        _activity(case, actor=actor, action=Action.ANSWER, from_status=before, note=answer, now=now)
         audit.record(actor=actor, action="appeal.answer", obj=case, summary=case.number)
         _notify(case, "answered", body=answer)
     return case
@@ -560,14 +683,19 @@ def case_answer(*, actor, case: Case, answer: str, now: datetime | None = None) 
 def _escalate(case: Case, *, actor, action: str, reason: str, now: datetime) -> Case:
     before = case.status
     assignment = _current_assignment(case)
-    target = routing.route(case.driver, level=case.level + 1, platform=case.platform,
-                           current=case.unit)
+    target = routing.route(
+        case.driver, level=case.level + 1, platform=case.platform, current=case.unit
+    )
     if target is None:
         raise InvalidTransition(_("The case is already at the top level."), code="top_level")
     overdue = action == Action.AUTO_ESCALATE
-    _end_assignment(assignment, case,
-                    Assignment.End.AUTO_ESCALATED if overdue else Assignment.End.ESCALATED,
-                    now, overdue=overdue)
+    _end_assignment(
+        assignment,
+        case,
+        Assignment.End.AUTO_ESCALATED if overdue else Assignment.End.ESCALATED,
+        now,
+        overdue=overdue,
+    )
     level, unit, assignee = target
     new_assignment = _start_level(case, level, unit, assignee, now)
     case.status = Status.SUBMITTED
@@ -575,8 +703,13 @@ def _escalate(case: Case, *, actor, action: str, reason: str, now: datetime) -> 
     _save(case, now)
     new_assignment.save()
     _activity(case, actor=actor, action=action, from_status=before, note=reason, now=now)
-    audit.record(actor=actor, action=f"appeal.{action}", obj=case,
-                 summary=f"{case.number} → L{level}", reason=reason[:300])
+    audit.record(
+        actor=actor,
+        action=f"appeal.{action}",
+        obj=case,
+        summary=f"{case.number} → L{level}",
+        reason=reason[:300],
+    )
     _notify(case, "escalated", body=reason, handlers=True)
     return case
 
@@ -595,8 +728,9 @@ def _reopen_open(case: Case, now: datetime) -> bool:
     return case.answered_at is not None and now <= case.answered_at + REOPEN_WINDOW
 
 
-def case_rate(*, actor, case: Case, satisfied: bool, comment: str = "",
-              now: datetime | None = None) -> Case:
+def case_rate(
+    *, actor, case: Case, satisfied: bool, comment: str = "", now: datetime | None = None
+) -> Case:
     now = _now(now)
     with transaction.atomic():
         case, before, _assignment = _step(actor, case, Action.RATE, now)
@@ -610,8 +744,13 @@ def case_rate(*, actor, case: Case, satisfied: bool, comment: str = "",
             f": {comment.strip()}" if comment.strip() else ""
         )
         _activity(case, actor=actor, action=Action.RATE, from_status=before, note=note, now=now)
-        audit.record(actor=actor, action="appeal.rate", obj=case, summary=case.number,
-                     data={"satisfied": bool(satisfied)})
+        audit.record(
+            actor=actor,
+            action="appeal.rate",
+            obj=case,
+            summary=case.number,
+            data={"satisfied": bool(satisfied)},
+        )
     return case
 
 
@@ -636,8 +775,9 @@ def case_reopen(*, actor, case: Case, reason: str, now: datetime | None = None) 
     with transaction.atomic():
         case, before, _assignment = _step(actor, case, Action.REOPEN, now)
         if not _reopen_open(case, now):
-            raise InvalidTransition(_("The time to reopen this case has passed."),
-                                    code="reopen_window_passed")
+            raise InvalidTransition(
+                _("The time to reopen this case has passed."), code="reopen_window_passed"
+            )
         assignment = _start_level(case, case.level, case.unit, case.assignee, now)
         case.status = Status.SUBMITTED
         case.answer, case.answered_at, case.answered_by = "", None, None
@@ -645,8 +785,7 @@ def case_reopen(*, actor, case: Case, reason: str, now: datetime | None = None) 
         case.reopen_count += 1
         _save(case, now)
         assignment.save()
-        _activity(case, actor=actor, action=Action.REOPEN, from_status=before, note=reason,
-                  now=now)
+        _activity(case, actor=actor, action=Action.REOPEN, from_status=before, note=reason, now=now)
         audit.record(actor=actor, action="appeal.reopen", obj=case, summary=case.number)
         _notify(case, "filed", body=reason, handlers=True)
     return case
@@ -656,8 +795,10 @@ def case_merge(*, actor, case: Case, into: Case, now: datetime | None = None) ->
     """Merge a duplicate into another open case of the same driver."""
     now = _now(now)
     if into.pk == case.pk or into.driver_id != case.driver_id:
-        raise ValidationFailed(_("A case can be merged only into another case of the same "
-                                 "driver."), code="merge_target")
+        raise ValidationFailed(
+            _("A case can be merged only into another case of the same driver."),
+            code="merge_target",
+        )
     with transaction.atomic():
         case, before, assignment = _step(actor, case, Action.MERGE, now)
         into = Case.objects.select_related("unit").get(pk=into.pk)
@@ -668,10 +809,17 @@ def case_merge(*, actor, case: Case, into: Case, now: datetime | None = None) ->
         _end_assignment(assignment, case, Assignment.End.MERGED, now)
         case.status, case.merged_into, case.escalate_at = Status.MERGED, into, None
         _save(case, now)
-        _activity(case, actor=actor, action=Action.MERGE, from_status=before,
-                  note=_("Merged into %(number)s.") % {"number": into.number}, now=now)
-        audit.record(actor=actor, action="appeal.merge", obj=case,
-                     summary=f"{case.number} → {into.number}")
+        _activity(
+            case,
+            actor=actor,
+            action=Action.MERGE,
+            from_status=before,
+            note=_("Merged into %(number)s.") % {"number": into.number},
+            now=now,
+        )
+        audit.record(
+            actor=actor, action="appeal.merge", obj=case, summary=f"{case.number} → {into.number}"
+        )
     return case
 
 
@@ -682,15 +830,25 @@ def case_withdraw(*, actor, case: Case, reason: str = "", now: datetime | None =
         _end_assignment(assignment, case, Assignment.End.WITHDRAWN, now)
         case.status, case.escalate_at, case.paused_at = Status.WITHDRAWN, None, None
         _save(case, now)
-        _activity(case, actor=actor, action=Action.WITHDRAW, from_status=before, note=reason,
-                  now=now)
+        _activity(
+            case, actor=actor, action=Action.WITHDRAW, from_status=before, note=reason, now=now
+        )
         audit.record(actor=actor, action="appeal.withdraw", obj=case, summary=case.number)
     return case
 
 
-def mediation_update(*, actor, case: Case, outcome: str, outcome_note: str = "",
-                     proposed_settlement: str | None = None, compensate_first: bool | None = None,
-                     payer=None, amount=None, now: datetime | None = None) -> Mediation:
+def mediation_update(
+    *,
+    actor,
+    case: Case,
+    outcome: str,
+    outcome_note: str = "",
+    proposed_settlement: str | None = None,
+    compensate_first: bool | None = None,
+    payer=None,
+    amount=None,
+    now: datetime | None = None,
+) -> Mediation:
     now = _now(now)
     with transaction.atomic():
         case = _load(case)
@@ -710,18 +868,30 @@ def mediation_update(*, actor, case: Case, outcome: str, outcome_note: str = "",
         if amount is not None:
             mediation.amount = amount
         if mediation.compensate_first and mediation.payer_id is None:
-            raise ValidationFailed(_("Compensating first needs the platform that pays."),
-                                   code="payer_required")
+            raise ValidationFailed(
+                _("Compensating first needs the platform that pays."), code="payer_required"
+            )
         mediation.outcome, mediation.outcome_note = outcome, outcome_note
         mediation.save()
         Activity.objects.create(
-            case=case, at=now, actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=_actor_label(actor), action=Action.MEDIATION, from_status=case.status,
-            to_status=case.status, level=case.level, unit=case.unit,
+            case=case,
+            at=now,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_label=_actor_label(actor),
+            action=Action.MEDIATION,
+            from_status=case.status,
+            to_status=case.status,
+            level=case.level,
+            unit=case.unit,
             note=f"{mediation.get_outcome_display()} {outcome_note}".strip(),
         )
-        audit.record(actor=actor, action="appeal.mediation", obj=case, summary=case.number,
-                     data={"outcome": outcome, "compensate_first": mediation.compensate_first})
+        audit.record(
+            actor=actor,
+            action="appeal.mediation",
+            obj=case,
+            summary=case.number,
+            data={"outcome": outcome, "compensate_first": mediation.compensate_first},
+        )
     return mediation
 
 
@@ -731,9 +901,17 @@ def deadline_policy_save(*, actor, policy: DeadlinePolicy) -> DeadlinePolicy:
         raise NotFound()
     with transaction.atomic():
         policy.save()
-        audit.record(actor=actor, action="appeal.policy_save", obj=policy, summary=str(policy),
-                     data={"basis": policy.basis, "response": policy.response_minutes,
-                           "resolution": policy.resolution_minutes})
+        audit.record(
+            actor=actor,
+            action="appeal.policy_save",
+            obj=policy,
+            summary=str(policy),
+            data={
+                "basis": policy.basis,
+                "response": policy.response_minutes,
+                "resolution": policy.resolution_minutes,
+            },
+        )
     return policy
 
 
@@ -753,25 +931,30 @@ def _escalate_due_one(pk: int, now: datetime) -> str:
         if case is None:
             return ""
         # The conditional update is the guard where row locks do not exist (SQLite).
-        claimed = Case.objects.filter(pk=pk, version=case.version).update(
-            version=F("version") + 1
-        )
+        claimed = Case.objects.filter(pk=pk, version=case.version).update(version=F("version") + 1)
         if claimed != 1:
             return ""
         case.version += 1
         case = Case.objects.select_related("driver", "unit", "assignee", "platform").get(pk=pk)
         level_name = case.get_level_display()
         reason = _("No answer from %(unit)s (%(level)s) by the deadline.") % {
-            "unit": case.unit.name, "level": level_name}
-        if routing.route(case.driver, level=case.level + 1, platform=case.platform,
-                         current=case.unit) is not None:
+            "unit": case.unit.name,
+            "level": level_name,
+        }
+        if (
+            routing.route(
+                case.driver, level=case.level + 1, platform=case.platform, current=case.unit
+            )
+            is not None
+        ):
             _escalate(case, actor=JOB_ACTOR, action=Action.AUTO_ESCALATE, reason=reason, now=now)
             return "escalated"
         before = case.status
         case.overdue_notified_at, case.escalate_at = now, None
         _save(case, now)
-        _activity(case, actor=JOB_ACTOR, action=Action.OVERDUE, from_status=before,
-                  note=reason, now=now)
+        _activity(
+            case, actor=JOB_ACTOR, action=Action.OVERDUE, from_status=before, note=reason, now=now
+        )
         audit.record(actor=JOB_ACTOR, action="appeal.overdue", obj=case, summary=case.number)
         _notify(case, "overdue", body=reason, handlers=True)
         return "overdue"
@@ -788,20 +971,26 @@ def escalate_due(*, now: datetime | None = None, limit: int = 500) -> dict:
     counts = {"escalated": 0, "overdue": 0, "closed": 0}
     due = list(
         Case.objects.filter(status__in=RUNNING, escalate_at__lte=now)
-        .order_by("escalate_at").values_list("pk", flat=True)[:limit]
+        .order_by("escalate_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
         outcome = _escalate_due_one(pk, now)
         if outcome:
             counts[outcome] += 1
     stale = list(
-        Case.objects.filter(status=Status.ANSWERED, answered_at__lte=now - REOPEN_WINDOW)
-        .values_list("pk", flat=True)[:limit]
+        Case.objects.filter(
+            status=Status.ANSWERED, answered_at__lte=now - REOPEN_WINDOW
+        ).values_list("pk", flat=True)[:limit]
     )
     for pk in stale:
         try:
-            case_close(actor=JOB_ACTOR, case=Case(pk=pk), note=_("Closed after the reopen "
-                                                                "window."), now=now)
+            case_close(
+                actor=JOB_ACTOR,
+                case=Case(pk=pk),
+                note=_("Closed after the reopen window."),
+                now=now,
+            )
             counts["closed"] += 1
         except (InvalidTransition, Conflict, Case.DoesNotExist):
             continue

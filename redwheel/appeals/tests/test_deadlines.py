@@ -113,5 +113,7 @@ def test_escalation_exactly_at_the_deadline():
 def test_default_policies_per_level_and_category():
     assert deadlines.default_policy(1, "income").basis == deadlines.WORKING
     assert deadlines.default_policy(1, "safety").basis == CALENDAR
-    assert deadlines.default_policy(4, "income").resolution_minutes > \
-        deadlines.default_policy(1, "income").resolution_minutes
+    assert (
+        deadlines.default_policy(4, "income").resolution_minutes
+        > deadlines.default_policy(1, "income").resolution_minutes
+    )

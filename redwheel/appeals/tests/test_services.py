@@ -20,8 +20,15 @@ MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=SH)
 
 def file(city, driver, *, now=MONDAY, category="income", **extra):
     case, created = services.case_file(
-        actor=driver.user, driver=driver, category=category, title="抽成过高",
-        description="本月抽成超过平台公布的上限。", channel=Case.Channel.APP, now=now, **extra)
+        actor=driver.user,
+        driver=driver,
+        category=category,
+        title="抽成过高",
+        description="本月抽成超过平台公布的上限。",
+        channel=Case.Channel.APP,
+        now=now,
+        **extra,
+    )
     assert created
     return case
 
@@ -53,8 +60,9 @@ def test_escalation_walks_the_chain_and_stops_at_the_top(city):
     staff = testing.staff(city.branch_a)
     expected = [(2, city.mobile_branch_a), (3, city.committee_a), (4, city.root)]
     for level, unit in expected:
-        case = services.case_escalate(actor=city.admin, case=case, reason="需要上级协调",
-                                      now=MONDAY)
+        case = services.case_escalate(
+            actor=city.admin, case=case, reason="需要上级协调", now=MONDAY
+        )
         assert (case.level, case.unit, case.status) == (level, unit, Status.SUBMITTED)
     assert case.escalations == 3
     with pytest.raises((InvalidTransition, NotFound)):
@@ -68,19 +76,23 @@ def test_state_machine_happy_path_and_timeline(city, webhook):
     handler = testing.staff(city.branch_a, role="secretary")
     case = file(city, driver)
     services.case_accept(actor=handler, case=case, now=MONDAY + timedelta(hours=1))
-    case = services.case_answer(actor=handler, case=case, answer="已与平台核实，退还多扣部分。",
-                                now=MONDAY + timedelta(hours=3))
+    case = services.case_answer(
+        actor=handler,
+        case=case,
+        answer="已与平台核实，退还多扣部分。",
+        now=MONDAY + timedelta(hours=3),
+    )
     assert case.status == Status.ANSWERED
-    services.case_rate(actor=driver.user, case=case, satisfied=True,
-                       now=MONDAY + timedelta(hours=4))
+    services.case_rate(
+        actor=driver.user, case=case, satisfied=True, now=MONDAY + timedelta(hours=4)
+    )
     case.refresh_from_db()
     assert case.status == Status.CLOSED and case.satisfied is True
     actions = list(case.activities.values_list("action", flat=True))
     assert actions == ["file", "accept", "answer", "rate"]
     stint = case.assignments.get()
     assert stint.responded_on_time and stint.answered_on_time and stint.satisfied
-    events = set(Notification.objects.filter(recipient=driver.user)
-                 .values_list("event", flat=True))
+    events = set(Notification.objects.filter(recipient=driver.user).values_list("event", flat=True))
     assert {"appeal.accepted", "appeal.answered"} <= events
     hooks = Notification.objects.filter(channel="webhook", platform=webhook)
     assert set(hooks.values_list("event", flat=True)) == {"appeal.accepted", "appeal.answered"}
@@ -113,15 +125,15 @@ def test_request_info_pauses_and_resume_recomputes(city):
     driver = city.driver()
     case = file(city, driver)  # L1 income: 2 working days, due Tue 17:30
     assert case.resolution_due_at == datetime(2026, 3, 3, 17, 30, tzinfo=SH)
-    case = services.case_request_info(actor=city.admin, case=case, question="请上传账单截图",
-                                      now=MONDAY + timedelta(hours=4))
+    case = services.case_request_info(
+        actor=city.admin, case=case, question="请上传账单截图", now=MONDAY + timedelta(hours=4)
+    )
     assert case.status == Status.WAITING and case.escalate_at is None
     assert case.resolution_remaining == 13 * 3600
     # Nothing escalates while paused, however late it gets.
     assert services.escalate_due(now=MONDAY + timedelta(days=30))["escalated"] == 0
     resumed = datetime(2026, 3, 6, 15, 0, tzinfo=SH)
-    case = services.case_provide_info(actor=driver.user, case=case, text="截图已补充",
-                                      now=resumed)
+    case = services.case_provide_info(actor=driver.user, case=case, text="截图已补充", now=resumed)
     assert case.status == Status.ACCEPTED
     assert case.resolution_due_at == datetime(2026, 3, 10, 11, 0, tzinfo=SH)
     assert case.escalate_at == case.resolution_due_at
@@ -132,15 +144,17 @@ def test_reopen_within_window_keeps_history(city):
     case = file(city, driver)
     case = services.case_answer(actor=city.admin, case=case, answer="已处理", now=MONDAY)
     services.case_rate(actor=driver.user, case=case, satisfied=False, now=MONDAY)
-    case = services.case_reopen(actor=driver.user, case=case, reason="问题没有解决",
-                                now=MONDAY + timedelta(days=2))
+    case = services.case_reopen(
+        actor=driver.user, case=case, reason="问题没有解决", now=MONDAY + timedelta(days=2)
+    )
     assert case.status == Status.SUBMITTED and case.reopen_count == 1 and case.answer == ""
     assert case.assignments.count() == 2
     assert "answer" in list(case.activities.values_list("action", flat=True))
     case = services.case_answer(actor=city.admin, case=case, answer="再次处理", now=MONDAY)
     with pytest.raises(InvalidTransition):
-        services.case_reopen(actor=driver.user, case=case, reason="again",
-                             now=MONDAY + timedelta(days=8))
+        services.case_reopen(
+            actor=driver.user, case=case, reason="again", now=MONDAY + timedelta(days=8)
+        )
 
 
 def test_merge_duplicate_and_withdraw(city):
@@ -157,8 +171,9 @@ def test_merge_duplicate_and_withdraw(city):
 
 
 def test_policy_override_and_safety_calendar_time(city):
-    DeadlinePolicy.objects.create(level=1, category="", basis="calendar", response_minutes=30,
-                                  resolution_minutes=60)
+    DeadlinePolicy.objects.create(
+        level=1, category="", basis="calendar", response_minutes=30, resolution_minutes=60
+    )
     case = file(city, city.driver())
     assert case.response_due_at == MONDAY + timedelta(minutes=30)
     saturday = datetime(2026, 3, 7, 22, 0, tzinfo=SH)
@@ -179,8 +194,7 @@ def test_escalation_job_is_idempotent_and_exact_at_deadline(city):
     stint = case.assignments.get(level=1)
     assert stint.end == Assignment.End.AUTO_ESCALATED and stint.responded_on_time is False
     assert Activity.objects.filter(case=case, action="auto_escalate").count() == 1
-    assert Notification.objects.filter(recipient=driver.user,
-                                       event="appeal.escalated").count() == 1
+    assert Notification.objects.filter(recipient=driver.user, event="appeal.escalated").count() == 1
 
 
 def test_top_level_overdue_is_flagged_once(city):
