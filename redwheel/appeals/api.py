@@ -8,8 +8,8 @@ same key answers 200 with the case the first request created, never a second cas
 
 from datetime import datetime
 
-from django.http import HttpResponse
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 
 from redwheel.accounts.permissions import SystemActor
 from redwheel.appeals import services
@@ -110,7 +110,7 @@ def _platform_driver(platform, license_id: str) -> Driver:
     summary="File an appeal on a driver's behalf (token scope appeals:write)",
     tags=["platform"],
 )
-def appeal_file(request, payload: AppealIn, response: HttpResponse):
+def appeal_file(request, payload: AppealIn):
     platform = request.auth.platform
     driver = _platform_driver(platform, payload.license_id)
     punishment = None
@@ -140,8 +140,7 @@ def appeal_file(request, payload: AppealIn, response: HttpResponse):
     )
     if case.platform_id != platform.pk:  # a key reused for another platform's case
         raise NotFound()
-    response.status_code = 201 if created else 200
-    return _out(case)
+    return Status(201 if created else 200, _out(case))
 
 
 @router.get(
