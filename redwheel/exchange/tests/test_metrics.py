@@ -317,3 +317,62 @@ def test_snapshot_equals_recomputation_on_a_generated_month(city):
     )
     metrics.recompute_month(OCT)
     assert metrics.stored_month(OCT) == metrics.compute_month_pure(OCT)
+
+    # the command is idempotent: the month is loaded already
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from redwheel.exchange.models import IngestBatch
+
+    batches = IngestBatch.objects.count()
+    out = StringIO()
+    call_command("demo_operations", "--month", "2026-10", "--scale", "0.02", stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert IngestBatch.objects.count() == batches
+
+
+def test_generated_records_are_deterministic_and_well_formed(city):
+    from redwheel.core.demo import operations
+
+    for i in range(4):
+        city.member(f"党员{i}") if i == 0 else city.driver(f"司机{i}")
+    first, n = operations.build_records(5, OCT, scale=1.0)
+    second, _n = operations.build_records(5, OCT, scale=1.0)
+    assert n == 4
+    assert [dict(f.records) for f in first] == [dict(f.records) for f in second]
+    records = first[0].records
+    assert {"baseInfoDriver", "orderCreate", "operatePay", "operateLogin"} <= set(records)
+    from redwheel.drivers.models import Driver
+
+    licences = {d.license_no for d in Driver.objects.all()}
+    assert {r["LicenseId"] for r in records["baseInfoDriver"]} <= licences
+    create = next(
+        r
+        for r in records["orderCreate"]
+        if isinstance(r["DepLongitude"], int) and r["DepLongitude"] < 180_000_000
+    )
+    assert 103_900_000 <= create["DepLongitude"] <= 104_200_000
+    assert 30_500_000 <= create["DepLatitude"] <= 30_800_000
+    assert create["Encrypt"] == 1 and len(create["OrderTime"]) == 14
+    assert create["OrderTime"].startswith("202610")
+
+
+def test_compute_metrics_command(city):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    d = city.driver()
+    Trip.objects.create(
+        platform=city.platform_a,
+        order_id="C1",
+        license_index=d.license_index,
+        driver=d,
+        arrived_at=at(7),
+        fare_yuan=Decimal("9.90"),
+    )
+    out = StringIO()
+    call_command("compute_metrics", "--month", "2026-10", stdout=out)
+    assert "2026-10: 1" in out.getvalue()
+    assert DriverMonthMetric.objects.get().revenue_yuan == Decimal("9.90")
