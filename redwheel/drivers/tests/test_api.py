@@ -132,6 +132,16 @@ def test_session_writes_need_the_csrf_token(city):
     _error(response, 403, "csrf_failed")
     driver.membership.refresh_from_db()
     assert driver.membership.state == "declared"
+    token = "Ab1" * 10 + "Cd"  # what the browser holds in the csrftoken cookie (32 characters)
+    client.cookies["csrftoken"] = token
+    response = client.post(
+        f"/api/v1/memberships/{driver.membership.pk}:verify",
+        "{}",
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "verified"
 
 
 # Lists and details ---------------------------------------------------------------------------
