@@ -54,6 +54,26 @@ def _enqueue(rows: list[Notification]) -> list[Notification]:
     return created
 
 
+BULK_CHUNK_SIZE = 500
+
+
+def enqueue_many(rows: list[Notification], *, chunk_size: int = BULK_CHUNK_SIZE) -> int:
+    """Fan-out to many recipients (e.g. a mobilisation call to 10,000 drivers).
+
+    Creates the outbox rows with `bulk_create` in batches and enqueues ONE delivery task per
+    chunk of pending ids (`deliver_notifications`), instead of one task per row. In-app rows
+    are built already SENT by the caller (like `notify_user`); webhook/SMS rows are PENDING.
+    Returns the number of rows created.
+    """
+    from redwheel.core.tasks import deliver_notifications
+
+    created = Notification.objects.bulk_create(rows, batch_size=chunk_size)
+    pending = [row.pk for row in created if row.status == Notification.Status.PENDING]
+    for start in range(0, len(pending), chunk_size):
+        deliver_notifications.enqueue(pending[start:start + chunk_size])
+    return len(created)
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()

@@ -9,5 +9,11 @@ def deliver_notification(notification_id: int) -> str:
 
 
 @task()
+def deliver_notifications(notification_ids: list[int]) -> int:
+    """Deliver a chunk of outbox rows (see notifications.enqueue_many); returns how many sent."""
+    return sum(notifications.deliver(pk) == "sent" for pk in notification_ids)
+
+
+@task()
 def deliver_due_notifications() -> int:
     return notifications.deliver_due()

@@ -1,3 +1,129 @@
-from ninja import Router
+"""Mobilisation over JSON: drivers list their calls and answer them from the app; staff read
+the live board figures. Session auth (same as the pages). Out-of-scope ids answer 404."""
 
-router = Router(tags=["mobilization"])
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+
+from redwheel.core.api_auth import session_auth
+from redwheel.mobilization import selectors, services
+from redwheel.mobilization.models import Mobilisation, ResponseStatus
+
+router = Router(tags=["mobilization"], auth=session_auth)
+
+
+class CallOut(Schema):
+    mobilisation_id: int
+    title: str
+    hub: str
+    lng: float
+    lat: float
+    status: str = Field(description="open, closed or cancelled")
+    starts_at: datetime
+    ends_at: datetime
+    my_answer: ResponseStatus | None
+
+
+class AnswerIn(Schema):
+    status: ResponseStatus = Field(examples=["received"])
+
+
+class AnswerOut(Schema):
+    mobilisation_id: int
+    status: ResponseStatus
+    changed: bool = Field(description="False when the answer repeats one already recorded.")
+
+
+class BoardOut(Schema):
+    id: int
+    status: str
+    called: int
+    responded: int
+    received: int
+    on_my_way: int
+    arrived: int
+    cant_come: int
+    rides: int
+    passengers: int
+    waiting_passengers: int
+    summary: dict = Field(description="The closing summary once closed; empty before.")
+
+
+class SightingIn(Schema):
+    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    note: str = Field(min_length=1, max_length=500)
+
+
+class SightingOut(Schema):
+    id: int
+    alert_id: int
+
+
+@router.get("/mobilizations/my-calls", response=list[CallOut])
+def my_calls(request):
+    """The signed-in driver's calls, newest first, with their current answer."""
+    driver = selectors.own_driver(request.auth)
+    return [
+        CallOut(
+            mobilisation_id=c.mobilisation_id,
+            title=c.mobilisation.title,
+            hub=c.mobilisation.hub.name,
+            lng=c.mobilisation.hub.lng,
+            lat=c.mobilisation.hub.lat,
+            status=c.mobilisation.status,
+            starts_at=c.mobilisation.starts_at,
+            ends_at=c.mobilisation.ends_at,
+            my_answer=c.response.status if c.response else None,
+        )
+        for c in selectors.my_calls(driver)
+    ]
+
+
+@router.post("/mobilizations/{mobilisation_id}/answer", response=AnswerOut)
+def answer(request, mobilisation_id: int, body: AnswerIn):
+    """Answer a call: received / on_my_way / arrived / cant_come. Idempotent; refused with
+    409 `mobilisation_closed` once the mobilisation has ended."""
+    mobilisation = get_object_or_404(Mobilisation, pk=mobilisation_id)
+    response, changed = services.response_record(
+        actor=request.auth, mobilisation=mobilisation, status=body.status
+    )
+    return AnswerOut(mobilisation_id=mobilisation_id, status=response.status, changed=changed)
+
+
+@router.get("/mobilizations/{mobilisation_id}/board", response=BoardOut)
+def board(request, mobilisation_id: int):
+    """Live figures for staff in scope (the same numbers as the htmx board)."""
+    m = selectors.mobilisation_detail(request.auth, mobilisation_id)
+    b = selectors.board(m)
+    return BoardOut(
+        id=m.pk,
+        status=m.status,
+        summary=m.summary,
+        **{
+            k: b[k]
+            for k in (
+                "called",
+                "responded",
+                "received",
+                "on_my_way",
+                "arrived",
+                "cant_come",
+                "rides",
+                "passengers",
+                "waiting_passengers",
+            )
+        },
+    )
+
+
+@router.post("/alerts/{alert_id}/sightings", response={201: SightingOut})
+def sighting(request, alert_id: int, body: SightingIn):
+    """A driver who received the alert reports "seen something"; routed to the sender."""
+    driver = selectors.own_driver(request.auth)
+    alert = selectors.my_alert(driver, alert_id)
+    s = services.sighting_report(
+        actor=request.auth, alert=alert, lng=body.lng, lat=body.lat, note=body.note
+    )
+    return 201, SightingOut(id=s.pk, alert_id=alert.pk)

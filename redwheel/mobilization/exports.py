@@ -1,0 +1,146 @@
+"""`.xlsx` exports (openpyxl): a mobilisation's record, per-unit statistics, a driver's service.
+Only masked personal data goes into a workbook."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from redwheel.mobilization.services import summary_compute
+
+
+def _local(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _sheet(workbook, title, header, rows, first=False):
+    sheet = workbook.active if first else workbook.create_sheet()
+    sheet.title = title[:31]
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    return sheet
+
+
+def mobilisation_workbook(m) -> Workbook:
+    wb = Workbook()
+    summary = m.summary or summary_compute(m)
+    labels = {
+        "drivers_called": _("Drivers called"),
+        "drivers_responded": _("Drivers responded"),
+        "drivers_cant_come": _("Can't come"),
+        "drivers_arrived": _("Drivers arrived"),
+        "members_called": _("Party members called"),
+        "members_responded": _("Party members responded"),
+        "members_arrived": _("Party members arrived"),
+        "rides": _("Rides"),
+        "passengers": _("Passengers"),
+        "priority_passengers": _("Priority passengers"),
+        "passengers_left_waiting": _("Passengers still waiting"),
+        "driver_hours": _("Driver hours"),
+        "duration_hours": _("Duration (hours)"),
+    }
+    _sheet(
+        wb,
+        _("Summary"),
+        [_("Figure"), _("Value")],
+        [
+            (_("Title"), m.title),
+            (_("Hub"), m.hub.name),
+            (_("Status"), m.get_status_display()),
+            (_("Starts at"), _local(m.starts_at)),
+            (_("Closed at"), _local(m.closed_at)),
+        ]
+        + [(labels.get(k, k), v) for k, v in summary.items()],
+        first=True,
+    )
+    responses = {r.driver_id: r for r in m.responses.all()}
+    _sheet(
+        wb,
+        _("Drivers"),
+        [_("Driver"), _("Mobile"), _("Called via"), _("Answer"), _("Arrived at")],
+        [
+            (
+                c.driver.name,
+                c.driver.phone_masked,
+                c.get_via_display(),
+                responses[c.driver_id].get_status_display() if c.driver_id in responses else "",
+                _local(responses[c.driver_id].arrived_at) if c.driver_id in responses else "",
+            )
+            for c in m.calls.select_related("driver").order_by("id")
+        ],
+    )
+    _sheet(
+        wb,
+        _("Rides"),
+        [_("Time"), _("Driver"), _("Passengers"), _("Destination district")],
+        [
+            (_local(r.created_at), r.driver.name, r.passengers, r.destination_district)
+            for r in m.rides.select_related("driver").order_by("id")
+        ],
+    )
+    return wb
+
+
+STAT_COLUMNS = [
+    ("unit", _("Unit")),
+    ("mobilisations", _("Mobilisations")),
+    ("closed", _("Closed")),
+    ("drivers_called", _("Drivers called")),
+    ("drivers_arrived", _("Drivers arrived")),
+    ("rides", _("Rides")),
+    ("passengers", _("Passengers")),
+    ("mobilisation_hours", _("Mobilisation hours")),
+    ("opportunities", _("Opportunities")),
+    ("volunteers", _("Volunteers")),
+    ("volunteer_hours", _("Volunteer hours")),
+    ("alerts", _("Alerts")),
+    ("sightings", _("Sightings")),
+]
+
+
+def statistics_workbook(rows) -> Workbook:
+    wb = Workbook()
+    _sheet(
+        wb,
+        _("Service statistics"),
+        [str(label) for _k, label in STAT_COLUMNS],
+        [[float(r[k]) if k.endswith("hours") else r[k] for k, _l in STAT_COLUMNS] for r in rows],
+        first=True,
+    )
+    return wb
+
+
+def history_workbook(driver, h) -> Workbook:
+    wb = Workbook()
+    _sheet(
+        wb,
+        _("Service"),
+        [_("Date"), _("Kind"), _("What"), _("Hours"), _("Rides"), _("Passengers")],
+        [
+            (
+                r.served_on.isoformat(),
+                r.get_kind_display(),
+                r.mobilisation.title if r.mobilisation_id else r.signup.opportunity.title,
+                float(r.hours),
+                r.rides,
+                r.passengers,
+            )
+            for r in h["records"]
+        ],
+        first=True,
+    )
+    _sheet(
+        wb,
+        _("Calls"),
+        [_("Mobilisation"), _("Hub"), _("Called at"), _("Answer")],
+        [
+            (
+                c.mobilisation.title,
+                c.mobilisation.hub.name,
+                _local(c.called_at),
+                c.response.get_status_display() if c.response else "",
+            )
+            for c in h["calls"]
+        ],
+    )
+    return wb

@@ -1,0 +1,212 @@
+"""The driver's own pages (mobile-first): calls and answers, fleets and pledges, volunteer
+opportunities, alerts and "seen something", service history. Only the signed-in driver's
+records; anyone without a driver record gets 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.mobilization import forms, selectors, services
+from redwheel.mobilization.models import FleetMember, ResponseStatus
+
+
+def _error(request, exc: DomainError):
+    if exc.status == 404:
+        raise Http404 from exc
+    messages.error(request, exc.message)
+
+
+@login_required
+def home(request):
+    driver = selectors.own_driver(request.user)
+    calls = selectors.my_calls(driver)
+    return render(
+        request,
+        "mobilization/me_home.html",
+        {
+            "driver": driver,
+            "open_calls": [c for c in calls if c.mobilisation.is_open],
+            "alerts": selectors.my_alerts(driver, active_only=True)[:10],
+            "fleets": FleetMember.objects.filter(driver=driver, is_active=True).select_related(
+                "fleet"
+            ),
+        },
+    )
+
+
+def _call_page(request, driver, pk, status=200):
+    return render(
+        request,
+        "mobilization/me_call.html",
+        {
+            "call": selectors.my_call(driver, pk),
+            "answers": ResponseStatus.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+def call_detail(request, pk: int):
+    return _call_page(request, selectors.own_driver(request.user), pk)
+
+
+@login_required
+@require_POST
+def respond(request, pk: int):
+    driver = selectors.own_driver(request.user)
+    call = selectors.my_call(driver, pk)
+    form = forms.RespondForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed(_("Unknown answer."))
+        _response, changed = services.response_record(
+            actor=request.user, mobilisation=call.mobilisation, status=form.cleaned_data["status"]
+        )
+    except DomainError as exc:
+        _error(request, exc)
+        return _call_page(request, driver, pk, status=exc.status)
+    if changed:
+        messages.success(request, _("Thank you, your answer was sent."))
+    else:
+        messages.info(request, _("Your answer was already recorded."))
+    return redirect("mobilization:my_call", pk=pk)
+
+
+@login_required
+@require_POST
+def pledge_sign(request, pk: int):
+    driver = selectors.own_driver(request.user)
+    member = (
+        FleetMember.objects.filter(pk=pk, driver=driver).select_related("fleet", "driver").first()
+    )
+    if member is None:
+        raise Http404
+    try:
+        services.fleet_pledge_sign(actor=request.user, member=member)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("You signed the service pledge."))
+    return redirect("mobilization:my_fleets")
+
+
+@login_required
+def fleets(request):
+    driver = selectors.own_driver(request.user)
+    return render(
+        request,
+        "mobilization/me_fleets.html",
+        {
+            "memberships": FleetMember.objects.filter(driver=driver, is_active=True).select_related(
+                "fleet", "fleet__unit"
+            ),
+        },
+    )
+
+
+@login_required
+def opportunities(request):
+    driver = selectors.own_driver(request.user)
+    rows = list(selectors.opportunities_for_driver(driver).filter(status="open")[:50])
+    mine = selectors.my_signups(driver)
+    for o in rows:
+        o.my_signup = mine.get(o.pk)
+    return render(
+        request,
+        "mobilization/me_opportunities.html",
+        {
+            "rows": rows,
+            "signups": [s for s in mine.values()],
+        },
+    )
+
+
+@login_required
+@require_POST
+def sign_up(request, pk: int):
+    driver = selectors.own_driver(request.user)
+    opportunity = selectors.my_opportunity(driver, pk)
+    try:
+        services.signup_create(actor=request.user, opportunity=opportunity)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("You are signed up. Thank you!"))
+    return redirect("mobilization:my_opportunities")
+
+
+SIGNUP_ACTIONS = {
+    "cancel": (services.signup_cancel, _("Sign-up cancelled.")),
+    "check_in": (services.signup_check_in, _("Checked in.")),
+    "check_out": (
+        services.signup_check_out,
+        _("Checked out. The organiser will confirm your hours."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def signup_action(request, pk: int, action: str):
+    if action not in SIGNUP_ACTIONS:
+        raise Http404
+    driver = selectors.own_driver(request.user)
+    signup = selectors.my_signup(driver, pk)
+    service, message = SIGNUP_ACTIONS[action]
+    try:
+        service(actor=request.user, signup=signup)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, message)
+    return redirect("mobilization:my_opportunities")
+
+
+def _alert_page(request, driver, pk, form=None, status=200):
+    return render(
+        request,
+        "mobilization/me_alert.html",
+        {
+            "alert": selectors.my_alert(driver, pk),
+            "form": form or forms.SightingForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def alert_detail(request, pk: int):
+    driver = selectors.own_driver(request.user)
+    if request.method != "POST":
+        return _alert_page(request, driver, pk)
+    alert = selectors.my_alert(driver, pk)
+    form = forms.SightingForm(request.POST)
+    try:
+        if not form.is_valid():
+            first = next(iter(form.errors.values()))[0]
+            raise ValidationFailed(first)
+        services.sighting_report(actor=request.user, alert=alert, **form.cleaned_data)
+    except DomainError as exc:
+        _error(request, exc)
+        return _alert_page(request, driver, pk, form, status=exc.status)
+    messages.success(request, _("Thank you. The sender has been told."))
+    return redirect("mobilization:my_alert", pk=pk)
+
+
+@login_required
+def history(request):
+    driver = selectors.own_driver(request.user)
+    return render(
+        request,
+        "mobilization/driver_history.html",
+        {
+            "driver": driver,
+            "h": selectors.service_history(driver),
+            "staff_view": False,
+        },
+    )
