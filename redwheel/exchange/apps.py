@@ -6,3 +6,12 @@ class ExchangeConfig(AppConfig):
     name = "redwheel.exchange"
     label = "exchange"
     verbose_name = _("Exchange data")
+
+    def ready(self):
+        from redwheel.core import scheduler
+
+        scheduler.register(
+            "exchange_purge_position_samples",
+            24 * 3600,
+            "redwheel.exchange.tasks.purge_position_samples",
+        )

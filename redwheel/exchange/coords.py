@@ -1,0 +1,117 @@
+"""Datum conversion for exchange coordinates: GCJ-02 and BD-09 to WGS-84.
+
+GCJ-02 ("Mars" coordinates, used by Amap and most Chinese map SDKs) is WGS-84 plus a
+deliberately non-linear offset of a few hundred metres inside China; BD-09 (Baidu) is a
+further rotation/scaling of GCJ-02. Only the forward transforms are published, so the inverse
+is computed iteratively: start from the input and correct by the forward error until it is
+below ~1e-9 degree (a few tenths of a millimetre). Outside China's rough bounding box the
+GCJ-02 offset is not applied, as the SDKs do.
+
+Exchange values are integers in 1e-6 degree; `to_wgs84` takes and returns degrees.
+"""
+
+import math
+
+ENCRYPT_GCJ02 = 1
+ENCRYPT_WGS84 = 2
+ENCRYPT_BD09 = 3
+ENCRYPT_CGCS2000 = 4
+ENCRYPT_OTHER = 0
+
+_A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 algorithm
+_EE = 0.00669342162296594323
+_X_PI = math.pi * 3000.0 / 180.0
+_TOLERANCE = 1e-9
+_MAX_ITERATIONS = 30
+
+
+def out_of_china(lng: float, lat: float) -> bool:
+    return not (72.004 <= lng <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _transform_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lng(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """The published forward transform."""
+    if out_of_china(lng, lat):
+        return lng, lat
+    dlat = _transform_lat(lng - 105.0, lat - 35.0)
+    dlng = _transform_lng(lng - 105.0, lat - 35.0)
+    radlat = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(radlat) ** 2
+    sqrtmagic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
+    dlng = (dlng * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
+    return lng + dlng, lat + dlat
+
+
+def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:
+    """The published forward transform."""
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def wgs84_to_bd09(lng: float, lat: float) -> tuple[float, float]:
+    return gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
+
+
+def _invert(forward, lng: float, lat: float) -> tuple[float, float]:
+    """Solve forward(x) = (lng, lat) by fixed-point correction (the Jacobian is ~identity)."""
+    x, y = lng, lat
+    for _ in range(_MAX_ITERATIONS):
+        fx, fy = forward(x, y)
+        dx, dy = fx - lng, fy - lat
+        if abs(dx) < _TOLERANCE and abs(dy) < _TOLERANCE:
+            break
+        x, y = x - dx, y - dy
+    return x, y
+
+
+def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    if out_of_china(lng, lat):
+        return lng, lat
+    return _invert(wgs84_to_gcj02, lng, lat)
+
+
+def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    return _invert(gcj02_to_bd09, lng, lat)
+
+
+def bd09_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
+
+
+def to_wgs84(lng: float, lat: float, encrypt: int | None) -> tuple[float, float]:
+    """Degrees in the datum named by `Encrypt` → WGS-84 degrees (rounded to 1e-7°, ~1 cm).
+
+    1 (GCJ-02) and 3 (BD-09) are converted; 2 (WGS-84), 4 (CGCS2000, within centimetres of
+    WGS-84), 0 (other) and a missing Encrypt are stored as they are.
+    """
+    if encrypt == ENCRYPT_GCJ02:
+        lng, lat = gcj02_to_wgs84(lng, lat)
+    elif encrypt == ENCRYPT_BD09:
+        lng, lat = bd09_to_wgs84(lng, lat)
+    return round(lng, 7), round(lat, 7)
+
+
+def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371008.8 * math.asin(min(1.0, math.sqrt(h)))
