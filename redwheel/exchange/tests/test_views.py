@@ -93,7 +93,7 @@ def test_pages_render_empty(client, committee, name):
 @pytest.mark.parametrize("name", PAGES)
 def test_pages_render_with_data(client, committee, data, name):
     client.force_login(committee)
-    response = client.get(reverse(name), {"month": "2026-10"} if "m" in name[9:11] else {})
+    response = client.get(reverse(name), {"month": "2026-10"})
     assert response.status_code == 200
     body = response.content.decode()
     assert 'class="empty"' not in body or name == "exchange:unknown_drivers"
