@@ -33,6 +33,7 @@ setup: $(VENV)/.installed redwheel/static/vendor/.built
 demo: setup
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py demo_city
+	$(BIN)/python manage.py demo_operations
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 serve: setup

@@ -15,3 +15,8 @@ class ExchangeConfig(AppConfig):
             24 * 3600,
             "redwheel.exchange.tasks.purge_position_samples",
         )
+        scheduler.register(
+            "exchange_recompute_metrics",
+            3600,
+            "redwheel.exchange.metric_tasks.recompute_recent_metrics",
+        )
