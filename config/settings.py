@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "redwheel.orgs",
     "redwheel.drivers",
     "redwheel.exchange",
+    "redwheel.scoring",
     "redwheel.appeals",
     "redwheel.mobilization",
 ]

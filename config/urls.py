@@ -14,6 +14,7 @@ urlpatterns = [
     path("staff/", include("redwheel.drivers.urls")),
     path("staff/imports/", include("redwheel.drivers.imports.urls")),
     path("staff/exchange/", include("redwheel.exchange.urls")),
+    path("scoring/", include("redwheel.scoring.urls")),
     path("appeals/", include("redwheel.appeals.urls")),
     path("mobilization/", include("redwheel.mobilization.urls")),
     path("me/", include("redwheel.drivers.urls_driver")),

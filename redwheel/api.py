@@ -54,6 +54,7 @@ for module in (
     "redwheel.orgs.api",
     "redwheel.drivers.api",
     "redwheel.exchange.api",
+    "redwheel.scoring.api",
     "redwheel.appeals.api",
     "redwheel.mobilization.api",
 ):
