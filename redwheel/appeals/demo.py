@@ -90,8 +90,9 @@ def demo_appeals_exist() -> bool:
     return Case.objects.filter(idempotency_scope=DEMO_SCOPE).exists()
 
 
-def build_demo_appeals(seed: int = 2026, stdout=None) -> bool:
-    """Create the demo cases unless they exist. Returns True when built."""
+def build_demo_appeals(seed: int = 2026, stdout=None, rounds: int = ROUNDS) -> bool:
+    """Create the demo cases unless they exist (`rounds` passes through every scenario).
+    Returns True when built."""
     out = stdout or sys.stdout
     if demo_appeals_exist():
         out.write(_("Demo appeals exist already; nothing to do.") + "\n")
@@ -111,7 +112,7 @@ def build_demo_appeals(seed: int = 2026, stdout=None) -> bool:
     speed: dict[int, float] = {}  # per unit: hours to answer; some units are slow
     made = 0
     with transaction.atomic():
-        for index, scenario in enumerate(SCENARIOS * ROUNDS):
+        for index, scenario in enumerate(SCENARIOS * rounds):
             if index >= len(drivers):
                 break
             _scenario(scenario, drivers[index], index, rng, now, admin, speed)

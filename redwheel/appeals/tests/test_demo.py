@@ -17,7 +17,7 @@ def test_demo_appeals_cover_levels_statuses_and_accountability_differs():
     out = StringIO()
     assert build_demo_appeals(stdout=out) is False  # no demo city yet
     build_demo_city(scale=0.05, stdout=StringIO())
-    assert build_demo_appeals(stdout=out) is True
+    assert build_demo_appeals(stdout=out, rounds=2) is True
     assert set(Case.objects.values_list("level", flat=True)) == {1, 2, 3, 4}
     assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
     assert Activity.objects.filter(action="auto_escalate").exists()
@@ -33,7 +33,8 @@ def test_demo_appeals_cover_levels_statuses_and_accountability_differs():
     rates = set()
     for month in months:
         rates |= {r.resolution_on_time for r in selectors.accountability(admin, month)}
-    assert len(rates - {None}) >= 3  # units really differ
+    known = rates - {None}
+    assert max(known) - min(known) >= 50  # units really differ
     count = Case.objects.count()
     call_command("demo_appeals", stdout=out)
     assert Case.objects.count() == count
