@@ -1,0 +1,437 @@
+"""Exchange ingestion benchmark: records/s through the HTTP batch API, validation included.
+
+Usage: .venv/bin/python bench/ingest.py [--records N] [--database-url URL ...] [--quick]
+
+Without --database-url it runs SQLite (a fresh temporary file) and, if reachable,
+PostgreSQL at postgres://postgres@127.0.0.1:5432/postgres in a fresh database `redwheel_bench`
+that it creates and drops. Each database runs in its own process: migrate, create a platform,
+a token and 2,000 known drivers, then POST batches of EXCHANGE_MAX_BATCH records with the
+Django test client (full request path: auth, JSON parsing, validation, merge, upsert,
+rejections, audit). The mix resembles a real feed: positions and order stages dominate.
+
+Baseline: the raw insert rate of the same rows, already converted, with bulk_create and no
+validation, into the same tables. Targets (DESIGN.md): ≥ 10,000 records/s on PostgreSQL,
+≥ 3,000/s on SQLite. Writes bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform as py_platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "ingest.json"
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_DB = "redwheel_bench"
+TARGETS = {"sqlite": 3000.0, "postgresql": 10000.0}
+# record type → share of the feed
+MIX = {
+    "positionDriver": 0.50,
+    "orderCreate": 0.08,
+    "orderMatch": 0.08,
+    "operateDepart": 0.08,
+    "operateArrive": 0.08,
+    "operatePay": 0.08,
+    "operateLogin": 0.03,
+    "operateLogout": 0.03,
+    "ratedPassenger": 0.03,
+    "ratedPassengerComplaint": 0.005,
+    "ratedDriverPunish": 0.005,
+}
+DRIVERS = 2000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--database-url", action="append", dest="urls")
+    parser.add_argument("--quick", action="store_true", help="20,000 records (smoke test)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    records = 20_000 if args.quick else args.records
+    if args.worker:
+        print(json.dumps(worker(args.worker, records)))
+        return
+    urls = args.urls or [None, DEFAULT_PG]
+    results = []
+    for url in urls:
+        result = run_one(url, records, explicit=bool(args.urls))
+        if result:
+            results.append(result)
+            report(result)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "exchange_ingest",
+                "records": records,
+                "mix": MIX,
+                "python": py_platform.python_version(),
+                "cpus": os.cpu_count(),
+                "load_average_1m": round(os.getloadavg()[0], 2),
+                "runs": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def run_one(url: str | None, records: int, explicit: bool) -> dict | None:
+    env = dict(os.environ)
+    tmp = None
+    if url is None:
+        tmp = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)
+        url = f"sqlite:///{tmp.name}"
+    elif url.startswith("postgres"):
+        try:
+            url = pg_create(url)
+        except Exception as exc:
+            if explicit:
+                raise
+            print(f"PostgreSQL not reachable ({type(exc).__name__}: {exc}); skipped.")
+            return None
+    env["DATABASE_URL"] = url
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", url, "--records", str(records)],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except subprocess.CalledProcessError as exc:
+        print(exc.stdout, exc.stderr, file=sys.stderr)
+        raise
+    finally:
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)
+        elif url.startswith("postgres"):
+            pg_drop(url)
+
+
+def _admin_url(url: str) -> tuple[str, str]:
+    base, _, _name = url.rpartition("/")
+    return base + "/postgres", base + "/" + BENCH_DB
+
+
+def pg_create(url: str) -> str:
+    import psycopg
+
+    admin, bench = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    return bench
+
+
+def pg_drop(url: str) -> None:
+    import psycopg
+
+    admin, _ = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def report(r: dict) -> None:
+    verdict = "ok" if r["records_per_s"] >= r["target_records_per_s"] else "BELOW TARGET"
+    print(
+        f"{r['database']:>10}: {r['records_per_s']:>9,.0f} records/s through the HTTP API "
+        f"(target ≥ {r['target_records_per_s']:,.0f}: {verdict}); raw bulk insert baseline "
+        f"{r['baseline_records_per_s']:,.0f} records/s; API = "
+        f"{r['api_vs_baseline']:.0%} of baseline"
+    )
+
+
+# The worker (one database) -----------------------------------------------------------------
+
+
+def worker(url: str, total: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    platform, secret, licenses = setup_city()
+    batches = make_batches(platform.company_id, licenses, total, settings.EXCHANGE_MAX_BATCH)
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    bodies = [(rt, json.dumps(records)) for rt, records in batches]
+    started = time.perf_counter()
+    accepted = rejected = 0
+    for record_type, body in bodies:
+        response = client.post(
+            f"/api/v1/exchange/{record_type}", data=body, content_type="application/json", **headers
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"{record_type}: HTTP {response.status_code} {response.content[:300]}")
+        data = response.json()
+        accepted += data["accepted"] + data["unchanged"]
+        rejected += data["rejected"]
+    api_s = time.perf_counter() - started
+    baseline_s = baseline(platform, batches)
+    vendor = connection.vendor
+    return {
+        "database": vendor,
+        "records": total,
+        "batches": len(batches),
+        "batch_size": settings.EXCHANGE_MAX_BATCH,
+        "api_s": round(api_s, 2),
+        "records_per_s": round(total / api_s, 1),
+        "stored_or_unchanged": accepted,
+        "rejected": rejected,
+        "baseline_s": round(baseline_s, 2),
+        "baseline_records_per_s": round(total / baseline_s, 1),
+        "api_vs_baseline": round(baseline_s / api_s, 3),
+        "target_records_per_s": TARGETS.get(vendor, 0.0),
+    }
+
+
+def setup_city():
+    from redwheel.accounts.models import User
+    from redwheel.accounts.services import token_create
+    from redwheel.core import testing
+    from redwheel.drivers.models import Affiliation, Driver
+    from redwheel.orgs.services import platform_create
+
+    admin = User.objects.create_superuser("13800009999", "bench-Secret-1")
+    platform = platform_create(actor=admin, company_id="BENCH510100", name="基准出行")
+    _token, secret = token_create(
+        actor=admin, platform=platform, name="bench", scopes=["exchange:write"]
+    )
+    licenses, drivers = [], []
+    for n in range(DRIVERS):
+        license_no = testing.id_number(50_000 + n)
+        driver = Driver(name=f"司机{n}", gender="M", region_code="510107")
+        driver.set_license(license_no)
+        driver.set_phone(f"139{n:08d}")
+        drivers.append(driver)
+        licenses.append(license_no)
+    Driver.objects.bulk_create(drivers, batch_size=1000)
+    Affiliation.objects.bulk_create(
+        [Affiliation(driver=d, platform=platform) for d in Driver.objects.all()], batch_size=1000
+    )
+    return platform, secret, licenses
+
+
+def make_batches(company: str, licenses: list[str], total: int, size: int):
+    rng = random.Random(2026)
+    counts = {rt: int(total * share) for rt, share in MIX.items()}
+    counts["positionDriver"] += total - sum(counts.values())
+    base_time = 1710460800  # 2024-03-15 08:00 Shanghai
+    batches = []
+    for record_type, count in counts.items():
+        records = [
+            record(record_type, company, n, licenses[n % len(licenses)], base_time, rng)
+            for n in range(count)
+        ]
+        batches += [(record_type, records[i : i + size]) for i in range(0, count, size)]
+    return batches
+
+
+def _f14(unix: int) -> str:
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(unix + 8 * 3600))
+
+
+def record(rt: str, company: str, n: int, license_no: str, t0: int, rng: random.Random) -> dict:
+    lng = 104_065_735 + rng.randint(-60_000, 60_000)
+    lat = 30_657_441 + rng.randint(-60_000, 60_000)
+    at = t0 + n * 7
+    order = f"B{n:08d}"
+    common = {"CompanyId": company}
+    if rt == "positionDriver":
+        return common | {
+            "LicenseId": license_no,
+            "VehicleNo": "川A12345",
+            "PositionTime": at,
+            "Longitude": lng,
+            "Latitude": lat,
+            "Encrypt": 1,
+            "Speed": 30,
+            "Direction": rng.randint(0, 359),
+            "BizStatus": rng.randint(1, 4),
+        }
+    if rt == "orderCreate":
+        return common | {
+            "Address": "510107",
+            "OrderId": order,
+            "OrderTime": _f14(at),
+            "DepartTime": _f14(at + 300),
+            "DepLongitude": lng,
+            "DepLatitude": lat,
+            "DestLongitude": lng + 9000,
+            "DestLatitude": lat + 2000,
+            "Encrypt": 1,
+        }
+    if rt == "orderMatch":
+        return common | {
+            "OrderId": order,
+            "LicenseId": license_no,
+            "VehicleNo": "川A12345",
+            "DistributeTime": _f14(at + 60),
+            "Longitude": lng,
+            "Latitude": lat,
+            "Encrypt": 1,
+        }
+    if rt == "operateDepart":
+        return common | {
+            "OrderId": order,
+            "LicenseId": license_no,
+            "DepTime": _f14(at + 400),
+            "DepLongitude": lng,
+            "DepLatitude": lat,
+            "Encrypt": 1,
+            "WaitMile": 1.1,
+            "WaitTime": 200,
+        }
+    if rt == "operateArrive":
+        return common | {
+            "OrderId": order,
+            "DestTime": _f14(at + 1500),
+            "DestLongitude": lng,
+            "DestLatitude": lat,
+            "Encrypt": 1,
+            "DriveMile": 7.5,
+            "DriveTime": 1100,
+        }
+    if rt == "operatePay":
+        return common | {
+            "OrderId": order,
+            "LicenseId": license_no,
+            "FactPrice": 23.5,
+            "Price": 25,
+            "PayState": 1,
+            "PayTime": _f14(at + 1600),
+        }
+    if rt in ("operateLogin", "operateLogout"):
+        name = "LoginTime" if rt == "operateLogin" else "LogoutTime"
+        return common | {
+            "LicenseId": license_no,
+            name: _f14(at),
+            "Longitude": lng,
+            "Latitude": lat,
+            "Encrypt": 2,
+        }
+    if rt == "ratedPassenger":
+        return common | {
+            "OrderId": order,
+            "EvaluateTime": _f14(at + 2000),
+            "ServiceScore": rng.randint(3, 5),
+        }
+    if rt == "ratedPassengerComplaint":
+        return common | {"OrderId": order, "ComplaintTime": _f14(at + 3000), "Detail": "绕路"}
+    if rt == "ratedDriverPunish":
+        return common | {"LicenseId": license_no, "PunishTime": _f14(at), "PunishReason": "绕路"}
+    raise ValueError(rt)
+
+
+def baseline(platform, batches) -> float:
+    """Seconds to bulk_create the same rows (converted beforehand) into fresh tables."""
+    from django.db import transaction
+
+    from redwheel.core.crypto import blind_index
+    from redwheel.exchange import models, validation
+
+    tables = [
+        models.Trip,
+        models.OnlineEvent,
+        models.PositionSample,
+        models.Rating,
+        models.Complaint,
+        models.Punishment,
+    ]
+    prepared = []
+    index = {}
+    for record_type, records in batches:
+        rows = []
+        cleaned, _ = validation.validate_batch(record_type, records, platform.company_id)
+        for n, (_i, r) in enumerate(cleaned):
+            lic = r.get("LicenseId")
+            idx = index.setdefault(lic, blind_index(lic)) if lic else ""
+            rows.append(raw_row(models, record_type, platform, r, idx, n))
+        prepared.append((type(rows[0]), rows))
+    for table in tables:
+        table.objects.all().delete()
+    started = time.perf_counter()
+    for model, rows in prepared:
+        with transaction.atomic():
+            model.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return time.perf_counter() - started
+
+
+def raw_row(models, rt, platform, r, idx, n):
+    p = platform
+    if rt == "positionDriver":
+        return models.PositionSample(
+            platform=p,
+            license_index=idx,
+            at=r["PositionTime"],
+            lng=r["Longitude"],
+            lat=r["Latitude"],
+            biz_status=r.get("BizStatus"),
+        )
+    if rt in ("operateLogin", "operateLogout"):
+        kind = "login" if rt == "operateLogin" else "logout"
+        return models.OnlineEvent(
+            platform=p,
+            license_index=idx,
+            kind=kind,
+            at=r.get("LoginTime") or r.get("LogoutTime"),
+            lng=r.get("Longitude"),
+            lat=r.get("Latitude"),
+        )
+    if rt == "ratedPassenger":
+        return models.Rating(
+            platform=p,
+            order_id=r["OrderId"],
+            evaluated_at=r["EvaluateTime"],
+            service_score=r["ServiceScore"],
+        )
+    if rt == "ratedPassengerComplaint":
+        return models.Complaint(
+            platform=p,
+            order_id=r["OrderId"],
+            complained_at=r["ComplaintTime"],
+            detail=r.get("Detail", ""),
+        )
+    if rt == "ratedDriverPunish":
+        return models.Punishment(
+            platform=p,
+            license_index=idx,
+            punished_at=r["PunishTime"],
+            reason=r.get("PunishReason", ""),
+        )
+    # Order stages: one trip row each (a distinct order id per stage, as a raw insert).
+    return models.Trip(
+        platform=p,
+        order_id=f"{rt}-{r['OrderId']}",
+        license_index=idx,
+        order_time=r.get("OrderTime"),
+        matched_at=r.get("DistributeTime"),
+        departed_at=r.get("DepTime"),
+        arrived_at=r.get("DestTime"),
+        fare_yuan=r.get("FactPrice"),
+    )
+
+
+if __name__ == "__main__":
+    main()
