@@ -142,6 +142,9 @@ PII_BLIND_INDEX_KEY = env_str("PII_BLIND_INDEX_KEY", "redwheel-dev-blind-index-k
 
 # Exchange ingestion: batch size limit, position sampling and retention.
 EXCHANGE_MAX_BATCH = env_int("EXCHANGE_MAX_BATCH", 5000)
+# Badge/score look-ups per platform token and window (seconds); see docs/scoring.md.
+SCORING_LOOKUP_RATE_LIMIT = env_int("SCORING_LOOKUP_RATE_LIMIT", 1200)
+SCORING_LOOKUP_RATE_WINDOW = env_int("SCORING_LOOKUP_RATE_WINDOW", 60)
 POSITION_SAMPLE_SECONDS = env_int("POSITION_SAMPLE_SECONDS", 60)
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 90)
 

@@ -19,7 +19,7 @@ from pydantic import StringConstraints, model_validator
 
 from redwheel.accounts.permissions import scope
 from redwheel.core import crypto
-from redwheel.core.api_auth import PlatformTokenAuth, session_auth
+from redwheel.core.api_auth import session_auth
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.validators import clean_mobile
 from redwheel.drivers import services
@@ -30,7 +30,6 @@ router = Router(tags=["drivers"], auth=session_auth)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-BADGE_LOOKUP_MAX = 500
 MembershipState = Membership.State
 
 # Schemas -------------------------------------------------------------------------------------
@@ -221,27 +220,6 @@ class ConsentOut(Schema):
     consented: bool
     badge: bool
     changed_at: datetime | None
-
-
-LicenseId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-
-
-class BadgeLookupIn(BodyIn):
-    license_ids: list[LicenseId] = Field(
-        max_length=BADGE_LOOKUP_MAX,
-        examples=[["510107199001010011", "510104198805050022"]],
-        description=f"Licence (ID) numbers, at most {BADGE_LOOKUP_MAX}.",
-    )
-
-
-class BadgeOut(Schema):
-    license_id: str
-    known: bool = Field(description="The driver is affiliated with the calling platform.")
-    badge: bool = Field(description="Show the party-member badge for this driver.")
-
-
-class BadgeLookupOut(Schema):
-    results: list[BadgeOut]
 
 
 # Reads ---------------------------------------------------------------------------------------
@@ -469,37 +447,3 @@ def me_badge_consent(request, payload: ConsentIn):
         "badge": services.badge_visible(driver),
         "changed_at": driver.badge_consent_changed_at,
     }
-
-
-# Platforms -----------------------------------------------------------------------------------
-
-
-@router.post(
-    "/badges:lookup",
-    response=BadgeLookupOut,
-    auth=PlatformTokenAuth("badges:read"),
-    summary="Badges for a batch of licence numbers (token scope badges:read)",
-    tags=["platform"],
-)
-def badges_lookup(request, payload: BadgeLookupIn):
-    platform = request.auth.platform
-    index_of = {license_id: crypto.blind_index(license_id) for license_id in payload.license_ids}
-    drivers = {
-        driver.license_index: driver
-        for driver in Driver.objects.filter(
-            license_index__in=set(index_of.values()),
-            affiliations__platform=platform,
-            affiliations__is_active=True,
-        ).select_related("membership")
-    }
-    results = []
-    for license_id in payload.license_ids:
-        driver = drivers.get(index_of[license_id])
-        results.append(
-            {
-                "license_id": license_id,
-                "known": driver is not None,
-                "badge": driver is not None and services.badge_visible(driver),
-            }
-        )
-    return {"results": results}

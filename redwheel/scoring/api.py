@@ -1,3 +1,134 @@
-from ninja import Router
+"""Platform look-ups: badges and scores for batches of LicenseIds (docs/api.md, docs/scoring.md).
 
-router = Router(tags=["scoring"])
+Both endpoints answer only about drivers affiliated with the token's platform, are cacheable
+(ETag / If-None-Match → 304) and are rate-limited per token (429 with Retry-After).
+"""
+
+import json
+from datetime import date
+from typing import Annotated
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+from pydantic import StringConstraints
+
+from redwheel.core.api_auth import PlatformTokenAuth
+from redwheel.core.errors import RateLimited
+from redwheel.drivers.api import BodyIn
+from redwheel.scoring import cache, lookup
+
+router = Router(tags=["platform"])
+
+LOOKUP_MAX = 500
+LicenseId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class LookupIn(BodyIn):
+    license_ids: list[LicenseId] = Field(
+        max_length=LOOKUP_MAX,
+        examples=[["510107199001010011", "510104198805050022"]],
+        description=f"Licence (ID) numbers, at most {LOOKUP_MAX}. Order and duplicates are kept.",
+    )
+
+
+class BadgeOut(Schema):
+    license_id: str
+    known: bool = Field(description="The driver is affiliated with the calling platform.")
+    badge: bool = Field(description="Show the party-member badge for this driver.")
+
+
+class BadgeLookupOut(Schema):
+    results: list[BadgeOut]
+
+
+class ScoreOut(Schema):
+    license_id: str
+    known: bool = Field(description="The driver is affiliated with the calling platform.")
+    score: float | None = Field(description="Composite score 0–100 of the latest daily snapshot.")
+    credit_grade: str | None = Field(examples=["AAA"], description="AAA, AA, A or B.")
+    as_of: date | None = Field(description="Day of the snapshot (Asia/Shanghai).")
+    rule_book_version: int | None
+    components: dict[str, float] | None = Field(
+        examples=[{"service": 36.1, "safety": 35.0, "credit": 15.0, "community": 2.0}],
+        description="Points each component contributes (they add up to the score).",
+    )
+
+
+class ScoreLookupOut(Schema):
+    results: list[ScoreOut]
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: dict
+
+
+def _limit(request) -> HttpResponse | None:
+    limit = settings.SCORING_LOOKUP_RATE_LIMIT
+    window = settings.SCORING_LOOKUP_RATE_WINDOW
+    allowed, retry_after = cache.hit(f"token:{request.auth.pk}", limit, window)
+    if allowed:
+        return None
+    error = RateLimited(
+        _("Too many look-ups with this token: at most %(limit)s per %(window)s seconds.")
+        % {"limit": limit, "window": window},
+        details={"limit": limit, "window_seconds": window, "retry_after": retry_after},
+    )
+    response = HttpResponse(
+        json.dumps(error.as_dict(), ensure_ascii=False),
+        status=429,
+        content_type="application/json",
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _answer(request, results: list[dict]) -> HttpResponse:
+    body, etag = lookup.render(results)
+    if lookup.etag_matches(request.headers.get("If-None-Match", ""), etag):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+RESPONSES_BADGES = {
+    200: BadgeLookupOut,
+    304: None,
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    429: ErrorOut,
+}
+RESPONSES_SCORES = {**RESPONSES_BADGES, 200: ScoreLookupOut}
+
+
+@router.post(
+    "/badges:lookup",
+    response=RESPONSES_BADGES,
+    auth=PlatformTokenAuth("badges:read"),
+    summary="Badges for a batch of licence numbers (token scope badges:read)",
+)
+def badges_lookup(request, payload: LookupIn):
+    limited = _limit(request)
+    if limited is not None:
+        return limited
+    return _answer(request, lookup.badges(request.auth.platform_id, payload.license_ids))
+
+
+@router.post(
+    "/scores:lookup",
+    response=RESPONSES_SCORES,
+    auth=PlatformTokenAuth("scores:read"),
+    summary="Scores and credit grades for a batch of licence numbers (token scope scores:read)",
+)
+def scores_lookup(request, payload: LookupIn):
+    limited = _limit(request)
+    if limited is not None:
+        return limited
+    return _answer(request, lookup.scores(request.auth.platform_id, payload.license_ids))

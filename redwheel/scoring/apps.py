@@ -6,3 +6,13 @@ class ScoringConfig(AppConfig):
     name = "redwheel.scoring"
     label = "scoring"
     verbose_name = _("Points, credit and scores")
+
+    def ready(self):
+        from redwheel.core import scheduler
+        from redwheel.scoring import signals
+
+        signals.connect()
+        # Daily score snapshots (the job is cheap to run more often; it upserts today's rows).
+        scheduler.register(
+            "scoring_daily_snapshots", 6 * 3600, "redwheel.scoring.tasks.snapshot_scores"
+        )

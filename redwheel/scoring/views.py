@@ -1,0 +1,154 @@
+"""Pages: the public rule book, the driver's points/credit/score, and staff pages (grant and
+reverse points, score distribution, a driver's score history). Thin: one selector or service."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from redwheel.core.errors import DomainError
+from redwheel.orgs.views import staff_required
+from redwheel.scoring import selectors, services
+from redwheel.scoring.forms import GrantForm, ReverseForm
+from redwheel.scoring.models import COMMUNITY_WEIGHT_MAX, PointsEntry
+
+PAGE_SIZE = 30
+
+
+def rules(request):
+    current, upcoming, history = selectors.published_books()
+    return render(
+        request,
+        "scoring/rules.html",
+        {
+            "current": current,
+            "upcoming": upcoming,
+            "history": history,
+            "community_weight_max": COMMUNITY_WEIGHT_MAX,
+        },
+    )
+
+
+@login_required
+def my_score(request):
+    driver = selectors.own_driver(request.user)
+    return render(
+        request,
+        "scoring/my_score.html",
+        {
+            "driver": driver,
+            "explanation": selectors.latest_explanation(driver),
+            "balances": selectors.balances(driver),
+        },
+    )
+
+
+@login_required
+def my_points(request):
+    driver = selectors.own_driver(request.user)
+    page = Paginator(selectors.ledger(driver), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "scoring/my_points.html",
+        {
+            "driver": driver,
+            "page": page,
+            "balances": selectors.balances(driver),
+        },
+    )
+
+
+@staff_required
+def staff_index(request):
+    q = request.GET.get("q", "")
+    page = Paginator(selectors.drivers_search(request.user, q), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "scoring/staff_index.html",
+        {
+            "q": q,
+            "page": page,
+            "distribution": selectors.distribution(request.user),
+        },
+    )
+
+
+def _driver_page(request, driver, grant_form=None, status=200):
+    page = Paginator(selectors.ledger(driver), PAGE_SIZE).get_page(request.GET.get("page"))
+    history = selectors.score_history(driver)
+    return render(
+        request,
+        "scoring/staff_driver.html",
+        {
+            "driver": driver,
+            "page": page,
+            "balances": selectors.balances(driver),
+            "explanation": selectors.latest_explanation(driver),
+            "history": [
+                {
+                    "day": h["day"].isoformat(),
+                    "score": float(h["score"]),
+                    "grade": h["credit_grade"],
+                }
+                for h in history
+            ],
+            "may_grant": services.may_grant(request.user, driver),
+            "grant_form": grant_form or GrantForm(rules=selectors.grantable_rules()),
+            "reverse_form": ReverseForm(),
+        },
+        status=status,
+    )
+
+
+@staff_required
+def staff_driver(request, pk: int):
+    return _driver_page(request, selectors.staff_driver(request.user, pk))
+
+
+@staff_required
+@require_POST
+def staff_grant(request, pk: int):
+    driver = selectors.staff_driver(request.user, pk)
+    form = GrantForm(request.POST, rules=selectors.grantable_rules())
+    if not form.is_valid():
+        return _driver_page(request, driver, grant_form=form, status=400)
+    try:
+        entry = services.points_grant(
+            actor=request.user,
+            driver=driver,
+            rule_code=form.cleaned_data["rule_code"],
+            occurred_at=form.cleaned_data["occurred_at"],
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        form.add_error(None, str(exc.message))
+        return _driver_page(request, driver, grant_form=form, status=400)
+    messages.success(request, _("Granted %(points)s points.") % {"points": entry.amount})
+    return redirect("scoring:staff_driver", pk=driver.pk)
+
+
+@staff_required
+@require_POST
+def staff_reverse(request, pk: int):
+    entry = get_object_or_404(PointsEntry.objects.select_related("driver"), pk=pk)
+    driver = selectors.staff_driver(request.user, entry.driver_id)  # 404 out of scope
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A reason is required."))
+        return redirect("scoring:staff_driver", pk=driver.pk)
+    try:
+        services.points_reverse(actor=request.user, entry=entry, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The entry was reversed."))
+    return redirect("scoring:staff_driver", pk=driver.pk)
