@@ -14,7 +14,7 @@ import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from redwheel.core.models import Notification
@@ -60,18 +60,75 @@ BULK_CHUNK_SIZE = 500
 def enqueue_many(rows: list[Notification], *, chunk_size: int = BULK_CHUNK_SIZE) -> int:
     """Fan-out to many recipients (e.g. a mobilisation call to 10,000 drivers).
 
-    Creates the outbox rows with `bulk_create` in batches and enqueues ONE delivery task per
-    chunk of pending ids (`deliver_notifications`), instead of one task per row. In-app rows
-    are built already SENT by the caller (like `notify_user`); webhook/SMS rows are PENDING.
-    Returns the number of rows created.
+    Inserts the outbox rows with `fast_bulk_insert` (multi-row INSERT ... RETURNING, no
+    per-row ORM work) and enqueues ONE delivery task
+    per chunk of pending ids (`deliver_notifications`) instead of one task per row. In-app
+    rows are built already SENT by the caller (like `notify_user`); webhook/SMS rows are
+    PENDING. Returns the number of rows created.
     """
     from redwheel.core.tasks import deliver_notifications
 
-    created = Notification.objects.bulk_create(rows, batch_size=chunk_size)
-    pending = [row.pk for row in created if row.status == Notification.Status.PENDING]
+    fast_bulk_insert(Notification, rows)
+    pending = [row.pk for row in rows if row.status == Notification.Status.PENDING]
     for start in range(0, len(pending), chunk_size):
         deliver_notifications.enqueue(pending[start:start + chunk_size])
-    return len(created)
+    return len(rows)
+
+
+def fast_bulk_insert(model, objs: list) -> list[int]:
+    """Insert unsaved instances of `model` with multi-row `INSERT ... RETURNING pk` statements
+    and return the new pks in order. Far cheaper than `bulk_create` for tens of thousands of
+    rows: values go in as they are, only JSON and datetime values are adapted (each distinct
+    datetime once). `auto_now`/`auto_now_add` fields get the current time; no signals, no
+    `save()`. Needs RETURNING (PostgreSQL, SQLite >= 3.35)."""
+    if not objs:
+        return []
+    connection = connections[router.db_for_write(model)]
+    ops = connection.ops
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    stamped = [f.attname for f in fields
+               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    dates: dict = {}
+
+    def adapt(field, value):
+        if value is None:
+            return None
+        if isinstance(field, models.JSONField):
+            return ops.adapt_json_value(value, field.encoder)
+        if isinstance(field, models.DateTimeField):
+            if value not in dates:
+                dates[value] = field.get_db_prep_save(value, connection)
+            return dates[value]
+        return value
+
+    plain = [not isinstance(f, (models.JSONField, models.DateTimeField)) for f in fields]
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    pk = ops.quote_name(model._meta.pk.column)
+    batch = max(1, min(BULK_CHUNK_SIZE, ops.bulk_batch_size(fields, objs)))
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start:start + batch]
+            params = []
+            for obj in chunk:
+                for attname in stamped:
+                    setattr(obj, attname, now)
+                for field, is_plain in zip(fields, plain, strict=True):
+                    value = getattr(obj, field.attname)
+                    params.append(value if is_plain else adapt(field, value))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "
+                + ", ".join([placeholder] * len(chunk)) + f" RETURNING {pk}",
+                params,
+            )
+            ids += [r[0] for r in cursor.fetchall()]
+    for obj, new_pk in zip(objs, ids, strict=True):
+        obj.pk = new_pk
+        obj._state.adding = False
+    return ids
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -262,6 +262,11 @@ def opportunities_for_driver(driver: Driver):
     )
 
 
+def driver_within_unit(driver: Driver, unit: OrgUnit) -> bool:
+    """Is the driver looked after somewhere in `unit`'s subtree (so its opportunities show)?"""
+    return unit.path in _driver_unit_paths(driver)
+
+
 def opportunity_visible_to_driver(driver: Driver, opportunity: Opportunity) -> bool:
     return opportunities_for_driver(driver).filter(pk=opportunity.pk).exists()
 

@@ -18,7 +18,7 @@ from redwheel.accounts.permissions import can, scope
 from redwheel.core import audit
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.models import Notification
-from redwheel.core.notifications import enqueue_many, notify_user
+from redwheel.core.notifications import enqueue_many, fast_bulk_insert, notify_user
 from redwheel.drivers.models import PARTY_MEMBER_CATEGORIES, Affiliation, Driver, Membership
 from redwheel.mobilization import geo
 from redwheel.mobilization.models import (
@@ -472,7 +472,8 @@ def mobilisation_call(
                 candidates.setdefault(driver_id, (Call.Via.RADIUS, None, distance))
         already = set(mobilisation.calls.values_list("driver_id", flat=True))
         new_ids = sorted(set(candidates) - already)
-        Call.objects.bulk_create(
+        fast_bulk_insert(
+            Call,
             [
                 Call(
                     mobilisation=mobilisation,
@@ -483,7 +484,6 @@ def mobilisation_call(
                 )
                 for d in new_ids
             ],
-            batch_size=1000,
         )
         sent = enqueue_many(_call_notifications(mobilisation, new_ids)) if new_ids else 0
         data = {
