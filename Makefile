@@ -35,6 +35,7 @@ demo: setup
 	$(BIN)/python manage.py demo_city
 	$(BIN)/python manage.py demo_operations
 	$(BIN)/python manage.py demo_appeals
+	$(BIN)/python manage.py demo_mobilization
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 serve: setup

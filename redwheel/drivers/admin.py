@@ -128,3 +128,6 @@ class ContactPairAdmin(ScopedAdmin):
         created = services.contact_pair_create(actor=request.user, member=form.cleaned_data["member"],
                                                driver=form.cleaned_data["driver"])
         obj.pk = created.pk
+
+
+import redwheel.drivers.imports.admin  # noqa: E402, F401  (registers the roster import admin)

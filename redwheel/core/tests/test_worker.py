@@ -23,6 +23,12 @@ DUE_JOB = "deliver_due_notifications"
 DUE_TASK = "redwheel.core.tasks.deliver_due_notifications"
 
 
+@pytest.fixture(autouse=True)
+def only_the_core_job(monkeypatch):
+    """Other apps register their own periodic jobs; these tests count the core one only."""
+    monkeypatch.setattr(scheduler, "PERIODIC_JOBS", {DUE_JOB: (60, DUE_TASK)})
+
+
 @pytest.fixture
 def db_tasks(settings, db):
     settings.TASKS = {
