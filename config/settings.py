@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "redwheel.drivers",
     "redwheel.exchange",
     "redwheel.scoring",
+    "redwheel.dispatch",
     "redwheel.appeals",
     "redwheel.mobilization",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/imports/", include("redwheel.drivers.imports.urls")),
     path("staff/exchange/", include("redwheel.exchange.urls")),
     path("scoring/", include("redwheel.scoring.urls")),
+    path("sandbox/", include("redwheel.dispatch.urls")),
     path("appeals/", include("redwheel.appeals.urls")),
     path("mobilization/", include("redwheel.mobilization.urls")),
     path("me/", include("redwheel.drivers.urls_driver")),
