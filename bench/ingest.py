@@ -90,7 +90,7 @@ def run_one(url: str | None, records: int, explicit: bool) -> dict | None:
     env = dict(os.environ)
     tmp = None
     if url is None:
-        tmp = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)
+        tmp = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)  # noqa: SIM115
         url = f"sqlite:///{tmp.name}"
     elif url.startswith("postgres"):
         try:
