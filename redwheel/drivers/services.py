@@ -43,7 +43,12 @@ TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
 
 def allowed_actions(membership: Membership | None) -> list[str]:
     state = membership.state if membership else None
-    return [action for action, (sources, _target) in TRANSITIONS.items() if state in sources]
+    checked_in = bool(membership and membership.mobile_branch_id)
+    return [
+        action
+        for action, (sources, _target) in TRANSITIONS.items()
+        if state in sources and not (action == Action.CHECK_OUT and not checked_in)
+    ]
 
 
 def _require(actor, action: str, obj) -> None:
