@@ -4,7 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.drivers.models import Category, Membership
-from redwheel.drivers.selectors import STATE_CHECKED_IN, STATE_NONE
+from redwheel.drivers.selectors import (
+    CATEGORY_PROSPECTIVE,
+    STATE_ACTIVE,
+    STATE_CHECKED_IN,
+    STATE_NONE,
+)
 from redwheel.orgs.models import OrgUnit, Platform
 
 
@@ -28,7 +33,13 @@ class DriverFilterForm(forms.Form):
         empty_label=_("All units"),
     )
     category = forms.ChoiceField(
-        label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
+        label=_("Category"),
+        required=False,
+        choices=[
+            ("", _("All categories")),
+            *Category.choices,
+            (CATEGORY_PROSPECTIVE, _("Activists and applicants")),
+        ],
     )
     state = forms.ChoiceField(
         label=_("Membership"),
@@ -36,6 +47,7 @@ class DriverFilterForm(forms.Form):
         choices=[
             ("", _("Any")),
             *Membership.State.choices,
+            (STATE_ACTIVE, _("Declared or verified")),
             (STATE_CHECKED_IN, _("Checked in")),
             (STATE_NONE, _("No membership record")),
         ],

@@ -10,6 +10,7 @@ from redwheel.core import crypto
 from redwheel.drivers.models import (
     PARTY_MEMBER_CATEGORIES,
     Affiliation,
+    Category,
     ContactPair,
     Driver,
     Membership,
@@ -25,6 +26,9 @@ MEMBER_UNIT_KINDS = (
 # Values of the list's "state" filter besides the membership states.
 STATE_NONE = "none"
 STATE_CHECKED_IN = "checked_in"
+STATE_ACTIVE = "active"
+# Value of the list's "category" filter for activists and applicants together.
+CATEGORY_PROSPECTIVE = "prospective"
 
 
 def _active_affiliations() -> Prefetch:
@@ -65,12 +69,16 @@ def driver_list(
             Q(branch__path__startswith=branch.path)
             | Q(membership__branch__path__startswith=branch.path)
         )
-    if category:
+    if category == CATEGORY_PROSPECTIVE:
+        qs = qs.filter(membership__category__in=(Category.ACTIVIST, Category.APPLICANT))
+    elif category:
         qs = qs.filter(membership__category=category)
     if party_only:
         qs = qs.filter(membership__category__in=PARTY_MEMBER_CATEGORIES)
     if state == STATE_NONE:
         qs = qs.filter(membership__isnull=True)
+    elif state == STATE_ACTIVE:
+        qs = qs.filter(membership__state__in=(Membership.State.DECLARED, Membership.State.VERIFIED))
     elif state == STATE_CHECKED_IN:
         qs = qs.filter(
             membership__state=Membership.State.VERIFIED, membership__mobile_branch__isnull=False

@@ -389,6 +389,8 @@ def test_filters(client, city, staff_a):
     assert found(state="verified") == {member.pk, checked.pk}
     assert found(state="none") == {plain.pk, b_driver.pk}
     assert found(state="checked_in") == {checked.pk}
+    assert found(category="prospective", state="active") == {declared.pk}
+    assert found(state="active", party=1) == {member.pk, checked.pk}
     assert root.pk
 
 

@@ -175,3 +175,31 @@ def test_anonymous_is_sent_to_login(client, city):
     response = client.get(reverse("orgs:dashboard"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response.url
+
+
+def test_dashboard_links_lead_to_lists_with_the_same_numbers(client, city, root_staff):
+    from redwheel.drivers.services import membership_check_in
+
+    city.member()
+    checked = city.member(category="probationary", platform=city.platform_a)
+    membership_check_in(
+        actor=city.admin, membership=checked.membership, mobile_branch=city.mobile_branch_a
+    )
+    city.member(verified=False, platform=city.platform_b)
+    city.member(category="activist")
+    city.member(category="applicant", verified=False)
+    city.driver()
+    client.force_login(root_staff)
+    stats = client.get(reverse("orgs:dashboard")).context["stats"]
+    links = {
+        "drivers": "",
+        "declared": "?state=declared&party=1",
+        "verified": "?state=verified&party=1",
+        "checked_in": "?state=checked_in",
+        "activists_applicants": "?category=prospective&state=active",
+    }
+    for key, query in links.items():
+        page = client.get(reverse("drivers:list") + query).context["page"]
+        assert page.paginator.count == stats[key], key
+    assert (stats["drivers"], stats["verified"], stats["declared"]) == (6, 2, 1)
+    assert (stats["checked_in"], stats["activists_applicants"], stats["pending"]) == (1, 2, 2)
