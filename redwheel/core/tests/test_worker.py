@@ -30,7 +30,9 @@ def only_the_core_job(monkeypatch):
 
 
 @pytest.fixture
-def db_tasks(settings, db):
+def db_tasks(settings, db, monkeypatch):
+    """The database queue, and only core's own periodic job (other apps register more)."""
+    monkeypatch.setattr(scheduler, "PERIODIC_JOBS", {DUE_JOB: (60, DUE_TASK)})
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "ENQUEUE_ON_COMMIT": False}
     }
@@ -101,15 +103,15 @@ def test_a_stale_claim_by_another_worker_blocks_this_one(db_tasks):
     assert scheduler.run_due(now + timedelta(seconds=60)) == [DUE_JOB]
 
 
-def test_other_apps_can_register_periodic_jobs(db_tasks, monkeypatch):
-    monkeypatch.setattr(scheduler, "PERIODIC_JOBS", dict(scheduler.PERIODIC_JOBS))
+def test_other_apps_can_register_periodic_jobs(db_tasks):
     scheduler.register("escalate", 300, "redwheel.core.tasks.deliver_due_notifications")
     assert sorted(scheduler.run_due()) == [DUE_JOB, "escalate"]
     with pytest.raises(ValueError):
         scheduler.register("broken", 0, DUE_TASK)
 
 
-def test_the_long_running_worker_needs_the_database_backend(db):
+def test_the_long_running_worker_needs_the_database_backend(db, monkeypatch):
+    monkeypatch.setattr(scheduler, "PERIODIC_JOBS", {DUE_JOB: (60, DUE_TASK)})
     with pytest.raises(CommandError):
         call_command("worker", stdout=StringIO())
     # With the in-process backend, --once still enqueues (and so runs) due periodic jobs.
