@@ -1,8 +1,10 @@
 """Cached lookup answers, invalidated per driver by a version token.
 
 Every driver (by LicenseId blind index) has a version token in the cache. A cached answer
-for a driver is stored under a key that includes the token, so changing the token makes every
-cached answer about that driver unreachable at once, on every app server sharing the cache.
+for a driver is stored together with the token it was computed under and is used only while
+that token is still current, so changing the token invalidates every cached answer about
+that driver at once, on every app server sharing the cache. Tokens and answers are read in
+one round trip (`versions_and_entries`).
 
 `bump()` sets a fresh token. The signal receivers in `redwheel.scoring.signals` call it when
 a driver, their membership or an affiliation is saved, both immediately and again after the
@@ -46,13 +48,43 @@ def bump_now_and_on_commit(license_indexes) -> None:
 
 def versions(license_indexes) -> dict[str, str]:
     """The current token of each index (new tokens for indexes seen for the first time)."""
-    keys = [VERSION_PREFIX + index for index in license_indexes]
-    found = cache.get_many(keys)
-    missing = {key: _token() for key in keys if key not in found}
+    return versions_and_entries("", 0, list(license_indexes), "", entries=False)[0]
+
+
+def _entry_key(kind: str, platform_id: int, index: str, epoch: str) -> str:
+    return f"{ENTRY_PREFIX}{kind}:{platform_id}:{epoch}:{index}"
+
+
+def versions_and_entries(
+    kind: str, platform_id: int, indexes: list[str], epoch: str, entries: bool = True
+) -> tuple[dict[str, str], dict[str, tuple]]:
+    """Current version tokens and stored (version, entry) pairs, in one cache round trip.
+
+    An entry is valid only if its version equals the current token; tokens missing from the
+    cache (first sight, or evicted) are created fresh, so no stored entry can match them."""
+    version_keys = [VERSION_PREFIX + index for index in indexes]
+    entry_keys = (
+        [_entry_key(kind, platform_id, index, epoch) for index in indexes] if entries else []
+    )
+    found = cache.get_many(version_keys + entry_keys)
+    missing = {key: _token() for key in version_keys if key not in found}
     if missing:
         cache.set_many(missing, timeout=None)
         found.update(missing)
-    return {key[len(VERSION_PREFIX) :]: found[key] for key in keys}
+    current = {index: found[key] for index, key in zip(indexes, version_keys, strict=True)}
+    stored = {
+        index: found[key] for index, key in zip(indexes, entry_keys, strict=False) if key in found
+    }
+    return current, stored
+
+
+def set_entries(kind: str, platform_id: int, values: dict[str, tuple], epoch: str) -> None:
+    """Store (version, entry) pairs for a while (see `ENTRY_TTL`)."""
+    if values:
+        cache.set_many(
+            {_entry_key(kind, platform_id, index, epoch): value for index, value in values.items()},
+            timeout=ENTRY_TTL,
+        )
 
 
 def score_epoch() -> str:
@@ -68,19 +100,6 @@ def bump_scores() -> None:
     cache.set(SCORE_EPOCH_KEY, f"{time.time_ns():x}", timeout=None)
 
 
-def entry_key(kind: str, platform_id: int, index: str, version: str, epoch: str = "") -> str:
-    return f"{ENTRY_PREFIX}{kind}:{platform_id}:{index}:{version}:{epoch}"
-
-
-def get_entries(keys: list[str]) -> dict:
-    return cache.get_many(keys)
-
-
-def set_entries(entries: dict) -> None:
-    if entries:
-        cache.set_many(entries, timeout=ENTRY_TTL)
-
-
 # Rate limits -------------------------------------------------------------------------------
 
 
@@ -90,12 +109,21 @@ def hit(bucket: str, limit: int, window: int, now: float | None = None) -> tuple
     start = int(now // window) * window
     key = f"rw:rl:{bucket}:{start}"
     retry_after = max(1, int(start + window - now + 0.999))
-    if cache.add(key, 1, timeout=window + 1):
-        count = 1
+    redis_client = _redis_client()
+    if redis_client is not None:  # INCR + EXPIRE in one round trip
+        raw_key = cache.make_and_validate_key(key)
+        pipe = redis_client.get_client(raw_key, write=True).pipeline()
+        pipe.incr(raw_key)
+        pipe.expire(raw_key, window + 1)
+        count = pipe.execute()[0]
     else:
         try:
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=window + 1)
-            count = 1
+        except ValueError:  # first request of the window
+            count = 1 if cache.add(key, 1, timeout=window + 1) else cache.incr(key)
     return count <= limit, retry_after
+
+
+def _redis_client():
+    client = getattr(cache, "_cache", None)
+    return client if type(client).__name__ == "RedisCacheClient" else None

@@ -83,16 +83,22 @@ def _score_entries(platform_id: int, indexes, epoch: str) -> dict[str, dict | No
 
 
 def _cached(kind: str, platform_id: int, license_ids: list[str], compute, epoch: str = ""):
+    """One cache round trip for the versions and the entries of every id; the database only
+    for ids whose stored entry is missing or carries an old version."""
     index_of = {license_id: crypto.blind_index(license_id) for license_id in license_ids}
     indexes = list(dict.fromkeys(index_of.values()))
-    versions = cache.versions(indexes)  # before any database read (see cache.py)
-    keys = {i: cache.entry_key(kind, platform_id, i, versions[i], epoch) for i in indexes}
-    hits = cache.get_entries(list(keys.values()))
-    entries = {i: hits[keys[i]] for i in indexes if keys[i] in hits}
+    versions, stored = cache.versions_and_entries(kind, platform_id, indexes, epoch)
+    entries = {}
+    for index in indexes:
+        item = stored.get(index)
+        if item is not None and item[0] == versions[index]:
+            entries[index] = item[1]
     missing = [i for i in indexes if i not in entries]
-    if missing:
+    if missing:  # read the database only after the versions were read (see cache.py)
         computed = compute(missing)
-        cache.set_entries({keys[i]: value for i, value in computed.items()})
+        cache.set_entries(
+            kind, platform_id, {i: (versions[i], computed[i]) for i in missing}, epoch
+        )
         entries.update(computed)
     return [(license_id, entries[index_of[license_id]]) for license_id in license_ids]
 
