@@ -39,6 +39,18 @@ def _active_affiliations() -> Prefetch:
     )
 
 
+INDEX_TOKEN = "#"
+_FULL_NUMBER = re.compile(r"[0-9Xx]{11,18}")
+
+
+def search_token(q: str) -> str:
+    """A full phone or licence number becomes '#<blind index>'; anything else stays as typed."""
+    compact = re.sub(r"\s+", "", q or "")
+    if _FULL_NUMBER.fullmatch(compact):
+        return INDEX_TOKEN + crypto.blind_index(compact)
+    return (q or "").strip()
+
+
 def driver_list(
     viewer,
     *,
@@ -52,7 +64,10 @@ def driver_list(
     """Drivers the viewer may see, filtered; rows carry branch, membership and platforms."""
     qs = scope(viewer, "view", Driver.objects.all())
     q = (q or "").strip()
-    if q:
+    if q.startswith(INDEX_TOKEN):
+        index = q.removeprefix(INDEX_TOKEN)
+        qs = qs.filter(Q(phone_index=index) | Q(license_index=index))
+    elif q:
         match = Q(name__icontains=q)
         compact = re.sub(r"\s+", "", q)
         if len(compact) >= 11:  # a full phone or licence number: exact, via the blind index

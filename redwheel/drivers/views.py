@@ -31,6 +31,13 @@ PAGE_SIZE = 50
 
 @staff_required
 def driver_list(request):
+    if request.method == "POST":
+        # Searching by a full phone or licence number must not put it in URLs or access logs:
+        # the form posts, and the redirect carries only the number's blind index.
+        query = request.POST.copy()
+        query.pop("csrfmiddlewaretoken", None)
+        query["q"] = selectors.search_token(query.get("q", ""))
+        return redirect(f"{request.path}?{query.urlencode()}")
     viewer = request.user
     form = DriverFilterForm(
         request.GET or None,
