@@ -307,7 +307,12 @@ def main() -> None:
         "seconds": args.seconds,
         "drivers": len(ids),
         "target_p99_ms": TARGET_P99_MS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "note": "shared machine: other processes' load is included in the figures",
+        },
         "phases": phases,
     }
     for name, phase in phases.items():
@@ -321,6 +326,7 @@ def main() -> None:
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"load average after the run: {result['machine']['load_average_after']}")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -424,7 +424,7 @@ def test_me_is_404_for_staff_without_a_driver_record(city):
     _error(_client(testing.staff(city.committee_a)).get("/api/v1/me"), 404)
 
 
-# Platform badge lookup -----------------------------------------------------------------------
+# Platform badge lookup (served by redwheel/scoring/api.py; more in scoring/tests) ----------
 
 
 def _token(city, platform, scopes=("badges:read",)):
