@@ -1,2 +1,21 @@
+from django.urls import path
+
+from redwheel.dispatch import views
+
 app_name = "dispatch"
-urlpatterns = []
+urlpatterns = [
+    path("", views.run_list, name="index"),
+    path("runs/", views.run_list, name="run_list"),
+    path("runs/new/", views.run_create, name="run_create"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("runs/<int:pk>/export.json", views.run_export_json, name="run_export_json"),
+    path("runs/<int:pk>/export.xlsx", views.run_export_xlsx, name="run_export_xlsx"),
+    path("rules/", views.rule_set_list, name="rule_set_list"),
+    path("rules/new/", views.rule_set_create, name="rule_set_create"),
+    path("rules/<int:pk>/", views.rule_set_detail, name="rule_set_detail"),
+    path("rules/<int:pk>/edit/", views.rule_set_edit, name="rule_set_edit"),
+    path("rules/<int:pk>/publish/", views.rule_set_publish, name="rule_set_publish"),
+    path("rules/<int:pk>/new-version/", views.rule_set_new_version, name="rule_set_new_version"),
+    path("rules/<int:pk>/rules.json", views.rule_set_json, name="rule_set_json"),
+]

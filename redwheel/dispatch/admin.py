@@ -1,0 +1,43 @@
+"""Read-only admin for rule sets and runs: every write goes through the sandbox pages (and so
+through the services, with validation, immutability and the audit log)."""
+
+from django.contrib import admin
+
+from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(ReadOnlyAdmin):
+    list_display = ("name", "version", "status", "published_at", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "version")
+
+
+class RunRuleSetInline(admin.TabularInline):
+    model = RunRuleSet
+    extra = 0
+    can_delete = False
+    readonly_fields = ("rule_set", "position")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SimulationRun)
+class SimulationRunAdmin(ReadOnlyAdmin):
+    list_display = ("title", "status", "progress", "demand_source", "fleet_source", "created_at")
+    list_filter = ("status", "demand_source", "fleet_source")
+    search_fields = ("title",)
+    exclude = ("orders_csv",)
+    inlines = [RunRuleSetInline]

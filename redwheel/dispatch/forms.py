@@ -1,0 +1,250 @@
+"""Sandbox forms: shape and units at the edge (hours, minutes); the engine's rule-set loader
+has the last word on the parameters (see services.parameters_clean)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from redwheel.dispatch import engine, services
+from redwheel.dispatch.models import RuleSet, SimulationRun
+from redwheel.orgs.models import Platform
+
+DEFAULTS = engine.RuleSet()
+FATIGUE = DEFAULTS.fatigue
+
+
+class RuleSetForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    version = forms.CharField(label=_("Version"), max_length=40, initial="1")
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    score_weight = forms.FloatField(
+        label=_("Score weight"),
+        min_value=0,
+        initial=DEFAULTS.score_weight,
+        help_text=_("1 gives a driver with score 100 the whole bonus cap; 0 switches it off."),
+    )
+    bonus_cap_m = forms.FloatField(
+        label=_("Bonus cap (m)"),
+        min_value=0,
+        initial=DEFAULTS.bonus_cap_m,
+        help_text=_(
+            "The published promise: no driver is preferred over an idle driver closer by more "
+            "than this many metres."
+        ),
+    )
+    max_pickup_m = forms.FloatField(
+        label=_("Maximum pickup distance (m)"), min_value=1, initial=DEFAULTS.max_pickup_m
+    )
+    k_candidates = forms.IntegerField(
+        label=_("Candidate drivers per order"),
+        min_value=1,
+        max_value=50,
+        initial=DEFAULTS.k_candidates,
+    )
+    window_s = forms.FloatField(
+        label=_("Matching window (s)"), min_value=0.5, max_value=60, initial=DEFAULTS.window_s
+    )
+    continuous_limit_h = forms.FloatField(
+        label=_("Continuous driving limit (h)"),
+        min_value=0.1,
+        initial=FATIGUE.continuous_limit_s / 3600,
+    )
+    continuous_rest_min = forms.FloatField(
+        label=_("Rest after the continuous limit (min)"),
+        min_value=1,
+        initial=FATIGUE.continuous_rest_s / 60,
+    )
+    daily_limit_h = forms.FloatField(
+        label=_("Daily driving limit (h)"), min_value=0.1, initial=FATIGUE.daily_limit_s / 3600
+    )
+    daily_rest_h = forms.FloatField(
+        label=_("Rest after the daily limit (h)"),
+        min_value=0.1,
+        initial=FATIGUE.daily_rest_s / 3600,
+    )
+
+    @classmethod
+    def for_rule_set(cls, rule_set: RuleSet, **kwargs):
+        p = {**engine.RuleSet().to_dict(), **rule_set.parameters}
+        f = {**FATIGUE.__dict__, **(p.get("fatigue") or {})}
+        initial = {
+            "name": rule_set.name,
+            "version": rule_set.version,
+            "description": rule_set.description,
+            "score_weight": p["score_weight"],
+            "bonus_cap_m": p["bonus_cap_m"],
+            "max_pickup_m": p["max_pickup_m"],
+            "k_candidates": p["k_candidates"],
+            "window_s": p["window_s"],
+            "continuous_limit_h": f["continuous_limit_s"] / 3600,
+            "continuous_rest_min": f["continuous_rest_s"] / 60,
+            "daily_limit_h": f["daily_limit_s"] / 3600,
+            "daily_rest_h": f["daily_rest_s"] / 3600,
+        }
+        return cls(initial=initial, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data["daily_rest_h"] * 60 < data["continuous_rest_min"]:
+            self.add_error(
+                "daily_rest_h",
+                _("The rest after the daily limit cannot be shorter than the continuous rest."),
+            )
+        if data["daily_limit_h"] < data["continuous_limit_h"]:
+            self.add_error(
+                "daily_limit_h",
+                _("The daily limit cannot be shorter than the continuous limit."),
+            )
+        if self.errors:
+            return data
+        try:
+            data["parameters"] = services.parameters_clean(
+                data["name"], data["version"], self.parameters(data)
+            )
+        except services.ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return data
+
+    @staticmethod
+    def parameters(data) -> dict:
+        return {
+            "score_weight": data["score_weight"],
+            "bonus_cap_m": data["bonus_cap_m"],
+            "max_pickup_m": data["max_pickup_m"],
+            "k_candidates": data["k_candidates"],
+            "unassigned_penalty_m": max(DEFAULTS.unassigned_penalty_m, data["max_pickup_m"] * 10),
+            "window_s": data["window_s"],
+            "fatigue": {
+                "continuous_limit_s": data["continuous_limit_h"] * 3600,
+                "continuous_rest_s": data["continuous_rest_min"] * 60,
+                "daily_limit_s": data["daily_limit_h"] * 3600,
+                "daily_rest_s": data["daily_rest_h"] * 3600,
+            },
+        }
+
+
+class RunForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=150)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    baseline = forms.ModelChoiceField(
+        label=_("Baseline rule set"),
+        queryset=RuleSet.objects.none(),
+        help_text=_("Usually the zero-bonus rule set; every other set is compared with it."),
+    )
+    others = forms.ModelMultipleChoiceField(
+        label=_("Rule sets to compare"),
+        queryset=RuleSet.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose one to three."),
+    )
+    demand_source = forms.ChoiceField(
+        label=_("Demand"),
+        choices=SimulationRun.Demand.choices,
+        initial=SimulationRun.Demand.SYNTHETIC,
+        widget=forms.RadioSelect,
+    )
+    orders = forms.IntegerField(
+        label=_("Synthetic orders in the period"),
+        min_value=1,
+        max_value=services.MAX_ORDERS,
+        initial=5000,
+        required=False,
+    )
+    start_hour = forms.IntegerField(
+        label=_("Period starts at (hour)"), min_value=0, max_value=23, initial=7
+    )
+    hours = forms.FloatField(
+        label=_("Period length (hours)"), min_value=0.1, max_value=24, initial=3
+    )
+    orders_file = forms.FileField(
+        label=_("Orders CSV"),
+        required=False,
+        help_text=_("Columns: order_id,time,origin_lng,origin_lat,dest_lng,dest_lat"),
+    )
+    day = forms.DateField(
+        label=_("Day of ingested orders"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    platform = forms.ModelChoiceField(
+        label=_("Platform"),
+        queryset=Platform.objects.order_by("name"),
+        required=False,
+        empty_label=_("All platforms"),
+    )
+    fleet_source = forms.ChoiceField(
+        label=_("Fleet"),
+        choices=SimulationRun.FleetSource.choices,
+        initial=SimulationRun.FleetSource.SYNTHETIC,
+        widget=forms.RadioSelect,
+    )
+    drivers = forms.IntegerField(
+        label=_("Synthetic drivers"),
+        min_value=1,
+        max_value=services.MAX_DRIVERS,
+        initial=800,
+        required=False,
+    )
+    seed = forms.IntegerField(label=_("Seed"), initial=2026, min_value=0, max_value=2**62)
+
+    def __init__(self, *args, rule_sets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = rule_sets if rule_sets is not None else RuleSet.objects.all()
+        self.fields["baseline"].queryset = qs
+        self.fields["others"].queryset = qs
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        others = list(data["others"])
+        if data["baseline"] in others:
+            others.remove(data["baseline"])
+        if not 1 <= len(others) <= services.MAX_RULE_SETS - 1:
+            self.add_error("others", _("Choose one to three rule sets besides the baseline."))
+        data["rule_sets"] = [data["baseline"], *others]
+        source = data["demand_source"]
+        data["orders_csv"] = ""
+        if source == SimulationRun.Demand.SYNTHETIC:
+            if not data.get("orders"):
+                self.add_error("orders", _("Enter how many orders to simulate."))
+            if data["start_hour"] + data["hours"] > 24:
+                self.add_error("hours", _("The period must end by midnight."))
+            data["demand_params"] = {
+                "orders": data.get("orders"),
+                "start_hour": data["start_hour"],
+                "hours": data["hours"],
+            }
+        elif source == SimulationRun.Demand.CSV:
+            upload = data.get("orders_file")
+            if upload is None:
+                self.add_error("orders_file", _("Upload a CSV file of orders."))
+            elif upload.size > services.MAX_CSV_BYTES:
+                self.add_error("orders_file", _("The orders file is too large."))
+            else:
+                try:
+                    data["orders_csv"] = upload.read().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    self.add_error("orders_file", _("The orders file must be UTF-8 text."))
+            data["demand_params"] = {"hours": data["hours"]}
+        else:
+            if not data.get("day"):
+                self.add_error("day", _("Choose the day of ingested orders to replay."))
+            platform = data.get("platform")
+            data["demand_params"] = {
+                "day": data["day"].isoformat() if data.get("day") else None,
+                "platform_id": platform.pk if platform else None,
+                "hours": data["hours"],
+            }
+        if data["fleet_source"] == SimulationRun.FleetSource.SYNTHETIC:
+            if not data.get("drivers"):
+                self.add_error("drivers", _("Enter how many drivers to simulate."))
+            data["fleet_params"] = {"drivers": data.get("drivers")}
+        else:
+            data["fleet_params"] = {}
+        return data

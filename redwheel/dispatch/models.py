@@ -1,0 +1,155 @@
+"""Stored dispatch rule sets and sandbox simulation runs.
+
+A rule set's parameters are the engine's `RuleSet` JSON (without name and version, which are
+columns). Published rule sets never change: a change is a new version. A run records everything
+needed to replay it (rule sets in order, demand and fleet sources with their parameters, seed),
+so re-running it gives identical metrics.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from redwheel.core.models import BaseModel
+from redwheel.dispatch import engine
+
+
+class RuleSet(BaseModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    name = models.CharField(_("name"), max_length=100)
+    version = models.CharField(_("version"), max_length=40)
+    description = models.TextField(_("description"), blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+        verbose_name = _("dispatch rule set")
+        verbose_name_plural = _("dispatch rule sets")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="dispatch_ruleset_version"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(published_at__isnull=False),
+                name="dispatch_ruleset_published_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def engine_rules(self, name: str | None = None) -> engine.RuleSet:
+        """The engine's rule set; raises ValueError if the stored parameters are invalid."""
+        return engine.RuleSet.from_dict(
+            {**self.parameters, "name": name or self.name, "version": self.version}
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True)
+            if stored and stored[0] == self.Status.PUBLISHED:
+                raise TypeError("a published rule set is immutable; create a new version")
+        super().save(*args, **kwargs)
+
+
+class SimulationRun(BaseModel):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Demand(models.TextChoices):
+        SYNTHETIC = "synthetic", _("Synthetic demand (seeded)")
+        CSV = "csv", _("Uploaded CSV of orders")
+        EXCHANGE = "exchange", _("Ingested orders (orderCreate) of one day")
+
+    class FleetSource(models.TextChoices):
+        SYNTHETIC = "synthetic", _("Synthetic fleet (seeded)")
+        DRIVERS = "drivers", _("The city's drivers with their composite scores")
+
+    title = models.CharField(_("title"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    rule_sets = models.ManyToManyField(
+        RuleSet, through="RunRuleSet", related_name="runs", verbose_name=_("rule sets")
+    )
+    demand_source = models.CharField(_("demand"), max_length=16, choices=Demand.choices)
+    demand_params = models.JSONField(_("demand parameters"), default=dict, blank=True)
+    orders_csv = models.TextField(_("orders CSV"), blank=True)
+    fleet_source = models.CharField(_("fleet"), max_length=16, choices=FleetSource.choices)
+    fleet_params = models.JSONField(_("fleet parameters"), default=dict, blank=True)
+    seed = models.BigIntegerField(_("seed"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    results = models.JSONField(_("results"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("simulation run")
+        verbose_name_plural = _("simulation runs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="dispatch_run_progress_pct"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def ordered_rule_sets(self) -> list[RuleSet]:
+        """Rule sets in comparison order; the first is the baseline."""
+        return [
+            link.rule_set for link in self.links.select_related("rule_set").order_by("position")
+        ]
+
+
+class RunRuleSet(models.Model):
+    run = models.ForeignKey(SimulationRun, on_delete=models.CASCADE, related_name="links")
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["run", "position"]
+        verbose_name = _("rule set in a run")
+        verbose_name_plural = _("rule sets in a run")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="dispatch_run_position"),
+            models.UniqueConstraint(fields=["run", "rule_set"], name="dispatch_run_ruleset"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}#{self.position}: {self.rule_set_id}"

@@ -1,0 +1,296 @@
+"""Reads for the dispatch sandbox, and the one rule for who may use it.
+
+The sandbox is a city-level tool: people with a regulator or staff grant on the committee (the
+root unit) may use it; everyone else is answered "not found".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from redwheel.accounts.models import Role
+from redwheel.dispatch.models import RuleSet, SimulationRun
+
+SANDBOX_ROLES = (Role.REGULATOR, Role.STAFF)
+
+
+def may_use_sandbox(user) -> bool:
+    """A regulator or staff grant on the committee (root unit), or a superuser."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    cache = user.__dict__
+    if "_may_use_sandbox" not in cache:
+        cache["_may_use_sandbox"] = user.grants.filter(
+            role__in=SANDBOX_ROLES, unit__parent__isnull=True
+        ).exists()
+    return cache["_may_use_sandbox"]
+
+
+def _require(viewer) -> None:
+    if not may_use_sandbox(viewer):
+        raise Http404
+
+
+def rule_sets(viewer, status: str | None = None):
+    _require(viewer)
+    qs = RuleSet.objects.select_related("created_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("name", "-created_at")
+
+
+def rule_set(viewer, pk: int) -> RuleSet:
+    _require(viewer)
+    try:
+        return RuleSet.objects.select_related("created_by").get(pk=pk)
+    except RuleSet.DoesNotExist:
+        raise Http404 from None
+
+
+def runs(viewer):
+    _require(viewer)
+    return (
+        SimulationRun.objects.select_related("created_by")
+        .prefetch_related("links__rule_set")
+        .defer("results", "orders_csv")
+        .order_by("-created_at", "-id")
+    )
+
+
+def run(viewer, pk: int) -> SimulationRun:
+    _require(viewer)
+    try:
+        return SimulationRun.objects.select_related("created_by").get(pk=pk)
+    except SimulationRun.DoesNotExist:
+        raise Http404 from None
+
+
+# Report --------------------------------------------------------------------------------------
+
+# (metric key, label, format, "lower is better" True / False / None for neutral)
+METRIC_ROWS = (
+    ("mean_wait_s", _lazy("Mean passenger wait (s)"), "{:.0f}", True),
+    ("p90_wait_s", _lazy("90th percentile wait (s)"), "{:.0f}", True),
+    ("mean_pickup_m", _lazy("Mean pickup distance (m)"), "{:.0f}", True),
+    ("mean_bonus_m", _lazy("Mean score bonus (m)"), "{:.0f}", None),
+    ("unserved_pct", _lazy("Orders not served (%)"), "{:.1f}", True),
+    ("driver_utilisation", _lazy("Driver utilisation (%)"), "pct", False),
+    ("income_per_driver", _lazy("Income per driver (yuan)"), "{:.0f}", False),
+    ("income_per_online_hour", _lazy("Income per online hour (yuan)"), "{:.1f}", False),
+    ("income_gini", _lazy("Income gap (Gini, 0 = equal)"), "{:.3f}", True),
+    ("top_quintile_order_share_pct", _lazy("Orders to top-fifth scores (%)"), "{:.1f}", None),
+    ("party_member_mean_income", _lazy("Party members' mean income (yuan)"), "{:.0f}", None),
+    ("other_driver_mean_income", _lazy("Other drivers' mean income (yuan)"), "{:.0f}", None),
+)
+
+
+def _fmt(value: float, fmt: str) -> str:
+    if fmt == "pct":
+        return f"{100.0 * value:.1f}"
+    return fmt.format(value)
+
+
+@dataclass
+class Report:
+    run: SimulationRun
+    names: list[str]
+    rows: list[dict] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    losers: list[dict] = field(default_factory=list)
+    charts: dict = field(default_factory=dict)
+    rule_sets: list[dict] = field(default_factory=list)
+
+
+def _label(entry: dict) -> str:
+    return f"{entry['name']} v{entry['version']}"
+
+
+def _direction(delta: float, tolerance: float, up: str, down: str, same: str) -> str:
+    if abs(delta) <= tolerance:
+        return same
+    return up if delta > 0 else down
+
+
+def summary_sentences(results: dict) -> list[str]:
+    """Plain-language findings generated from the stored numbers, baseline first."""
+    sets = results.get("rule_sets") or []
+    if len(sets) < 2:
+        return []
+    base = sets[0]
+    b = base["metrics"]
+    out = [
+        _(
+            "All rule sets replay the same %(orders)s orders with the same %(drivers)s drivers "
+            "(%(online)s of them online in the period) and the same passengers; the only "
+            "difference is the dispatch rule. The baseline is %(baseline)s."
+        )
+        % {
+            "orders": results.get("orders"),
+            "drivers": results.get("drivers"),
+            "online": results.get("online_drivers"),
+            "baseline": _label(base),
+        }
+    ]
+    for entry in sets[1:]:
+        m = entry["metrics"]
+        name = _label(entry)
+        delta = m["mean_wait_s"] - b["mean_wait_s"]
+        if abs(delta) < 0.5:
+            out.append(
+                _(
+                    "Under %(name)s, passengers wait on average as long as under the baseline "
+                    "(%(wait).0f s)."
+                )
+                % {"name": name, "wait": m["mean_wait_s"]}
+            )
+        else:
+            out.append(
+                (
+                    _(
+                        "Under %(name)s, passengers wait on average %(delta).0f s longer than "
+                        "under the baseline (%(a).0f s → %(b).0f s)."
+                    )
+                    if delta > 0
+                    else _(
+                        "Under %(name)s, passengers wait on average %(delta).0f s less than "
+                        "under the baseline (%(a).0f s → %(b).0f s)."
+                    )
+                )
+                % {
+                    "name": name,
+                    "delta": abs(delta),
+                    "a": b["mean_wait_s"],
+                    "b": m["mean_wait_s"],
+                }
+            )
+        out.append(
+            _direction(
+                m["unserved_pct"] - b["unserved_pct"],
+                0.05,
+                _("The share of orders nobody served rises from %(a).1f%% to %(b).1f%%."),
+                _("The share of orders nobody served falls from %(a).1f%% to %(b).1f%%."),
+                _("The share of orders nobody served stays at %(a).1f%%."),
+            )
+            % {"a": b["unserved_pct"], "b": m["unserved_pct"]}
+        )
+        out.append(
+            _direction(
+                m["income_gini"] - b["income_gini"],
+                0.0005,
+                _("The income gap between drivers (Gini) rises from %(a).3f to %(b).3f."),
+                _("The income gap between drivers (Gini) falls from %(a).3f to %(b).3f."),
+                _("The income gap between drivers (Gini) stays at %(a).3f."),
+            )
+            % {"a": b["income_gini"], "b": m["income_gini"]}
+        )
+        out.append(
+            _(
+                "Drivers in the top fifth by score take %(b).1f%% of the orders "
+                "(%(a).1f%% under the baseline)."
+            )
+            % {"a": b["top_quintile_order_share_pct"], "b": m["top_quintile_order_share_pct"]}
+        )
+        out.append(
+            _(
+                "Party members earn on average %(pm).0f yuan and other drivers %(other).0f yuan "
+                "(baseline: %(pm0).0f and %(other0).0f yuan)."
+            )
+            % {
+                "pm": m["party_member_mean_income"],
+                "other": m["other_driver_mean_income"],
+                "pm0": b["party_member_mean_income"],
+                "other0": b["other_driver_mean_income"],
+            }
+        )
+        losing, gaining = (
+            entry.get("drivers_losing_10pct", 0),
+            entry.get("drivers_gaining_10pct", 0),
+        )
+        out.append(
+            _(
+                "%(losing)s drivers earn more than 10%% less than under the baseline and "
+                "%(gaining)s earn more than 10%% more (out of %(total)s drivers who earned "
+                "anything under the baseline)."
+            )
+            % {"losing": losing, "gaining": gaining, "total": entry.get("drivers_compared", 0)}
+        )
+        losers = entry.get("losers") or []
+        if losers:
+            worst = losers[0]
+            out.append(
+                _(
+                    "The biggest single loss is %(loss).0f yuan (%(pct).0f%%), for a driver with "
+                    "score %(score).0f."
+                )
+                % {"loss": worst["loss"], "pct": worst["loss_pct"], "score": worst["score"]}
+            )
+        cap = float(entry["parameters"].get("bonus_cap_m", 0))
+        if cap > 0:
+            out.append(
+                _(
+                    "Guarantee: under %(name)s no order goes to a driver more than %(cap).0f m "
+                    "farther away than an idle closer candidate (the published bonus cap)."
+                )
+                % {"name": name, "cap": cap}
+            )
+    return out
+
+
+def report(run: SimulationRun) -> Report:
+    results = run.results or {}
+    sets = results.get("rule_sets") or []
+    rep = Report(run=run, names=[_label(s) for s in sets])
+    if not sets:
+        return rep
+    for key, label, fmt, lower_better in METRIC_ROWS:
+        values = [s["metrics"].get(key, 0.0) for s in sets]
+        cells = []
+        for i, value in enumerate(values):
+            cell = {"text": _fmt(value, fmt), "delta": ""}
+            if i:
+                diff = value - values[0]
+                shown = _fmt(abs(diff), fmt)
+                if shown.strip("0.") and lower_better is not None:
+                    better = (diff < 0) == lower_better
+                    cell["delta"] = ("+" if diff > 0 else "−") + shown
+                    cell["class"] = "better" if better else "worse"
+                elif shown.strip("0."):
+                    cell["delta"] = ("+" if diff > 0 else "−") + shown
+            cells.append(cell)
+        rep.rows.append({"label": label, "cells": cells})
+    rep.summary = summary_sentences(results)
+    for entry in sets[1:]:
+        rep.losers.append(
+            {
+                "name": _label(entry),
+                "rows": entry.get("losers") or [],
+                "losing": entry.get("drivers_losing_10pct", 0),
+            }
+        )
+    rep.rule_sets = [
+        {"label": _label(s), "id": s["id"], "status": s["status"], "parameters": s["parameters"]}
+        for s in sets
+    ]
+    rep.charts = {
+        "names": rep.names,
+        "income_bins": results["income_bins"],
+        "income": [s["income_hist"] for s in sets],
+        "wait_bins": results["wait_bins"],
+        "wait": [s["wait_hist"] for s in sets],
+        "scatter": [s["bonus_sample"] for s in sets],
+        "labels": {
+            "income": _("Drivers"),
+            "income_axis": _("Income in the period (yuan)"),
+            "wait": _("Orders"),
+            "wait_axis": _("Passenger wait (s)"),
+            "bonus": _("Score bonus (m)"),
+            "pickup": _("Pickup distance (m)"),
+        },
+    }
+    return rep

@@ -1,0 +1,105 @@
+"""`manage.py dispatch simulate`: prints the comparison table, rejects bad files, saves runs."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import translation
+
+from redwheel.dispatch import engine
+from redwheel.dispatch.models import RuleSet, SimulationRun
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
+RULES = [str(EXAMPLES / "rules-baseline.json"), str(EXAMPLES / "rules-incentive.json")]
+TINY = ["--orders-count", "250", "--drivers", "120", "--start-hour", "8", "--hours", "1"]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def simulate(*args) -> str:
+    out = io.StringIO()
+    call_command("dispatch", "simulate", *args, "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+def test_examples_are_valid_rule_sets():
+    base, incentive = (engine.RuleSet.from_json(Path(p).read_text()) for p in RULES)
+    assert base.bonus_cap_m == 0 and incentive.bonus_cap_m == 400 and incentive.score_weight == 1
+
+
+def test_prints_the_comparison_table():
+    text = simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "3")
+    assert "zero-bonus-baseline v1" in text and "service-quality-incentive v1" in text
+    assert "income Gini" in text and "Biggest income losers" in text
+    assert text == simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "3")
+
+
+def test_orders_from_csv(tmp_path):
+    orders = engine.synthetic_orders(60, seed=5)
+    lines = ["order_id,time,origin_lng,origin_lat,dest_lng,dest_lat"] + [
+        f"{i},{orders.time_s[i] / 24:.1f},{orders.origin_lng[i]},{orders.origin_lat[i]},"
+        f"{orders.dest_lng[i]},{orders.dest_lat[i]}"
+        for i in range(60)
+    ]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines))
+    text = simulate("--rules", *RULES, "--orders", str(path), "--drivers", "20", "--window", "5")
+    assert "mean wait (s)" in text
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"bonus_cap_m": -1}', "invalid rule set"),
+        ('{"colour": "red"}', "unknown rule set field"),
+    ],
+)
+def test_rejects_bad_rule_files(tmp_path, content, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    with pytest.raises(CommandError, match=message):
+        simulate("--rules", RULES[0], str(bad), "--synthetic", *TINY)
+
+
+def test_rejects_missing_and_bad_order_files(tmp_path):
+    with pytest.raises(CommandError, match="rules file not found"):
+        simulate("--rules", RULES[0], str(tmp_path / "nope.json"), "--synthetic", *TINY)
+    with pytest.raises(CommandError, match="orders file not found"):
+        simulate("--rules", *RULES, "--orders", str(tmp_path / "nope.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_id,time,origin_lng,origin_lat,dest_lng,dest_lat\n1,x,1,2,3,4\n")
+    with pytest.raises(CommandError, match="line 2"):
+        simulate("--rules", *RULES, "--orders", str(bad))
+    with pytest.raises(CommandError, match="at least two"):
+        simulate("--rules", RULES[0], "--synthetic", *TINY)
+
+
+@pytest.mark.django_db
+def test_save_stores_a_reproducible_run(tmp_path):
+    text = simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "4", "--save")
+    run = SimulationRun.objects.get()
+    assert f"simulation run {run.pk}" in text
+    assert run.status == SimulationRun.Status.SUCCEEDED
+    assert [r.name for r in run.ordered_rule_sets()] == [
+        "zero-bonus-baseline",
+        "service-quality-incentive",
+    ]
+    simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "4", "--save")
+    assert RuleSet.objects.count() == 2  # reused, not duplicated
+    first, second = SimulationRun.objects.order_by("pk")
+    assert [s["metrics"] for s in first.results["rule_sets"]] == [
+        s["metrics"] for s in second.results["rule_sets"]
+    ]
+    changed = json.loads(Path(RULES[1]).read_text()) | {"bonus_cap_m": 100.0}
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed))
+    with pytest.raises(CommandError, match="new version"):
+        simulate("--rules", RULES[0], str(path), "--synthetic", *TINY, "--save")

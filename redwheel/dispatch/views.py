@@ -1,0 +1,269 @@
+"""Sandbox pages: rule sets (list, create, edit draft, publish, new version), runs (create, list,
+report with progress polling) and exports. Only sandbox users (selectors.may_use_sandbox) get
+anything; everyone else gets 404. Each POST parses one form and calls one service."""
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from redwheel.core.errors import DomainError
+from redwheel.dispatch import exports, forms, selectors, services
+from redwheel.dispatch.models import RuleSet
+
+PAGE_SIZE = 25
+
+
+def sandbox_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not selectors.may_use_sandbox(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _domain_error(request, exc: DomainError):
+    if exc.status == 404:
+        raise Http404 from exc
+    messages.error(request, exc.message)
+
+
+# Rule sets -----------------------------------------------------------------------------------
+
+
+@sandbox_required
+def rule_set_list(request):
+    status = request.GET.get("status") or ""
+    if status not in RuleSet.Status.values:
+        status = ""
+    return render(
+        request,
+        "dispatch/rule_set_list.html",
+        {
+            "page": _page(request, selectors.rule_sets(request.user, status or None)),
+            "status": status,
+            "statuses": RuleSet.Status.choices,
+            "query": f"status={status}" if status else "",
+        },
+    )
+
+
+@sandbox_required
+def rule_set_create(request):
+    form = forms.RuleSetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            rule_set = services.ruleset_create(
+                actor=request.user,
+                name=d["name"],
+                version=d["version"],
+                parameters=d["parameters"],
+                description=d["description"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Rule set saved as a draft."))
+            return redirect("dispatch:rule_set_detail", rule_set.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "dispatch/rule_set_form.html", {"form": form, "rule_set": None}, status=status
+    )
+
+
+@sandbox_required
+def rule_set_detail(request, pk):
+    rule_set = selectors.rule_set(request.user, pk)
+    rules = rule_set.engine_rules()
+    return render(
+        request,
+        "dispatch/rule_set_detail.html",
+        {
+            "rule_set": rule_set,
+            "rules": rules,
+            "fatigue": {
+                "cl": rules.fatigue.continuous_limit_s / 3600,
+                "cr": rules.fatigue.continuous_rest_s / 60,
+                "dl": rules.fatigue.daily_limit_s / 3600,
+                "dr": rules.fatigue.daily_rest_s / 3600,
+            },
+            "json": json.dumps(rules.to_dict(), indent=2, ensure_ascii=False),
+            "runs": rule_set.runs.order_by("-created_at")[:10],
+        },
+    )
+
+
+@sandbox_required
+def rule_set_edit(request, pk):
+    rule_set = selectors.rule_set(request.user, pk)
+    if rule_set.is_published:
+        messages.error(
+            request, _("A published rule set cannot be changed; create a new version instead.")
+        )
+        return redirect("dispatch:rule_set_detail", pk)
+    if request.method == "POST":
+        form = forms.RuleSetForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.ruleset_update(
+                    actor=request.user,
+                    rule_set=rule_set,
+                    name=d["name"],
+                    version=d["version"],
+                    parameters=d["parameters"],
+                    description=d["description"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("dispatch:rule_set_detail", pk)
+        return render(
+            request,
+            "dispatch/rule_set_form.html",
+            {"form": form, "rule_set": rule_set},
+            status=400,
+        )
+    form = forms.RuleSetForm.for_rule_set(rule_set)
+    return render(request, "dispatch/rule_set_form.html", {"form": form, "rule_set": rule_set})
+
+
+@require_POST
+@sandbox_required
+def rule_set_publish(request, pk):
+    rule_set = selectors.rule_set(request.user, pk)
+    try:
+        services.ruleset_publish(actor=request.user, rule_set=rule_set)
+    except DomainError as exc:
+        _domain_error(request, exc)
+    else:
+        messages.success(request, _("Rule set published. It can no longer be changed."))
+    return redirect("dispatch:rule_set_detail", pk)
+
+
+@require_POST
+@sandbox_required
+def rule_set_new_version(request, pk):
+    rule_set = selectors.rule_set(request.user, pk)
+    copy = services.ruleset_new_version(actor=request.user, rule_set=rule_set)
+    messages.success(request, _("New draft version created; edit it and publish it."))
+    return redirect("dispatch:rule_set_edit", copy.pk)
+
+
+@sandbox_required
+def rule_set_json(request, pk):
+    rule_set = selectors.rule_set(request.user, pk)
+    response = HttpResponse(
+        json.dumps(rule_set.engine_rules().to_dict(), indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"rules-{rule_set.pk}-v{rule_set.version}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# Runs ----------------------------------------------------------------------------------------
+
+
+@sandbox_required
+def run_list(request):
+    return render(
+        request,
+        "dispatch/run_list.html",
+        {"page": _page(request, selectors.runs(request.user))},
+    )
+
+
+@sandbox_required
+def run_create(request):
+    rule_sets = selectors.rule_sets(request.user)
+    form = forms.RunForm(request.POST or None, request.FILES or None, rule_sets=rule_sets)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            run = services.run_create(
+                actor=request.user,
+                title=d["title"],
+                description=d["description"],
+                rule_sets=d["rule_sets"],
+                demand_source=d["demand_source"],
+                demand_params=d["demand_params"],
+                orders_csv=d["orders_csv"],
+                fleet_source=d["fleet_source"],
+                fleet_params=d["fleet_params"],
+                seed=d["seed"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The run is queued; this page shows its progress."))
+            return redirect("dispatch:run_detail", run.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "dispatch/run_form.html",
+        {"form": form, "has_rule_sets": rule_sets.exists()},
+        status=status,
+    )
+
+
+@sandbox_required
+def run_detail(request, pk):
+    run = selectors.run(request.user, pk)
+    return render(
+        request,
+        "dispatch/run_detail.html",
+        {
+            "run": run,
+            "report": selectors.report(run),
+            "rule_sets": run.ordered_rule_sets(),
+        },
+    )
+
+
+@sandbox_required
+def run_progress(request, pk):
+    """The htmx-polled progress block; once the run has finished, the page reloads."""
+    run = selectors.run(request.user, pk)
+    response = render(request, "dispatch/_progress.html", {"run": run})
+    if run.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@sandbox_required
+def run_export_json(request, pk):
+    run = selectors.run(request.user, pk)
+    response = JsonResponse(
+        exports.run_json(run), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="sandbox-run-{run.pk}.json"'
+    return response
+
+
+@sandbox_required
+def run_export_xlsx(request, pk):
+    run = selectors.run(request.user, pk)
+    if not run.results:
+        raise Http404
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="sandbox-run-{run.pk}.xlsx"'
+    exports.run_workbook(run).save(response)
+    return response
