@@ -36,6 +36,7 @@ demo: setup
 	$(BIN)/python manage.py demo_operations
 	$(BIN)/python manage.py demo_appeals
 	$(BIN)/python manage.py demo_mobilization
+	$(BIN)/python manage.py demo_sandbox
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 serve: setup

@@ -394,6 +394,13 @@ def test_only_committee_regulators_and_staff_may_use_the_sandbox(client, city, p
     assert client.get(reverse("dispatch:run_detail", args=[run.pk + 99])).status_code == 404
 
 
+def test_nav_links_the_sandbox_only_for_its_users(client, city, regulator):
+    client.force_login(regulator)
+    assert 'href="/sandbox/"' in client.get(reverse("orgs:dashboard")).content.decode()
+    client.force_login(testing.staff(city.branch_a, "secretary"))
+    assert 'href="/sandbox/"' not in client.get(reverse("orgs:dashboard")).content.decode()
+
+
 # Demo ----------------------------------------------------------------------------------------
 
 
