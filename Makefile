@@ -34,6 +34,7 @@ demo: setup
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py demo_city
 	$(BIN)/python manage.py demo_operations
+	$(BIN)/python manage.py demo_scoring
 	$(BIN)/python manage.py demo_appeals
 	$(BIN)/python manage.py demo_mobilization
 	$(BIN)/python manage.py demo_sandbox
