@@ -418,3 +418,18 @@ def test_demo_sandbox_is_idempotent_and_readable(client, regulator):
     client.force_login(regulator)
     page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
     assert page.status_code == 200 and len(page.context["report"].summary) >= 8
+
+
+def test_summary_says_when_tied_scores_hide_the_top_fifth(city, pair):
+    run = tiny_run(city.admin, pair)
+    run.refresh_from_db()
+    results = json.loads(json.dumps(run.results))
+    assert any(
+        s.startswith("Drivers in the top fifth") for s in selectors.summary_sentences(results)
+    )
+    for entry in results["rule_sets"]:
+        entry["metrics"]["top_quintile_order_share_pct"] = 99.0
+    assert any(
+        s.startswith("Most drivers have the same score")
+        for s in selectors.summary_sentences(results)
+    )
