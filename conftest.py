@@ -20,6 +20,10 @@ def _memory_sms(settings):
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     """Run background tasks in-process so tests see their effects without a worker."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                                  "ENQUEUE_ON_COMMIT": False}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "ENQUEUE_ON_COMMIT": False,
+        }
+    }
     yield

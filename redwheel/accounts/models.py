@@ -144,7 +144,9 @@ class PlatformToken(BaseModel):
     PREFIX = "rw_"
 
     platform = models.ForeignKey(
-        "orgs.Platform", verbose_name=_("platform"), on_delete=models.CASCADE,
+        "orgs.Platform",
+        verbose_name=_("platform"),
+        on_delete=models.CASCADE,
         related_name="tokens",
     )
     name = models.CharField(_("name"), max_length=80)
@@ -152,7 +154,10 @@ class PlatformToken(BaseModel):
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     scopes = models.JSONField(_("scopes"), default=list)
     created_by = models.ForeignKey(
-        User, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL,
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)

@@ -57,8 +57,13 @@ def user_update(*, actor, user: User, **changes) -> User:
         for field_name in changed:
             setattr(user, field_name, changes[field_name])
         user.save(update_fields=changed)
-        audit.record(actor=actor, action="user.update", obj=user, summary=user.phone_masked,
-                     data={"fields": changed})
+        audit.record(
+            actor=actor,
+            action="user.update",
+            obj=user,
+            summary=user.phone_masked,
+            data={"fields": changed},
+        )
     return user
 
 
@@ -189,7 +194,9 @@ def grant_revoke(*, actor, grant: Grant) -> None:
         raise NotFound()
     with transaction.atomic():
         audit.record(
-            actor=actor, action="grant.revoke", obj=grant,
+            actor=actor,
+            action="grant.revoke",
+            obj=grant,
             summary=f"{grant.role} @ {grant.unit.name}",
         )
         grant.delete()
@@ -199,7 +206,9 @@ def token_create(*, actor, platform, name: str, scopes: list[str]) -> tuple[Plat
     """Create a token and return it with its secret, which is never shown again."""
     unknown = set(scopes) - set(TokenScope.values)
     if not scopes or unknown:
-        raise ValidationFailed(_("Choose at least one valid scope."), details={"unknown": sorted(unknown)})
+        raise ValidationFailed(
+            _("Choose at least one valid scope."), details={"unknown": sorted(unknown)}
+        )
     if not can(actor, "grant", platform):
         raise NotFound()
     secret = PlatformToken.new_secret()

@@ -4,7 +4,12 @@ from redwheel.core.models import AuditEntry
 
 
 def record(
-    *, actor, action: str, obj: models.Model | None = None, summary: str = "", reason: str = "",
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    summary: str = "",
+    reason: str = "",
     data: dict | None = None,
 ) -> AuditEntry:
     """Append one audit entry. Never put plaintext personal data in `summary` or `data`."""

@@ -115,7 +115,9 @@ class Notification(BaseModel):
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
-            models.Index(fields=["recipient", "channel", "-created_at"], name="notification_inbox_idx"),
+            models.Index(
+                fields=["recipient", "channel", "-created_at"], name="notification_inbox_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -29,10 +29,12 @@ def plate(seq: int, new_energy: bool = False) -> str:
 _user_seq = iter(range(10_000_000, 99_999_999))
 
 
-def user(name: str = "测试用户", password: str = "pw-Secret-2026", phone: str | None = None,
-         **extra) -> User:
-    return User.objects.create_user(phone or f"137{next(_user_seq):08d}", password,
-                                    display_name=name, **extra)
+def user(
+    name: str = "测试用户", password: str = "pw-Secret-2026", phone: str | None = None, **extra
+) -> User:
+    return User.objects.create_user(
+        phone or f"137{next(_user_seq):08d}", password, display_name=name, **extra
+    )
 
 
 def superuser() -> User:
@@ -68,17 +70,25 @@ class City:
         platform = platform or self.platform_a
         branch = branch or (self.branch_a if platform == self.platform_a else self.branch_b)
         seq = 1000 * (self.root.pk % 1000) + self._seq
-        return driver_create(actor=self.admin, name=f"{name}{self._seq}", license_no=id_number(seq),
-                             phone=mobile(seq), branch=branch, platforms=[platform],
-                             create_account=account)
+        return driver_create(
+            actor=self.admin,
+            name=f"{name}{self._seq}",
+            license_no=id_number(seq),
+            phone=mobile(seq),
+            branch=branch,
+            platforms=[platform],
+            create_account=account,
+        )
 
-    def member(self, name: str = "党员", *, category: str = "full", verified: bool = True,
-               platform=None):
+    def member(
+        self, name: str = "党员", *, category: str = "full", verified: bool = True, platform=None
+    ):
         from redwheel.drivers import services
 
         driver = self.driver(name, platform=platform)
-        membership = services.membership_declare(actor=self.admin, driver=driver,
-                                                 category=category, branch=driver.branch)
+        membership = services.membership_declare(
+            actor=self.admin, driver=driver, category=category, branch=driver.branch
+        )
         if verified:
             services.membership_verify(actor=self.admin, membership=membership)
         driver.refresh_from_db()
@@ -89,20 +99,53 @@ def city() -> City:
     from redwheel.orgs import services
 
     admin = superuser()
-    root = services.unit_create(actor=admin, name="成都市网约车行业党委", kind="committee",
-                                parent=None, region_code="510100")
+    root = services.unit_create(
+        actor=admin,
+        name="成都市网约车行业党委",
+        kind="committee",
+        parent=None,
+        region_code="510100",
+    )
     platform_a = services.platform_create(actor=admin, company_id=f"PA{root.pk}", name="甲出行")
     platform_b = services.platform_create(actor=admin, company_id=f"PB{root.pk}", name="乙约车")
-    committee_a = services.unit_create(actor=admin, name="甲出行党委", kind="enterprise_committee",
-                                       parent=root, region_code="510107", platform=platform_a)
-    committee_b = services.unit_create(actor=admin, name="乙约车党委", kind="enterprise_committee",
-                                       parent=root, region_code="510104", platform=platform_b)
-    branch_a = services.unit_create(actor=admin, name="甲出行第一支部", kind="branch",
-                                    parent=committee_a, region_code="510107")
-    branch_b = services.unit_create(actor=admin, name="乙约车第一支部", kind="branch",
-                                    parent=committee_b, region_code="510104")
-    mobile_branch_a = services.unit_create(actor=admin, name="甲出行流动党员支部", kind="branch",
-                                           branch_type="mobile", parent=committee_a,
-                                           region_code="510107")
-    return City(admin, root, platform_a, platform_b, committee_a, committee_b, branch_a, branch_b,
-                mobile_branch_a)
+    committee_a = services.unit_create(
+        actor=admin,
+        name="甲出行党委",
+        kind="enterprise_committee",
+        parent=root,
+        region_code="510107",
+        platform=platform_a,
+    )
+    committee_b = services.unit_create(
+        actor=admin,
+        name="乙约车党委",
+        kind="enterprise_committee",
+        parent=root,
+        region_code="510104",
+        platform=platform_b,
+    )
+    branch_a = services.unit_create(
+        actor=admin, name="甲出行第一支部", kind="branch", parent=committee_a, region_code="510107"
+    )
+    branch_b = services.unit_create(
+        actor=admin, name="乙约车第一支部", kind="branch", parent=committee_b, region_code="510104"
+    )
+    mobile_branch_a = services.unit_create(
+        actor=admin,
+        name="甲出行流动党员支部",
+        kind="branch",
+        branch_type="mobile",
+        parent=committee_a,
+        region_code="510107",
+    )
+    return City(
+        admin,
+        root,
+        platform_a,
+        platform_b,
+        committee_a,
+        committee_b,
+        branch_a,
+        branch_b,
+        mobile_branch_a,
+    )

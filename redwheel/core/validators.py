@@ -36,7 +36,9 @@ def clean_identity_number(value: str) -> str:
     try:
         return ric.validate(value)
     except InvalidChecksum as exc:
-        raise ValidationFailed(_("The ID number's check digit is wrong."), code="bad_checksum") from exc
+        raise ValidationFailed(
+            _("The ID number's check digit is wrong."), code="bad_checksum"
+        ) from exc
     except InvalidLength as exc:
         raise ValidationFailed(_("An ID number has 18 characters."), code="bad_length") from exc
     except InvalidComponent as exc:

@@ -34,8 +34,13 @@ class DriverAdmin(ScopedAdmin):
     list_display = ["name", "license_masked", "phone_masked", "branch", "badge_consent"]
     list_filter = ["badge_consent", "affiliations__platform"]
     search_fields = ["name", "phone_masked", "license_masked"]
-    readonly_fields = ["license_masked", "phone_masked", "badge_consent", "badge_consent_changed_at",
-                       "user"]
+    readonly_fields = [
+        "license_masked",
+        "phone_masked",
+        "badge_consent",
+        "badge_consent_changed_at",
+        "user",
+    ]
     fields = ["name", "branch", *readonly_fields]
     list_select_related = ["branch"]
 
@@ -56,12 +61,17 @@ class DriverAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            services.driver_update(actor=request.user, driver=obj, name=data["name"],
-                                   branch=data["branch"])
+            services.driver_update(
+                actor=request.user, driver=obj, name=data["name"], branch=data["branch"]
+            )
         else:
             created = services.driver_create(
-                actor=request.user, name=data["name"], license_no=data["license_number"],
-                phone=data["mobile"], branch=data["branch"], platforms=list(data["platforms"]),
+                actor=request.user,
+                name=data["name"],
+                license_no=data["license_number"],
+                phone=data["mobile"],
+                branch=data["branch"],
+                platforms=list(data["platforms"]),
             )
             obj.pk = created.pk
 
@@ -74,9 +84,18 @@ class MembershipAdmin(ScopedAdmin):
     list_display = ["driver", "category", "state", "branch", "mobile_branch", "state_changed_at"]
     list_filter = ["state", "category"]
     search_fields = ["driver__name"]
-    readonly_fields = ["driver", "category", "state", "branch", "mobile_branch", "checked_in_at",
-                       "home_organisation", "joined_party_on", "state_changed_at",
-                       "rejection_reason"]
+    readonly_fields = [
+        "driver",
+        "category",
+        "state",
+        "branch",
+        "mobile_branch",
+        "checked_in_at",
+        "home_organisation",
+        "joined_party_on",
+        "state_changed_at",
+        "rejection_reason",
+    ]
     inlines = [MembershipActivityInline]
     actions = ["verify"]
 
@@ -86,8 +105,9 @@ class MembershipAdmin(ScopedAdmin):
     @admin.action(description=_("Verify the selected declarations"))
     def verify(self, request, queryset):
         done = sum(
-            run_service(request, lambda m=m: services.membership_verify(actor=request.user,
-                                                                        membership=m))
+            run_service(
+                request, lambda m=m: services.membership_verify(actor=request.user, membership=m)
+            )
             for m in queryset.filter(state=Membership.State.DECLARED)
         )
         self.message_user(request, _("%(count)d verified.") % {"count": done})
@@ -107,9 +127,14 @@ class VehicleAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        created = services.vehicle_add(actor=request.user, driver=data["driver"],
-                                       plate=data["plate"], brand=data["brand"],
-                                       model=data["model"], seats=data["seats"])
+        created = services.vehicle_add(
+            actor=request.user,
+            driver=data["driver"],
+            plate=data["plate"],
+            brand=data["brand"],
+            model=data["model"],
+            seats=data["seats"],
+        )
         obj.pk = created.pk
 
 
@@ -125,8 +150,11 @@ class ContactPairAdmin(ScopedAdmin):
         return self.fields if obj else []
 
     def save_model(self, request, obj, form, change):
-        created = services.contact_pair_create(actor=request.user, member=form.cleaned_data["member"],
-                                               driver=form.cleaned_data["driver"])
+        created = services.contact_pair_create(
+            actor=request.user,
+            member=form.cleaned_data["member"],
+            driver=form.cleaned_data["driver"],
+        )
         obj.pk = created.pk
 
 

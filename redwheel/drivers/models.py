@@ -68,7 +68,9 @@ class Affiliation(BaseModel):
 
     driver = models.ForeignKey(Driver, on_delete=models.CASCADE, related_name="affiliations")
     platform = models.ForeignKey(
-        "orgs.Platform", verbose_name=_("platform"), on_delete=models.PROTECT,
+        "orgs.Platform",
+        verbose_name=_("platform"),
+        on_delete=models.PROTECT,
         related_name="affiliations",
     )
     certificate_no = models.CharField(_("driver certificate no."), max_length=32, blank=True)
@@ -149,7 +151,9 @@ class Membership(BaseModel):
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     home_organisation = models.CharField(
-        _("home party organisation"), max_length=150, blank=True,
+        _("home party organisation"),
+        max_length=150,
+        blank=True,
         help_text=_("Where a mobile member's party relationship is kept."),
     )
     joined_party_on = models.DateField(_("joined the party on"), null=True, blank=True)
@@ -186,9 +190,7 @@ class MembershipActivity(ImmutableModel):
         CHECK_IN = "check_in", _("Checked in to a mobile branch")
         CHECK_OUT = "check_out", _("Left the mobile branch")
 
-    membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="activities"
-    )
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="activities")
     at = models.DateTimeField(_("at"), auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -228,11 +230,15 @@ class ContactPair(BaseModel):
     """党员联系司机: a verified member looks after an ordinary driver."""
 
     member = models.ForeignKey(
-        Driver, verbose_name=_("party member"), on_delete=models.CASCADE,
+        Driver,
+        verbose_name=_("party member"),
+        on_delete=models.CASCADE,
         related_name="contacts_looked_after",
     )
     driver = models.ForeignKey(
-        Driver, verbose_name=_("driver"), on_delete=models.CASCADE,
+        Driver,
+        verbose_name=_("driver"),
+        on_delete=models.CASCADE,
         related_name="contact_members",
     )
     created_by = models.ForeignKey(
@@ -277,16 +283,23 @@ class ImportJob(BaseModel):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=200, blank=True)
     original_name = models.CharField(_("file name"), max_length=200)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("importing for"), on_delete=models.PROTECT,
+        "orgs.OrgUnit",
+        verbose_name=_("importing for"),
+        on_delete=models.PROTECT,
         related_name="import_jobs",
         help_text=_("Unit names and platforms in the file are looked up within this unit."),
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED,
+        _("status"),
+        max_length=16,
+        choices=Status.choices,
+        default=Status.UPLOADED,
         db_index=True,
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
@@ -314,7 +327,9 @@ class ImportJob(BaseModel):
 
     @property
     def can_commit(self) -> bool:
-        return self.status == self.Status.PREVIEWED and self.error_count == 0 and self.valid_rows > 0
+        return (
+            self.status == self.Status.PREVIEWED and self.error_count == 0 and self.valid_rows > 0
+        )
 
 
 class ImportRowError(models.Model):

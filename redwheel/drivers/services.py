@@ -57,9 +57,14 @@ def _require(actor, action: str, obj) -> None:
 
 
 def _branch(unit: OrgUnit) -> OrgUnit:
-    if unit.kind not in (OrgUnit.Kind.BRANCH, OrgUnit.Kind.GENERAL_BRANCH,
-                         OrgUnit.Kind.ENTERPRISE_COMMITTEE):
-        raise ValidationFailed(_("Members belong to a branch, general branch or enterprise committee."))
+    if unit.kind not in (
+        OrgUnit.Kind.BRANCH,
+        OrgUnit.Kind.GENERAL_BRANCH,
+        OrgUnit.Kind.ENTERPRISE_COMMITTEE,
+    ):
+        raise ValidationFailed(
+            _("Members belong to a branch, general branch or enterprise committee.")
+        )
     return unit
 
 
@@ -72,8 +77,15 @@ def badge_visible(driver: Driver) -> bool:
 
 
 def driver_create(
-    *, actor, name: str, license_no: str, phone: str, branch: OrgUnit | None = None,
-    gender: str = "", region_code: str = "", platforms: list[Platform] = (),
+    *,
+    actor,
+    name: str,
+    license_no: str,
+    phone: str,
+    branch: OrgUnit | None = None,
+    gender: str = "",
+    region_code: str = "",
+    platforms: list[Platform] = (),
     create_account: bool = True,
 ) -> Driver:
     license_no = clean_identity_number(license_no)
@@ -85,10 +97,15 @@ def driver_create(
         _require(actor, "change", branch)
     with transaction.atomic():
         if Driver.objects.filter(license_index=crypto.blind_index(license_no)).exists():
-            raise Conflict(_("A driver with this licence number already exists."),
-                           code="duplicate_driver")
-        driver = Driver(name=name, gender=gender or _gender_from_id(license_no),
-                        region_code=region_code or license_no[:6], branch=branch)
+            raise Conflict(
+                _("A driver with this licence number already exists."), code="duplicate_driver"
+            )
+        driver = Driver(
+            name=name,
+            gender=gender or _gender_from_id(license_no),
+            region_code=region_code or license_no[:6],
+            branch=branch,
+        )
         driver.set_license(license_no)
         driver.set_phone(phone)
         if create_account:
@@ -109,14 +126,21 @@ def _driver_account(phone: str, name: str) -> User:
     existing = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
     if existing is not None:
         if hasattr(existing, "driver"):
-            raise Conflict(_("This mobile number already belongs to another driver."),
-                           code="duplicate_phone")
+            raise Conflict(
+                _("This mobile number already belongs to another driver."), code="duplicate_phone"
+            )
         return existing
     return User.objects.create_user(phone, None, display_name=name)
 
 
-def driver_update(*, actor, driver: Driver, name: str | None = None, phone: str | None = None,
-                  branch: OrgUnit | None = None) -> Driver:
+def driver_update(
+    *,
+    actor,
+    driver: Driver,
+    name: str | None = None,
+    phone: str | None = None,
+    branch: OrgUnit | None = None,
+) -> Driver:
     _require(actor, "change", driver)
     changed = []
     with transaction.atomic():
@@ -134,34 +158,54 @@ def driver_update(*, actor, driver: Driver, name: str | None = None, phone: str 
             changed.append("branch")
         if changed:
             driver.save(update_fields=[*changed, "updated_at"])
-            audit.record(actor=actor, action="driver.update", obj=driver,
-                         data={"fields": sorted(set(changed) - {"phone_index"})})
+            audit.record(
+                actor=actor,
+                action="driver.update",
+                obj=driver,
+                data={"fields": sorted(set(changed) - {"phone_index"})},
+            )
     return driver
 
 
-def affiliation_add(*, actor, driver: Driver, platform: Platform, certificate_no: str = "",
-                    joined_on: date | None = None) -> Affiliation:
+def affiliation_add(
+    *,
+    actor,
+    driver: Driver,
+    platform: Platform,
+    certificate_no: str = "",
+    joined_on: date | None = None,
+) -> Affiliation:
     _require(actor, "change", driver)
     with transaction.atomic():
         affiliation, created = Affiliation.objects.get_or_create(
-            driver=driver, platform=platform,
+            driver=driver,
+            platform=platform,
             defaults={"certificate_no": certificate_no, "joined_on": joined_on},
         )
         if created:
-            audit.record(actor=actor, action="affiliation.create", obj=affiliation,
-                         summary=f"{driver.name} @ {platform.name}")
+            audit.record(
+                actor=actor,
+                action="affiliation.create",
+                obj=affiliation,
+                summary=f"{driver.name} @ {platform.name}",
+            )
     return affiliation
 
 
-def vehicle_add(*, actor, driver: Driver, plate: str, brand: str = "", model: str = "",
-                seats: int = 5) -> Vehicle:
+def vehicle_add(
+    *, actor, driver: Driver, plate: str, brand: str = "", model: str = "", seats: int = 5
+) -> Vehicle:
     _require(actor, "change", driver)
     plate, new_energy = clean_plate(plate)
     with transaction.atomic():
         if Vehicle.objects.filter(plate=plate).exists():
             raise Conflict(_("Plate %(plate)s is already registered.") % {"plate": plate})
         vehicle = Vehicle.objects.create(
-            driver=driver, plate=plate, brand=brand, model=model, seats=seats,
+            driver=driver,
+            plate=plate,
+            brand=brand,
+            model=model,
+            seats=seats,
             energy=Vehicle.Energy.NEW_ENERGY if new_energy else Vehicle.Energy.FUEL,
         )
         audit.record(actor=actor, action="vehicle.create", obj=vehicle, summary=plate)
@@ -175,16 +219,22 @@ def pii_reveal(*, actor, driver: Driver, field: str, reason: str) -> str:
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why you need to see this number."), code="reason_required")
     _require(actor, "reveal", driver)
-    audit.record(actor=actor, action=f"driver.reveal.{field}", obj=driver,
-                 summary=driver.name, reason=reason.strip())
+    audit.record(
+        actor=actor,
+        action=f"driver.reveal.{field}",
+        obj=driver,
+        summary=driver.name,
+        reason=reason.strip(),
+    )
     return getattr(driver, field)
 
 
 # Membership state machine --------------------------------------------------------------------
 
 
-def _transition(membership: Membership, action: str, *, actor, note: str = "",
-                branch: OrgUnit | None = None) -> MembershipActivity:
+def _transition(
+    membership: Membership, action: str, *, actor, note: str = "", branch: OrgUnit | None = None
+) -> MembershipActivity:
     sources, target = TRANSITIONS[action]
     current = membership.state if membership.pk else None
     if current not in sources:
@@ -197,18 +247,35 @@ def _transition(membership: Membership, action: str, *, actor, note: str = "",
         membership.state_changed_at = timezone.now()
     membership.save()
     activity = MembershipActivity.objects.create(
-        membership=membership, actor=actor if getattr(actor, "pk", None) else None,
-        action=action, from_state=current or "", to_state=membership.state,
-        category=membership.category, branch=branch or membership.branch, note=note[:300],
+        membership=membership,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_state=current or "",
+        to_state=membership.state,
+        category=membership.category,
+        branch=branch or membership.branch,
+        note=note[:300],
     )
-    audit.record(actor=actor, action=f"membership.{action}", obj=membership,
-                 summary=membership.driver.name, reason=note)
+    audit.record(
+        actor=actor,
+        action=f"membership.{action}",
+        obj=membership,
+        summary=membership.driver.name,
+        reason=note,
+    )
     return activity
 
 
-def membership_declare(*, actor, driver: Driver, category: str, branch: OrgUnit,
-                       joined_party_on: date | None = None, home_organisation: str = "",
-                       note: str = "") -> Membership:
+def membership_declare(
+    *,
+    actor,
+    driver: Driver,
+    category: str,
+    branch: OrgUnit,
+    joined_party_on: date | None = None,
+    home_organisation: str = "",
+    note: str = "",
+) -> Membership:
     """A driver (for themselves) or staff (on their behalf) declares party status."""
     _require(actor, "change", driver)
     if category not in Category.values:
@@ -242,23 +309,31 @@ def membership_verify(*, actor, membership: Membership, note: str = "") -> Membe
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "verify")
         _transition(membership, Action.VERIFY, actor=actor, note=note)
-        _notify_member(membership, "membership.verified", _("Your party membership is verified"),
-                       _("You can now switch on the party-member driver badge."))
+        _notify_member(
+            membership,
+            "membership.verified",
+            _("Your party membership is verified"),
+            _("You can now switch on the party-member driver badge."),
+        )
         _notify_badge_change(membership.driver)
     return membership
 
 
 def membership_reject(*, actor, membership: Membership, reason: str) -> Membership:
     if not (reason or "").strip():
-        raise ValidationFailed(_("A reason is required to reject a declaration."),
-                               code="reason_required")
+        raise ValidationFailed(
+            _("A reason is required to reject a declaration."), code="reason_required"
+        )
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "verify")
         membership.rejection_reason = reason.strip()[:300]
         _transition(membership, Action.REJECT, actor=actor, note=reason)
-        _notify_member(membership, "membership.rejected",
-                       _("Your party membership declaration was not confirmed"),
-                       _("Reason: %(reason)s") % {"reason": membership.rejection_reason})
+        _notify_member(
+            membership,
+            "membership.rejected",
+            _("Your party membership declaration was not confirmed"),
+            _("Reason: %(reason)s") % {"reason": membership.rejection_reason},
+        )
     return membership
 
 
@@ -274,8 +349,9 @@ def membership_lapse(*, actor, membership: Membership, reason: str) -> Membershi
     return membership
 
 
-def membership_transfer(*, actor, membership: Membership, to_branch: OrgUnit,
-                        note: str = "") -> Membership:
+def membership_transfer(
+    *, actor, membership: Membership, to_branch: OrgUnit, note: str = ""
+) -> Membership:
     """Move a member to another branch; both the sending and receiving side must be in scope."""
     _branch(to_branch)
     with transaction.atomic():
@@ -291,11 +367,19 @@ def membership_transfer(*, actor, membership: Membership, to_branch: OrgUnit,
     return membership
 
 
-def membership_check_in(*, actor, membership: Membership, mobile_branch: OrgUnit,
-                        home_organisation: str = "", note: str = "") -> Membership:
+def membership_check_in(
+    *,
+    actor,
+    membership: Membership,
+    mobile_branch: OrgUnit,
+    home_organisation: str = "",
+    note: str = "",
+) -> Membership:
     """流动党员报到: a verified member registers with a mobile-member branch."""
-    if not (mobile_branch.kind == OrgUnit.Kind.BRANCH
-            and mobile_branch.branch_type == OrgUnit.BranchType.MOBILE):
+    if not (
+        mobile_branch.kind == OrgUnit.Kind.BRANCH
+        and mobile_branch.branch_type == OrgUnit.BranchType.MOBILE
+    ):
         raise ValidationFailed(_("Mobile members check in to a mobile-member branch."))
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "change")
@@ -324,16 +408,27 @@ def membership_check_out(*, actor, membership: Membership, note: str = "") -> Me
 def _notify_member(membership: Membership, event: str, title: str, body: str) -> None:
     user = membership.driver.user
     if user is not None:
-        notify_user(user=user, event=event, title=title, body=body,
-                    payload={"membership_id": membership.pk, "state": membership.state})
+        notify_user(
+            user=user,
+            event=event,
+            title=title,
+            body=body,
+            payload={"membership_id": membership.pk, "state": membership.state},
+        )
 
 
 def _notify_badge_change(driver: Driver) -> None:
-    payload = {"license_masked": driver.license_masked, "driver_id": driver.pk,
-               "badge": badge_visible(driver)}
+    payload = {
+        "license_masked": driver.license_masked,
+        "driver_id": driver.pk,
+        "badge": badge_visible(driver),
+    }
     for affiliation in driver.affiliations.select_related("platform").filter(is_active=True):
-        notify_platform(platform=affiliation.platform, event="badge.changed",
-                        payload={**payload, "company_id": affiliation.platform.company_id})
+        notify_platform(
+            platform=affiliation.platform,
+            event="badge.changed",
+            payload={**payload, "company_id": affiliation.platform.company_id},
+        )
 
 
 # Badge consent -------------------------------------------------------------------------------
@@ -359,16 +454,23 @@ def badge_consent_set(*, actor, driver: Driver, consented: bool) -> Driver:
         driver.badge_consent_changed_at = timezone.now()
         driver.save(update_fields=["badge_consent", "badge_consent_changed_at", "updated_at"])
         BadgeConsentEvent.objects.create(driver=driver, consented=consented, actor=actor)
-        audit.record(actor=actor, action="badge.consent" if consented else "badge.withdraw",
-                     obj=driver, summary=driver.name)
+        audit.record(
+            actor=actor,
+            action="badge.consent" if consented else "badge.withdraw",
+            obj=driver,
+            summary=driver.name,
+        )
         _notify_badge_change(driver)
     return driver
 
 
 def _is_verified_member(driver: Driver) -> bool:
     membership = getattr(driver, "membership", None)
-    return bool(membership and membership.state == State.VERIFIED
-                and membership.category in PARTY_MEMBER_CATEGORIES)
+    return bool(
+        membership
+        and membership.state == State.VERIFIED
+        and membership.category in PARTY_MEMBER_CATEGORIES
+    )
 
 
 # Contact pairs -------------------------------------------------------------------------------
@@ -384,8 +486,12 @@ def contact_pair_create(*, actor, member: Driver, driver: Driver) -> ContactPair
     try:
         with transaction.atomic():
             pair = ContactPair.objects.create(member=member, driver=driver, created_by=actor)
-            audit.record(actor=actor, action="contact_pair.create", obj=pair,
-                         summary=f"{member.name} → {driver.name}")
+            audit.record(
+                actor=actor,
+                action="contact_pair.create",
+                obj=pair,
+                summary=f"{member.name} → {driver.name}",
+            )
     except IntegrityError as exc:
         raise Conflict(_("These two are already paired.")) from exc
     return pair
@@ -394,6 +500,10 @@ def contact_pair_create(*, actor, member: Driver, driver: Driver) -> ContactPair
 def contact_pair_delete(*, actor, pair: ContactPair) -> None:
     _require(actor, "change", pair.member)
     with transaction.atomic():
-        audit.record(actor=actor, action="contact_pair.delete", obj=pair,
-                     summary=f"{pair.member.name} → {pair.driver.name}")
+        audit.record(
+            actor=actor,
+            action="contact_pair.delete",
+            obj=pair,
+            summary=f"{pair.member.name} → {pair.driver.name}",
+        )
         pair.delete()

@@ -22,7 +22,9 @@ class IngestBatch(BaseModel):
     """One batch of one record type from one platform, with its outcome."""
 
     platform = models.ForeignKey(
-        "orgs.Platform", verbose_name=_("platform"), on_delete=models.CASCADE,
+        "orgs.Platform",
+        verbose_name=_("platform"),
+        on_delete=models.CASCADE,
         related_name="ingest_batches",
     )
     record_type = models.CharField(_("record type"), max_length=32, db_index=True)
@@ -37,8 +39,14 @@ class IngestBatch(BaseModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("ingest batch")
         verbose_name_plural = _("ingest batches")
-        indexes = [models.Index(fields=["platform", "record_type", "-created_at"],
-                                name="batch_platform_type_idx")]
+        indexes = [
+            models.Index(
+                fields=["platform", "record_type", "-created_at"], name="batch_platform_type_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.record_type}#{self.pk}"
 
 
 class Rejection(models.Model):
@@ -55,6 +63,9 @@ class Rejection(models.Model):
         ordering = ["batch", "index"]
         verbose_name = _("rejected record")
         verbose_name_plural = _("rejected records")
+
+    def __str__(self):
+        return f"{self.batch_id}[{self.index}] {self.code}"
 
 
 class DriverRef(models.Model):
@@ -83,8 +94,14 @@ class UnknownDriver(BaseModel):
     class Meta:
         verbose_name = _("unknown driver")
         verbose_name_plural = _("unknown drivers")
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index"],
-                                               name="unknown_driver_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index"], name="unknown_driver_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_masked}"
 
 
 class Trip(DriverRef):
@@ -131,9 +148,13 @@ class Trip(DriverRef):
     class Meta:
         verbose_name = _("trip")
         verbose_name_plural = _("trips")
-        constraints = [models.UniqueConstraint(fields=["platform", "order_id"],
-                                               name="trip_unique_order")]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "order_id"], name="trip_unique_order")
+        ]
         indexes = [models.Index(fields=["driver", "arrived_at"], name="trip_driver_arrived_idx")]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.order_id}"
 
 
 class Rating(models.Model):
@@ -148,8 +169,14 @@ class Rating(models.Model):
     detail = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "order_id", "evaluated_at"],
-                                               name="rating_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "order_id", "evaluated_at"], name="rating_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.order_id} {self.service_score}"
 
 
 class Complaint(models.Model):
@@ -162,8 +189,14 @@ class Complaint(models.Model):
     result = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "order_id", "complained_at"],
-                                               name="complaint_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "order_id", "complained_at"], name="complaint_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.order_id} @ {self.complained_at:%Y-%m-%d}"
 
 
 class Punishment(DriverRef):
@@ -174,8 +207,14 @@ class Punishment(DriverRef):
     result = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index", "punished_at"],
-                                               name="punishment_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "punished_at"], name="punishment_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_index[:8]} @ {self.punished_at:%Y-%m-%d}"
 
 
 class CreditLevel(DriverRef):
@@ -186,8 +225,14 @@ class CreditLevel(DriverRef):
     department = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index", "tested_on"],
-                                               name="credit_level_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "tested_on"], name="credit_level_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_index[:8]} L{self.level}"
 
 
 class TrainingRecord(DriverRef):
@@ -198,9 +243,15 @@ class TrainingRecord(DriverRef):
     minutes = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(
-            fields=["platform", "license_index", "course_name", "course_date"],
-            name="training_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "course_name", "course_date"],
+                name="training_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.course_name} ({self.course_date})"
 
 
 class DriverMonthStat(DriverRef):
@@ -212,8 +263,14 @@ class DriverMonthStat(DriverRef):
     complaints = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index", "month"],
-                                               name="driver_month_stat_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "month"], name="driver_month_stat_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_index[:8]} {self.month:%Y-%m}"
 
 
 class OnlineEvent(DriverRef):
@@ -230,9 +287,15 @@ class OnlineEvent(DriverRef):
     lat = models.FloatField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index", "kind", "at"],
-                                               name="online_event_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "kind", "at"], name="online_event_unique"
+            )
+        ]
         indexes = [models.Index(fields=["license_index", "at"], name="online_event_driver_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 class LatestPosition(DriverRef):
@@ -247,8 +310,14 @@ class LatestPosition(DriverRef):
     order_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index"],
-                                               name="latest_position_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index"], name="latest_position_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_index[:8]} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class PositionSample(DriverRef):
@@ -261,9 +330,15 @@ class PositionSample(DriverRef):
     biz_status = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index", "at"],
-                                               name="position_sample_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "at"], name="position_sample_unique"
+            )
+        ]
         indexes = [models.Index(fields=["at"], name="position_sample_at_idx")]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_index[:8]} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class DriverMonthMetric(models.Model):
@@ -286,6 +361,12 @@ class DriverMonthMetric(models.Model):
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform", "license_index", "month"],
-                                               name="driver_month_metric_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "license_index", "month"], name="driver_month_metric_unique"
+            )
+        ]
         indexes = [models.Index(fields=["month", "platform"], name="metric_month_platform_idx")]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.license_index[:8]} {self.month:%Y-%m}"

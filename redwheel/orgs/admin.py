@@ -19,12 +19,21 @@ class OrgUnitAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            services.unit_update(actor=request.user, unit=obj, name=data["name"],
-                                 region_code=data["region_code"], is_active=data["is_active"])
+            services.unit_update(
+                actor=request.user,
+                unit=obj,
+                name=data["name"],
+                region_code=data["region_code"],
+                is_active=data["is_active"],
+            )
         else:
             created = services.unit_create(
-                actor=request.user, name=data["name"], kind=data["kind"], parent=data["parent"],
-                region_code=data["region_code"], branch_type=data["branch_type"],
+                actor=request.user,
+                name=data["name"],
+                kind=data["kind"],
+                parent=data["parent"],
+                region_code=data["region_code"],
+                branch_type=data["branch_type"],
                 platform=data["platform"],
             )
             obj.pk, obj.path = created.pk, created.path
@@ -41,22 +50,38 @@ class PlatformAdmin(ScopedAdmin):
         data = form.cleaned_data
         if change:
             services.platform_update(
-                actor=request.user, platform=obj,
-                **{k: data[k] for k in ("name", "kind", "commission_cap_percent", "webhook_url",
-                                        "webhook_secret")},
+                actor=request.user,
+                platform=obj,
+                **{
+                    k: data[k]
+                    for k in (
+                        "name",
+                        "kind",
+                        "commission_cap_percent",
+                        "webhook_url",
+                        "webhook_secret",
+                    )
+                },
             )
         else:
             created = services.platform_create(
-                actor=request.user, company_id=data["company_id"], name=data["name"],
-                kind=data["kind"], commission_cap_percent=data["commission_cap_percent"],
-                webhook_url=data["webhook_url"], webhook_secret=data["webhook_secret"],
+                actor=request.user,
+                company_id=data["company_id"],
+                name=data["name"],
+                kind=data["kind"],
+                commission_cap_percent=data["commission_cap_percent"],
+                webhook_url=data["webhook_url"],
+                webhook_secret=data["webhook_secret"],
             )
             obj.pk = created.pk
 
     def save_related(self, request, form, formsets, change):
         if form.instance.kind == Platform.Kind.AGGREGATOR:
-            services.platform_set_partners(actor=request.user, aggregator=form.instance,
-                                           partners=list(form.cleaned_data["partners"]))
+            services.platform_set_partners(
+                actor=request.user,
+                aggregator=form.instance,
+                partners=list(form.cleaned_data["partners"]),
+            )
 
 
 @admin.register(JointAgreement)
@@ -73,9 +98,13 @@ class JointAgreementAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         created = services.agreement_create(
-            actor=request.user, name=data["name"], lead_unit=data["lead_unit"],
-            partner_units=list(data["partner_units"]), signed_on=data["signed_on"],
-            ends_on=data["ends_on"], scope=data["scope"],
+            actor=request.user,
+            name=data["name"],
+            lead_unit=data["lead_unit"],
+            partner_units=list(data["partner_units"]),
+            signed_on=data["signed_on"],
+            ends_on=data["ends_on"],
+            scope=data["scope"],
         )
         obj.pk = created.pk
 

@@ -126,7 +126,9 @@ class JointAgreement(BaseModel):
 
     name = models.CharField(_("name"), max_length=150)
     lead_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("lead unit"), on_delete=models.PROTECT,
+        OrgUnit,
+        verbose_name=_("lead unit"),
+        on_delete=models.PROTECT,
         related_name="led_agreements",
     )
     partner_units = models.ManyToManyField(

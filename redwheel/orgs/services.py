@@ -16,20 +16,31 @@ ALLOWED_PARENTS: dict[str, set] = {
     OrgUnit.Kind.ENTERPRISE_COMMITTEE: {OrgUnit.Kind.COMMITTEE},
     OrgUnit.Kind.GENERAL_BRANCH: {OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.ENTERPRISE_COMMITTEE},
     OrgUnit.Kind.BRANCH: {
-        OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.ENTERPRISE_COMMITTEE, OrgUnit.Kind.GENERAL_BRANCH,
+        OrgUnit.Kind.COMMITTEE,
+        OrgUnit.Kind.ENTERPRISE_COMMITTEE,
+        OrgUnit.Kind.GENERAL_BRANCH,
     },
     OrgUnit.Kind.GROUP: {OrgUnit.Kind.BRANCH},
 }
 
 
-def unit_create(*, actor, name: str, kind: str, parent: OrgUnit | None, region_code: str,
-                branch_type: str = "", platform: Platform | None = None) -> OrgUnit:
+def unit_create(
+    *,
+    actor,
+    name: str,
+    kind: str,
+    parent: OrgUnit | None,
+    region_code: str,
+    branch_type: str = "",
+    platform: Platform | None = None,
+) -> OrgUnit:
     if kind not in OrgUnit.Kind.values:
         raise ValidationFailed(_("Unknown unit kind."))
     parent_kind = parent.kind if parent else None
     if parent_kind not in ALLOWED_PARENTS[kind]:
-        raise ValidationFailed(_("A %(kind)s cannot be placed here.")
-                               % {"kind": OrgUnit.Kind(kind).label})
+        raise ValidationFailed(
+            _("A %(kind)s cannot be placed here.") % {"kind": OrgUnit.Kind(kind).label}
+        )
     if parent is None:
         if not getattr(actor, "is_superuser", False):
             raise NotFound()
@@ -45,7 +56,10 @@ def unit_create(*, actor, name: str, kind: str, parent: OrgUnit | None, region_c
         raise ValidationFailed(_("A name is required."))
     with transaction.atomic():
         unit = OrgUnit(
-            name=name.strip(), kind=kind, branch_type=branch_type, parent=parent,
+            name=name.strip(),
+            kind=kind,
+            branch_type=branch_type,
+            parent=parent,
             region_code=clean_region_code(region_code),
             platform=platform or (parent.platform if parent else None),
             path=f"new-{uuid.uuid4().hex}",
@@ -59,8 +73,14 @@ def unit_create(*, actor, name: str, kind: str, parent: OrgUnit | None, region_c
     return unit
 
 
-def unit_update(*, actor, unit: OrgUnit, name: str | None = None, region_code: str | None = None,
-                is_active: bool | None = None) -> OrgUnit:
+def unit_update(
+    *,
+    actor,
+    unit: OrgUnit,
+    name: str | None = None,
+    region_code: str | None = None,
+    is_active: bool | None = None,
+) -> OrgUnit:
     if not can(actor, "change", unit):
         raise NotFound()
     with transaction.atomic():
@@ -75,14 +95,26 @@ def unit_update(*, actor, unit: OrgUnit, name: str | None = None, region_code: s
     return unit
 
 
-def platform_create(*, actor, company_id: str, name: str, kind: str = Platform.Kind.PLATFORM,
-                    commission_cap_percent=None, webhook_url: str = "",
-                    webhook_secret: str = "") -> Platform:
+def platform_create(
+    *,
+    actor,
+    company_id: str,
+    name: str,
+    kind: str = Platform.Kind.PLATFORM,
+    commission_cap_percent=None,
+    webhook_url: str = "",
+    webhook_secret: str = "",
+) -> Platform:
     if not getattr(actor, "is_superuser", False) and not _is_committee_staff(actor):
         raise NotFound()
-    platform = Platform(company_id=(company_id or "").strip(), name=(name or "").strip(),
-                        kind=kind, commission_cap_percent=commission_cap_percent,
-                        webhook_url=webhook_url, webhook_secret=webhook_secret)
+    platform = Platform(
+        company_id=(company_id or "").strip(),
+        name=(name or "").strip(),
+        kind=kind,
+        commission_cap_percent=commission_cap_percent,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+    )
     _full_clean(platform)
     with transaction.atomic():
         platform.save()
@@ -97,13 +129,25 @@ def platform_set_partners(*, actor, aggregator: Platform, partners: list[Platfor
         raise NotFound()
     with transaction.atomic():
         aggregator.partners.set([p for p in partners if p.pk != aggregator.pk])
-        audit.record(actor=actor, action="platform.partners", obj=aggregator,
-                     data={"partners": sorted(p.company_id for p in partners)})
+        audit.record(
+            actor=actor,
+            action="platform.partners",
+            obj=aggregator,
+            data={"partners": sorted(p.company_id for p in partners)},
+        )
     return aggregator
 
 
-def agreement_create(*, actor, name: str, lead_unit: OrgUnit, partner_units: list[OrgUnit],
-                     signed_on: date, ends_on: date | None = None, scope: str = "") -> JointAgreement:
+def agreement_create(
+    *,
+    actor,
+    name: str,
+    lead_unit: OrgUnit,
+    partner_units: list[OrgUnit],
+    signed_on: date,
+    ends_on: date | None = None,
+    scope: str = "",
+) -> JointAgreement:
     """联建 links units of *different* platforms; the actor must be able to change the lead."""
     if not can(actor, "change", lead_unit):
         raise NotFound()
@@ -116,7 +160,10 @@ def agreement_create(*, actor, name: str, lead_unit: OrgUnit, partner_units: lis
         raise ValidationFailed(_("The end date is before the signing date."))
     with transaction.atomic():
         agreement = JointAgreement.objects.create(
-            name=name.strip(), lead_unit=lead_unit, signed_on=signed_on, ends_on=ends_on,
+            name=name.strip(),
+            lead_unit=lead_unit,
+            signed_on=signed_on,
+            ends_on=ends_on,
             scope=scope,
         )
         agreement.partner_units.set(partners)
@@ -125,9 +172,10 @@ def agreement_create(*, actor, name: str, lead_unit: OrgUnit, partner_units: lis
 
 
 def _is_committee_staff(actor) -> bool:
-    return getattr(actor, "is_authenticated", False) and actor.grants.filter(
-        role="staff", unit__kind=OrgUnit.Kind.COMMITTEE
-    ).exists()
+    return (
+        getattr(actor, "is_authenticated", False)
+        and actor.grants.filter(role="staff", unit__kind=OrgUnit.Kind.COMMITTEE).exists()
+    )
 
 
 def _full_clean(obj) -> None:
@@ -152,6 +200,10 @@ def platform_update(*, actor, platform: Platform, **fields) -> Platform:
     _full_clean(platform)
     with transaction.atomic():
         platform.save()
-        audit.record(actor=actor, action="platform.update", obj=platform,
-                     data={"fields": sorted(set(fields) - {"webhook_secret"})})
+        audit.record(
+            actor=actor,
+            action="platform.update",
+            obj=platform,
+            data={"fields": sorted(set(fields) - {"webhook_secret"})},
+        )
     return platform
