@@ -24,23 +24,53 @@ logger = logging.getLogger(__name__)
 
 
 def notify_user(
-    *, user, event: str, title: str, body: str = "", payload: dict | None = None,
+    *,
+    user,
+    event: str,
+    title: str,
+    body: str = "",
+    payload: dict | None = None,
     sms: bool = False,
 ) -> list[Notification]:
-    rows = [Notification(channel=Notification.Channel.INBOX, recipient=user, event=event,
-                         title=title, body=body, payload=payload or {},
-                         status=Notification.Status.SENT, sent_at=timezone.now())]
+    rows = [
+        Notification(
+            channel=Notification.Channel.INBOX,
+            recipient=user,
+            event=event,
+            title=title,
+            body=body,
+            payload=payload or {},
+            status=Notification.Status.SENT,
+            sent_at=timezone.now(),
+        )
+    ]
     if sms:
-        rows.append(Notification(channel=Notification.Channel.SMS, recipient=user, event=event,
-                                 title=title, body=body, payload=payload or {}))
+        rows.append(
+            Notification(
+                channel=Notification.Channel.SMS,
+                recipient=user,
+                event=event,
+                title=title,
+                body=body,
+                payload=payload or {},
+            )
+        )
     return _enqueue(rows)
 
 
 def notify_platform(*, platform, event: str, payload: dict) -> list[Notification]:
     if not platform.webhook_url:
         return []
-    return _enqueue([Notification(channel=Notification.Channel.WEBHOOK, platform=platform,
-                                  event=event, payload=payload)])
+    return _enqueue(
+        [
+            Notification(
+                channel=Notification.Channel.WEBHOOK,
+                platform=platform,
+                event=event,
+                payload=payload,
+            )
+        ]
+    )
 
 
 def _enqueue(rows: list[Notification]) -> list[Notification]:
@@ -71,7 +101,7 @@ def enqueue_many(rows: list[Notification], *, chunk_size: int = BULK_CHUNK_SIZE)
     fast_bulk_insert(Notification, rows)
     pending = [row.pk for row in rows if row.status == Notification.Status.PENDING]
     for start in range(0, len(pending), chunk_size):
-        deliver_notifications.enqueue(pending[start:start + chunk_size])
+        deliver_notifications.enqueue(pending[start : start + chunk_size])
     return len(rows)
 
 
@@ -87,8 +117,11 @@ def fast_bulk_insert(model, objs: list) -> list[int]:
     ops = connection.ops
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    stamped = [f.attname for f in fields
-               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    stamped = [
+        f.attname
+        for f in fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     dates: dict = {}
 
     def adapt(field, value):
@@ -111,7 +144,7 @@ def fast_bulk_insert(model, objs: list) -> list[int]:
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
-            chunk = objs[start:start + batch]
+            chunk = objs[start : start + batch]
             params = []
             for obj in chunk:
                 for attname in stamped:
@@ -121,7 +154,8 @@ def fast_bulk_insert(model, objs: list) -> list[int]:
                     params.append(value if is_plain else adapt(field, value))
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES "
-                + ", ".join([placeholder] * len(chunk)) + f" RETURNING {pk}",
+                + ", ".join([placeholder] * len(chunk))
+                + f" RETURNING {pk}",
                 params,
             )
             ids += [r[0] for r in cursor.fetchall()]
@@ -139,7 +173,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def webhook_body(notification: Notification) -> bytes:
     return json.dumps(
         {"id": notification.pk, "event": notification.event, "data": notification.payload},
-        ensure_ascii=False, sort_keys=True,
+        ensure_ascii=False,
+        sort_keys=True,
     ).encode()
 
 
@@ -176,10 +211,12 @@ def deliver(notification_id: int) -> str:
     """Try once to deliver; on failure schedule a retry with exponential backoff."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("platform", "recipient")
-            .filter(pk=notification_id, status__in=[Notification.Status.PENDING,
-                                                    Notification.Status.FAILED])
+            .filter(
+                pk=notification_id,
+                status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
+            )
             .first()
         )
         if notification is None:

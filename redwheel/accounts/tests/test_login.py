@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import time_machine
@@ -46,7 +47,7 @@ def test_staff_login_lands_on_staff_dashboard(client, city):
 def test_driver_login_lands_on_me(client, city):
     driver = city.driver()
     services.activation_code_send(phone=driver.phone)
-    code = MemorySmsBackend.outbox[-1][1].split("code is ")[1][:6]
+    code = re.search(r"\b(\d{6})\b", MemorySmsBackend.outbox[-1][1]).group(1)
     services.account_activate(phone=driver.phone, code=code, new_password=PASSWORD)
     response = post_login(client, driver.phone, PASSWORD, next="")
     assert response.status_code == 302

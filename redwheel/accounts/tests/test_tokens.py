@@ -1,5 +1,6 @@
 import hashlib
 import json
+import re
 
 from django.db import connection
 from django.urls import reverse
@@ -80,7 +81,7 @@ def test_admin_creates_a_token_through_the_service_and_shows_the_secret_once(cli
     assert response.status_code == 200
     token = PlatformToken.objects.get(name="乙约车调度")
     shown = [str(m) for m in response.context["messages"]]
-    secrets = [word for m in shown for word in m.split() if word.startswith("rw_")]
+    secrets = [found for m in shown for found in re.findall(r"rw_[A-Za-z0-9_-]{30,}", m)]
     assert len(secrets) == 1
     assert token.key_hash == PlatformToken.hash_secret(secrets[0])
     assert AuditEntry.objects.filter(action="token.create", object_id=str(token.pk)).exists()

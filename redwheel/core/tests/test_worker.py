@@ -30,8 +30,12 @@ def only_the_core_job(monkeypatch):
 
 
 @pytest.fixture
-def db_tasks(settings, db, monkeypatch):
-    """The database queue, and only core's own periodic job (other apps register more)."""
+def db_tasks(settings, transactional_db, monkeypatch):
+    """The database queue, and only core's own periodic job (other apps register more).
+
+    Transactional: the worker closes old connections between tasks, as in production, which
+    would close the connection holding a wrapping test transaction on PostgreSQL.
+    """
     monkeypatch.setattr(scheduler, "PERIODIC_JOBS", {DUE_JOB: (60, DUE_TASK)})
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "ENQUEUE_ON_COMMIT": False}
