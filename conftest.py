@@ -9,6 +9,13 @@ def city(db):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests hash thousands of passwords. Production keeps Argon2
+    (see test_password_hashing_is_argon2 for the configured default)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _memory_sms(settings):
     from redwheel.core.sms import MemorySmsBackend
 
