@@ -5,10 +5,13 @@
 
     from redwheel.scoring.services import points_grant
     points_grant(actor=SystemActor("mobilization"), driver=driver, rule_code="volunteer_hour",
-                 occurred_at=service.ended_at, source=service, note="3 h at the airport")
+                 occurred_at=service.ended_at, source=service, note="3 h at the airport",
+                 quantity=3)
 
 It picks the rule book version in force at `occurred_at`, checks the rule's per-day and
-per-month caps while holding a lock on the (driver, rule) row, and appends one ledger entry.
+per-month caps while holding a lock on the (driver, rule) row, and appends one ledger entry of
+`rule.points × quantity` points (`quantity` defaults to 1), clipped to the whole units that
+still fit under the caps.
 With a `source` object the grant is idempotent: a second grant for the same source returns the
 first entry. It raises `ValidationFailed` (no rule book / unknown rule / future time),
 `Conflict` with code `points_cap_reached` (cap), and `NotFound` for drivers out of scope.
@@ -359,10 +362,25 @@ def _used(driver_id: int, rule_code: str, **period) -> int:
 
 
 def points_grant(
-    *, actor, driver: Driver, rule_code: str, occurred_at: datetime, source=None, note: str = ""
+    *,
+    actor,
+    driver: Driver,
+    rule_code: str,
+    occurred_at: datetime,
+    source=None,
+    note: str = "",
+    quantity: int = 1,
 ) -> PointsEntry:
+    """Grant `quantity` units of the rule (e.g. hours of volunteer service): `rule.points ×
+    quantity` points, clipped to whole units that still fit under the day and month caps (the
+    clipping is recorded in the entry's note); `points_cap_reached` when not one unit fits."""
     if not may_grant(actor, driver):
         raise NotFound()
+    if isinstance(quantity, bool) or int(quantity) != quantity or quantity < 1:
+        raise ValidationFailed(
+            _("The quantity must be a whole number of at least 1."), code="invalid_quantity"
+        )
+    quantity = int(quantity)
     if occurred_at > timezone.now() + timedelta(minutes=5):
         raise ValidationFailed(
             _("Points are granted for things that already happened."), code="occurred_in_future"
@@ -391,6 +409,7 @@ def points_grant(
             ).first()
             if existing is not None:
                 return existing
+        units, clipped_by = quantity, None
         for cap, period, label in (
             (rule.daily_cap, {"day": day}, _("day")),
             (rule.monthly_cap, {"month": month}, _("month")),
@@ -398,7 +417,8 @@ def points_grant(
             if cap is None:
                 continue
             used = _used(driver.pk, rule_code, **period)
-            if used + rule.points > cap:
+            fits = (cap - used) // rule.points  # whole units still under the cap
+            if fits < 1:
                 raise Conflict(
                     _(
                         "The cap of %(cap)s points per %(period)s for this rule is reached "
@@ -408,11 +428,25 @@ def points_grant(
                     code="points_cap_reached",
                     details={"cap": cap, "used": used, "period": str(label)},
                 )
+            if fits < units:
+                units, clipped_by = fits, (cap, label)
+        amount = rule.points * units
+        note = note or ""
+        if clipped_by is not None:
+            clipping = _(
+                "Capped: %(granted)s of %(asked)s points (cap %(cap)s per %(period)s)."
+            ) % {
+                "granted": amount,
+                "asked": rule.points * quantity,
+                "cap": clipped_by[0],
+                "period": clipped_by[1],
+            }
+            note = f"{note[: 299 - len(clipping)]} {clipping}" if note else clipping
         entry = PointsEntry.objects.create(
             driver=driver,
             rule=rule,
             rule_code=rule_code,
-            amount=rule.points,
+            amount=amount,
             occurred_at=occurred_at,
             day=day,
             month=month,
@@ -420,15 +454,20 @@ def points_grant(
             source_id=source_id,
             granted_by=actor if getattr(actor, "pk", None) else None,
             actor_label=str(actor)[:120],
-            note=(note or "")[:300],
+            note=note[:300],
         )
         audit.record(
             actor=actor,
             action="points.grant",
             obj=entry,
-            summary=f"{driver.name} {rule_code} +{rule.points}",
+            summary=f"{driver.name} {rule_code} +{amount}",
             reason=note,
-            data={"driver_id": driver.pk, "book": book.version},
+            data={
+                "driver_id": driver.pk,
+                "book": book.version,
+                "quantity": quantity,
+                "units_granted": units,
+            },
         )
     return entry
 
