@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from redwheel.core import testing
 
@@ -6,6 +7,14 @@ from redwheel.core import testing
 @pytest.fixture
 def city(db):
     return testing.city()
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Tests assert on English messages; test_i18n checks that zh-Hans is the default."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
