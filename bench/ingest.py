@@ -9,6 +9,12 @@ a token and 2,000 known drivers, then POST batches of EXCHANGE_MAX_BATCH records
 Django test client (full request path: auth, JSON parsing, validation, merge, upsert,
 rejections, audit). The mix resembles a real feed: positions and order stages dominate.
 
+Figures: records/s by wall time and by CPU time of this process (`time.process_time()`: the
+whole request path, and SQLite's own work since it runs in-process), which still means
+something on a loaded machine; for PostgreSQL also the CPU of its server backend (read from
+/proc, same host only). One empty batch is posted first, untimed, so one-off imports are not
+counted. `--profile FILE` writes a cProfile of the timed loop.
+
 Baseline: the raw insert rate of the same rows, already converted, with bulk_create and no
 validation, into the same tables. Targets (DESIGN.md): ≥ 10,000 records/s on PostgreSQL,
 ≥ 3,000/s on SQLite. Writes bench/results/ingest.json.
@@ -54,16 +60,19 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--database-url", action="append", dest="urls")
     parser.add_argument("--quick", action="store_true", help="20,000 records (smoke test)")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a cProfile of the API loop (one database)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     records = 20_000 if args.quick else args.records
     if args.worker:
-        print(json.dumps(worker(args.worker, records)))
+        print(json.dumps(worker(args.worker, records, args.profile)))
         return
     urls = args.urls or [None, DEFAULT_PG]
     results = []
     for url in urls:
-        result = run_one(url, records, explicit=bool(args.urls))
+        result = run_one(url, records, explicit=bool(args.urls), profile=args.profile)
         if result:
             results.append(result)
             report(result)
@@ -86,7 +95,7 @@ def main() -> None:
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def run_one(url: str | None, records: int, explicit: bool) -> dict | None:
+def run_one(url: str | None, records: int, explicit: bool, profile=None) -> dict | None:
     env = dict(os.environ)
     tmp = None
     if url is None:
@@ -102,9 +111,12 @@ def run_one(url: str | None, records: int, explicit: bool) -> dict | None:
             return None
     env["DATABASE_URL"] = url
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # A persistent connection, so the PostgreSQL backend's CPU time can be read from /proc.
+    env.setdefault("DATABASE_CONN_MAX_AGE", "600")
+    extra = ["--profile", profile] if profile else []
     try:
         out = subprocess.run(
-            [sys.executable, __file__, "--worker", url, "--records", str(records)],
+            [sys.executable, __file__, "--worker", url, "--records", str(records), *extra],
             env=env,
             cwd=ROOT,
             check=True,
@@ -146,19 +158,51 @@ def pg_drop(url: str) -> None:
 
 
 def report(r: dict) -> None:
-    verdict = "ok" if r["records_per_s"] >= r["target_records_per_s"] else "BELOW TARGET"
+    target = r["target_records_per_s"]
+
+    def verdict(rate):
+        return "ok" if rate >= target else "BELOW TARGET"
+
+    print(f"{r['database']} ({r['records']:,} records, load average {r['load_average_1m']}):")
     print(
-        f"{r['database']:>10}: {r['records_per_s']:>9,.0f} records/s through the HTTP API "
-        f"(target ≥ {r['target_records_per_s']:,.0f}: {verdict}); raw bulk insert baseline "
-        f"{r['baseline_records_per_s']:,.0f} records/s; API = "
-        f"{r['api_vs_baseline']:.0%} of baseline"
+        f"  HTTP API, wall time     {r['records_per_s']:>9,.0f} records/s "
+        f"(target ≥ {target:,.0f}: {verdict(r['records_per_s'])})"
+    )
+    print(
+        f"  HTTP API, process CPU   {r['records_per_cpu_s']:>9,.0f} records/s "
+        f"(target ≥ {target:,.0f}: {verdict(r['records_per_cpu_s'])})"
+    )
+    if r.get("server_cpu_s") is not None:
+        print(
+            f"  + database server CPU   {r['records_per_total_cpu_s']:>9,.0f} records/s "
+            f"(process {r['api_cpu_s']} s + server backend {r['server_cpu_s']} s)"
+        )
+    print(
+        f"  raw bulk insert baseline {r['baseline_records_per_s']:>8,.0f} records/s wall, "
+        f"{r['baseline_records_per_cpu_s']:,.0f} records/s process CPU; "
+        f"API = {r['api_vs_baseline']:.0%} of baseline (wall)"
     )
 
 
 # The worker (one database) -----------------------------------------------------------------
 
 
-def worker(url: str, total: int) -> dict:
+def _server_cpu(connection) -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same host only)."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker(url: str, total: int, profile: str | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -176,8 +220,23 @@ def worker(url: str, total: int) -> dict:
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     bodies = [(rt, json.dumps(records)) for rt, records in batches]
+    # Warm-up, not timed: a long-running server has already imported its URLconf and views.
+    # An empty batch is refused (400) before anything is stored.
+    warm = client.post(
+        "/api/v1/exchange/positionDriver", data="[]", content_type="application/json", **headers
+    )
+    assert warm.status_code == 400, warm.status_code
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    server_started = _server_cpu(connection)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     accepted = rejected = 0
+    if profiler:
+        profiler.enable()
     for record_type, body in bodies:
         response = client.post(
             f"/api/v1/exchange/{record_type}", data=body, content_type="application/json", **headers
@@ -187,8 +246,16 @@ def worker(url: str, total: int) -> dict:
         data = response.json()
         accepted += data["accepted"] + data["unchanged"]
         rejected += data["rejected"]
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    api_cpu_s = time.process_time() - cpu_started
     api_s = time.perf_counter() - started
-    baseline_s = baseline(platform, batches)
+    server_ended = _server_cpu(connection)
+    server_cpu_s = None
+    if server_started is not None and server_ended is not None:
+        server_cpu_s = server_ended - server_started
+    baseline_s, baseline_cpu_s = baseline(platform, batches)
     vendor = connection.vendor
     return {
         "database": vendor,
@@ -197,10 +264,19 @@ def worker(url: str, total: int) -> dict:
         "batch_size": settings.EXCHANGE_MAX_BATCH,
         "api_s": round(api_s, 2),
         "records_per_s": round(total / api_s, 1),
+        "api_cpu_s": round(api_cpu_s, 2),
+        "records_per_cpu_s": round(total / api_cpu_s, 1),
+        "server_cpu_s": None if server_cpu_s is None else round(server_cpu_s, 2),
+        "records_per_total_cpu_s": (
+            None if server_cpu_s is None else round(total / (api_cpu_s + server_cpu_s), 1)
+        ),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "stored_or_unchanged": accepted,
         "rejected": rejected,
         "baseline_s": round(baseline_s, 2),
         "baseline_records_per_s": round(total / baseline_s, 1),
+        "baseline_cpu_s": round(baseline_cpu_s, 2),
+        "baseline_records_per_cpu_s": round(total / baseline_cpu_s, 1),
         "api_vs_baseline": round(baseline_s / api_s, 3),
         "target_records_per_s": TARGETS.get(vendor, 0.0),
     }
@@ -344,8 +420,8 @@ def record(rt: str, company: str, n: int, license_no: str, t0: int, rng: random.
     raise ValueError(rt)
 
 
-def baseline(platform, batches) -> float:
-    """Seconds to bulk_create the same rows (converted beforehand) into fresh tables."""
+def baseline(platform, batches) -> tuple[float, float]:
+    """(wall, process CPU) seconds to bulk_create the same rows (converted beforehand)."""
     from django.db import transaction
 
     from redwheel.core.crypto import blind_index
@@ -372,10 +448,11 @@ def baseline(platform, batches) -> float:
     for table in tables:
         table.objects.all().delete()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for model, rows in prepared:
         with transaction.atomic():
             model.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def raw_row(models, rt, platform, r, idx, n):

@@ -45,17 +45,34 @@ def _transform_lng(x: float, y: float) -> float:
     return ret
 
 
+_PI = math.pi
+_sin, _cos, _sqrt = math.sin, math.cos, math.sqrt
+
+
 def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
-    """The published forward transform."""
-    if out_of_china(lng, lat):
+    """The published forward transform.
+
+    This is `_transform_lat` / `_transform_lng` inlined, with the term they share computed
+    once: the same floating-point operations in the same order, so the same results, at about
+    half the cost (it runs several times per converted coordinate).
+    """
+    if not (72.004 <= lng <= 137.8347 and 0.8293 <= lat <= 55.8271):
         return lng, lat
-    dlat = _transform_lat(lng - 105.0, lat - 35.0)
-    dlng = _transform_lng(lng - 105.0, lat - 35.0)
-    radlat = lat / 180.0 * math.pi
-    magic = 1 - _EE * math.sin(radlat) ** 2
-    sqrtmagic = math.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
-    dlng = (dlng * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
+    x, y = lng - 105.0, lat - 35.0
+    shared = (20.0 * _sin(6.0 * x * _PI) + 20.0 * _sin(2.0 * x * _PI)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * _sqrt(abs(x))
+    dlat += shared
+    dlat += (20.0 * _sin(y * _PI) + 40.0 * _sin(y / 3.0 * _PI)) * 2.0 / 3.0
+    dlat += (160.0 * _sin(y / 12.0 * _PI) + 320 * _sin(y * _PI / 30.0)) * 2.0 / 3.0
+    dlng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * _sqrt(abs(x))
+    dlng += shared
+    dlng += (20.0 * _sin(x * _PI) + 40.0 * _sin(x / 3.0 * _PI)) * 2.0 / 3.0
+    dlng += (150.0 * _sin(x / 12.0 * _PI) + 300.0 * _sin(x / 30.0 * _PI)) * 2.0 / 3.0
+    radlat = lat / 180.0 * _PI
+    magic = 1 - _EE * _sin(radlat) ** 2
+    sqrtmagic = _sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * _PI)
+    dlng = (dlng * 180.0) / (_A / sqrtmagic * _cos(radlat) * _PI)
     return lng + dlng, lat + dlat
 
 

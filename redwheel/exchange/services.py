@@ -33,7 +33,7 @@ from redwheel.core import audit, crypto
 from redwheel.core.errors import DomainError, NotFound
 from redwheel.drivers import services as driver_services
 from redwheel.drivers.models import Affiliation, Driver, Vehicle
-from redwheel.exchange import validation
+from redwheel.exchange import validation, writers
 from redwheel.exchange.models import (
     Complaint,
     CreditLevel,
@@ -103,7 +103,9 @@ class _Context:
         wanted = {self.index(r["LicenseId"]) for _, r in cleaned if "LicenseId" in r}
         if wanted:
             self.drivers = dict(
-                Driver.objects.filter(license_index__in=wanted).values_list("license_index", "id")
+                Driver.objects.filter(writers.one_of("license_index", wanted)).values_list(
+                    "license_index", "id"
+                )
             )
 
     def note_unknown(self, idx: str) -> None:
@@ -121,7 +123,11 @@ def _plate(text: str | None) -> str:
 
 
 class _Table:
-    """A fact table with a natural key (after platform) and the columns records write."""
+    """A fact table with a natural key (after platform) and the columns records write.
+
+    Records of one type touch only some columns (e.g. operateArrive: arrival time, drive
+    distance and time); `_merge` loads and writes just those, plus the key.
+    """
 
     def __init__(self, model, key: tuple[str, ...]):
         self.model = model
@@ -134,40 +140,41 @@ class _Table:
         self.columns = [f.attname for f in fields]
         self.defaults = {f.attname: f.get_default() for f in fields}
 
-    def load(self, platform, keys: set) -> dict:
+    def load(self, platform, keys: set, columns) -> dict:
         if not keys:
             return {}
-        filters = {"platform": platform}
+        filters, conditions = {"platform": platform}, []
         for i, name in enumerate(self.key):
             values = {k[i] for k in keys}
             if len(values) == 1:
                 filters[name] = next(iter(values))
             else:
-                filters[f"{name}__in"] = values
-        rows = self.model.objects.filter(**filters).values("id", *self.key, *self.columns)
+                conditions.append(writers.one_of(name, values))
+        rows = self.model.objects.filter(*conditions, **filters).values("id", *self.key, *columns)
         out = {}
+        nkey = len(self.key)
         for row in rows:
-            k = tuple(row[name] for name in self.key)
+            k = (row[self.key[0]],) if nkey == 1 else tuple(row[name] for name in self.key)
             if k in keys:
                 out[k] = row
         return out
 
-    def write(self, platform, rows: dict, deleted_ids: list) -> None:
+    def write(self, platform, rows: dict, deleted_ids: list, columns) -> None:
+        """Upsert `rows` (key → values of `columns`); a new row gets defaults elsewhere."""
         if deleted_ids:
             self.model.objects.filter(pk__in=deleted_ids).delete()
-        objs = []
-        for k, row in rows.items():
-            values = {c: row[c] for c in self.columns}
-            values.update(zip(self.key, k, strict=True))
-            objs.append(self.model(platform_id=platform.pk, **values))
-        if objs:
-            self.model.objects.bulk_create(
-                objs,
-                batch_size=_WRITE_BATCH,
-                update_conflicts=True,
-                unique_fields=["platform", *self.key],
-                update_fields=self.columns,
-            )
+        if not rows:
+            return
+        # Columns not written by this record type keep their stored value on update and get
+        # their default on insert (None columns are simply left out: NULL).
+        constants = [c for c in self.columns if c not in columns and self.defaults[c] is not None]
+        fixed = tuple(self.defaults[c] for c in constants)
+        insert = ("platform_id", *self.key, *columns, *constants)
+        pk = platform.pk
+        values = [(pk, *k, *(row[c] for c in columns), *fixed) for k, row in rows.items()]
+        writers.upsert(
+            self.model, ("platform_id", *self.key), insert, values, update=tuple(columns)
+        )
 
 
 def _merge(ctx: _Context, table: _Table, ops: list) -> list[str]:
@@ -176,8 +183,14 @@ def _merge(ctx: _Context, table: _Table, ops: list) -> list[str]:
     Returns the status per op. `own` columns are set when given (not None); `fill` columns
     only while the stored value is empty.
     """
-    existing = table.load(ctx.platform, {op[0] for op in ops})
+    touched: dict = {}
+    for op in ops:
+        touched.update(dict.fromkeys(op[1]))
+        touched.update(dict.fromkeys(op[2]))
+    columns = tuple(c for c in table.columns if c in touched)
+    existing = table.load(ctx.platform, {op[0] for op in ops}, columns)
     state: dict = {k: dict(row) for k, row in existing.items()}
+    defaults = {c: table.defaults[c] for c in columns}
     dirty: set = set()
     statuses = []
     for key, own, fill, delete, idx in ops:
@@ -190,7 +203,7 @@ def _merge(ctx: _Context, table: _Table, ops: list) -> list[str]:
                 dirty.add(key)
                 statuses.append(ACCEPTED)
             continue
-        new = dict(row) if row is not None else {**table.defaults, "id": None}
+        new = dict(row) if row is not None else {**defaults, "id": None}
         for column, value in own.items():
             if value is not None:
                 new[column] = value
@@ -207,7 +220,7 @@ def _merge(ctx: _Context, table: _Table, ops: list) -> list[str]:
             ctx.note_unknown(idx)
     deleted_ids = [existing[k]["id"] for k in dirty if state[k] is None and k in existing]
     upserts = {k: state[k] for k in dirty if state[k] is not None}
-    table.write(ctx.platform, upserts, deleted_ids)
+    table.write(ctx.platform, upserts, deleted_ids, columns)
     return statuses
 
 
@@ -364,6 +377,21 @@ def _complaint_op(ctx, r):
 # Positions -----------------------------------------------------------------------------------
 
 
+_LATEST_COLUMNS = (
+    "platform_id",
+    "license_index",
+    "driver_id",
+    "at",
+    "lng",
+    "lat",
+    "speed_kmh",
+    "direction",
+    "biz_status",
+    "order_id",
+)
+_SAMPLE_COLUMNS = ("platform_id", "license_index", "driver_id", "at", "lng", "lat", "biz_status")
+
+
 def _ingest_positions(ctx, cleaned):
     ctx.resolve(cleaned)
     step = max(1, settings.POSITION_SAMPLE_SECONDS)
@@ -378,73 +406,57 @@ def _ingest_positions(ctx, cleaned):
     latest = {
         row["license_index"]: row
         for row in LatestPosition.objects.filter(
-            platform=platform, license_index__in=indexes
+            writers.one_of("license_index", indexes), platform=platform
         ).values("license_index", "at")
     }
     samples = set(
         PositionSample.objects.filter(
-            platform=platform, license_index__in=indexes, at__in={i[3] for i in items}
+            writers.one_of("license_index", indexes),
+            writers.one_of("at", {i[3] for i in items}),
+            platform=platform,
         ).values_list("license_index", "at")
     )
-    new_latest: dict[str, LatestPosition] = {}
-    new_samples: list[PositionSample] = []
+    pk = platform.pk
+    new_latest: dict[str, tuple] = {}
+    new_samples: list[tuple] = []
     statuses = []
     for idx, driver_id, at, bucket, r in items:
         changed = False
         current = new_latest.get(idx)
-        current_at = current.at if current is not None else latest.get(idx, {}).get("at")
+        current_at = current[3] if current is not None else latest.get(idx, {}).get("at")
         if current_at is None or at > current_at:
-            new_latest[idx] = LatestPosition(
-                platform_id=platform.pk,
-                license_index=idx,
-                driver_id=driver_id,
-                at=at,
-                lng=r["Longitude"],
-                lat=r["Latitude"],
-                speed_kmh=r.get("Speed"),
-                direction=r.get("Direction"),
-                biz_status=r.get("BizStatus"),
-                order_id=r.get("OrderId", ""),
+            new_latest[idx] = (
+                pk,
+                idx,
+                driver_id,
+                at,
+                r["Longitude"],
+                r["Latitude"],
+                r.get("Speed"),
+                r.get("Direction"),
+                r.get("BizStatus"),
+                r.get("OrderId", ""),
             )
             changed = True
         if (idx, bucket) not in samples:
             samples.add((idx, bucket))
             new_samples.append(
-                PositionSample(
-                    platform_id=platform.pk,
-                    license_index=idx,
-                    driver_id=driver_id,
-                    at=bucket,
-                    lng=r["Longitude"],
-                    lat=r["Latitude"],
-                    biz_status=r.get("BizStatus"),
-                )
+                (pk, idx, driver_id, bucket, r["Longitude"], r["Latitude"], r.get("BizStatus"))
             )
             changed = True
         statuses.append(ACCEPTED if changed else UNCHANGED)
         if changed and driver_id is None:
             ctx.note_unknown(idx)
-    if new_latest:
-        LatestPosition.objects.bulk_create(
-            list(new_latest.values()),
-            batch_size=_WRITE_BATCH,
-            update_conflicts=True,
-            unique_fields=["platform", "license_index"],
-            update_fields=[
-                "driver",
-                "at",
-                "lng",
-                "lat",
-                "speed_kmh",
-                "direction",
-                "biz_status",
-                "order_id",
-            ],
-        )
-    if new_samples:
-        PositionSample.objects.bulk_create(
-            new_samples, batch_size=_WRITE_BATCH, ignore_conflicts=True
-        )
+    writers.upsert(
+        LatestPosition,
+        ("platform_id", "license_index"),
+        _LATEST_COLUMNS,
+        list(new_latest.values()),
+        update=_LATEST_COLUMNS[2:],
+    )
+    writers.upsert(
+        PositionSample, ("platform_id", "license_index", "at"), _SAMPLE_COLUMNS, new_samples
+    )
     return statuses
 
 
@@ -739,7 +751,9 @@ def _record_unknown(ctx: _Context) -> None:
         return
     existing = {
         u.license_index: u
-        for u in UnknownDriver.objects.filter(platform=ctx.platform, license_index__in=ctx.unknown)
+        for u in UnknownDriver.objects.filter(
+            writers.one_of("license_index", ctx.unknown), platform=ctx.platform
+        )
     }
     new, changed = [], []
     for idx, count in ctx.unknown.items():

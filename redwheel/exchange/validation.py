@@ -448,7 +448,7 @@ def excerpt(record, limit: int = 40) -> dict:
         return {"value": _short(record)}
     out = {}
     for key, value in list(record.items())[:limit]:
-        key = str(key)[:40]
+        key = str(key)[:40].replace("\x00", "")
         text = _short(value)
         if key in _MASK_IDENTITY:
             text = crypto.mask_identity(text)
@@ -462,7 +462,8 @@ def _short(value, n: int = 100) -> str:
     if isinstance(value, dict | list):  # never repr a (possibly huge or deep) structure
         return f"<{type(value).__name__} of {len(value)}>"
     text = value if isinstance(value, str) else repr(value)
-    return text[:n]
+    # NUL cannot be stored in PostgreSQL text or jsonb.
+    return text[:n].replace("\x00", "")
 
 
 def validate_batch(record_type: str, records: list, company_id: str):
