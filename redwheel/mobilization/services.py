@@ -6,8 +6,9 @@ explicit tables below; each mobilisation transition and each change of a driver'
 adds an immutable activity row.
 """
 
+import logging
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
@@ -42,6 +43,9 @@ from redwheel.mobilization.models import (
     SignUp,
 )
 from redwheel.orgs.models import OrgUnit
+from redwheel.scoring.services import points_grant
+
+logger = logging.getLogger(__name__)
 
 MStatus = Mobilisation.Status
 MAction = MobilisationActivity.Action
@@ -95,6 +99,42 @@ def _own_driver(actor) -> Driver:
 def _hours(delta: timedelta) -> Decimal:
     seconds = max(delta.total_seconds(), 0)
     return (Decimal(seconds) / Decimal(3600)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+# Why a service record may stand without its points: the actor may not grant for this driver
+# (out of their scope, or their own record), no rule book or no such rule was in force, or the
+# rule's cap is used up. Any other error rolls the record back with the grant.
+POINTS_SKIPPED = frozenset({"not_found", "no_rule_book", "unknown_rule", "points_cap_reached"})
+VOLUNTEER_RULE = "volunteer_hour"
+EMERGENCY_RULE = "emergency_call"
+
+
+def _record_points(
+    *, actor, record: ServiceRecord, driver: Driver, rule_code: str, occurred_at, note, quantity=1
+):
+    """Grant the points for a service record inside the caller's transaction (the ledger entry's
+    source is the record). Returns the entry, or None when the points are skipped."""
+    try:
+        return points_grant(
+            actor=actor,
+            driver=driver,
+            rule_code=rule_code,
+            occurred_at=occurred_at,
+            source=record,
+            note=note,
+            quantity=quantity,
+        )
+    except (NotFound, ValidationFailed, Conflict) as exc:
+        if exc.code not in POINTS_SKIPPED:
+            raise
+        logger.info(
+            "service record %s (driver %s): no %s points (%s)",
+            record.pk,
+            driver.pk,
+            rule_code,
+            exc.code,
+        )
+        return None
 
 
 def _check_coordinates(lng: float, lat: float) -> None:
@@ -705,7 +745,10 @@ def summary_compute(mobilisation: Mobilisation, closed_at: datetime | None = Non
 
 
 def mobilisation_close(*, actor, mobilisation: Mobilisation, note: str = "") -> Mobilisation:
-    """Close: freeze the summary and write one ServiceRecord per driver who arrived."""
+    """Close: freeze the summary and write one ServiceRecord per driver who arrived, each with
+    its `emergency_call` points (granted by the closing actor, in the same transaction; a
+    record whose points cannot be granted — see POINTS_SKIPPED — is written without them).
+    The returned mobilisation carries `points = {"granted", "skipped", "total"}`."""
     _require(actor, "change", mobilisation.unit)
     with transaction.atomic():
         mobilisation = _lock(mobilisation)
@@ -719,6 +762,11 @@ def mobilisation_close(*, actor, mobilisation: Mobilisation, note: str = "") -> 
             )
         }
         served_on = timezone.localtime(mobilisation.starts_at).date()
+        arrivals = dict(
+            mobilisation.responses.filter(arrived_at__isnull=False).values_list(
+                "driver_id", "arrived_at"
+            )
+        )
         ServiceRecord.objects.bulk_create(
             [
                 ServiceRecord(
@@ -732,17 +780,37 @@ def mobilisation_close(*, actor, mobilisation: Mobilisation, note: str = "") -> 
                     served_on=served_on,
                     confirmed_by=actor if getattr(actor, "pk", None) else None,
                 )
-                for driver_id, arrived_at in mobilisation.responses.filter(
-                    arrived_at__isnull=False
-                ).values_list("driver_id", "arrived_at")
+                for driver_id, arrived_at in arrivals.items()
             ]
         )
+        points = {"granted": 0, "skipped": 0, "total": 0}
+        records = ServiceRecord.objects.filter(mobilisation=mobilisation).select_related("driver")
+        for record in records.order_by("id"):
+            entry = _record_points(
+                actor=actor,
+                record=record,
+                driver=record.driver,
+                rule_code=EMERGENCY_RULE,
+                occurred_at=arrivals[record.driver_id],
+                note=mobilisation.title,
+            )
+            if entry is None:
+                points["skipped"] += 1
+            else:
+                points["granted"] += 1
+                points["total"] += entry.amount
         mobilisation.status, mobilisation.closed_at = target, now
         mobilisation.summary, mobilisation.closing_note = summary, note
         mobilisation.save(
             update_fields=["status", "closed_at", "summary", "closing_note", "updated_at"]
         )
-        audit.record(actor=actor, action="mobilisation.close", obj=mobilisation, data=summary)
+        audit.record(
+            actor=actor,
+            action="mobilisation.close",
+            obj=mobilisation,
+            data={**summary, "points": points},
+        )
+    mobilisation.points = points
     return mobilisation
 
 
@@ -892,7 +960,10 @@ def signup_check_out(*, actor, signup: SignUp) -> SignUp:
 
 
 def signup_confirm(*, actor, signup: SignUp, hours: Decimal | None = None) -> ServiceRecord:
-    """The organiser confirms the hours (default: checked-out minus checked-in time)."""
+    """The organiser confirms the hours (default: checked-out minus checked-in time). In the same
+    transaction the organiser grants `volunteer_hour` points for the whole hours (3.5 h → 3
+    units), with the record as source, unless skipped (POINTS_SKIPPED); the returned record
+    carries `points_entry` (the ledger entry or None)."""
     _require(actor, "change", signup.opportunity.unit)
     with transaction.atomic():
         signup = SignUp.objects.select_for_update().select_related("opportunity").get(pk=signup.pk)
@@ -916,9 +987,26 @@ def signup_confirm(*, actor, signup: SignUp, hours: Decimal | None = None) -> Se
             served_on=timezone.localtime(signup.checked_in_at).date(),
             confirmed_by=actor if getattr(actor, "pk", None) else None,
         )
+        whole_hours = int(hours.to_integral_value(rounding=ROUND_DOWN))
+        entry = None
+        if whole_hours > 0:
+            entry = _record_points(
+                actor=actor,
+                record=record,
+                driver=signup.driver,
+                rule_code=VOLUNTEER_RULE,
+                occurred_at=signup.checked_out_at,
+                note=_("%(title)s: %(hours)s h")
+                % {"title": signup.opportunity.title, "hours": hours},
+                quantity=whole_hours,
+            )
         audit.record(
-            actor=actor, action="volunteer.confirm", obj=signup, data={"hours": str(hours)}
+            actor=actor,
+            action="volunteer.confirm",
+            obj=signup,
+            data={"hours": str(hours), "points": entry.amount if entry else 0},
         )
+    record.points_entry = entry
     return record
 
 
