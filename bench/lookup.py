@@ -14,8 +14,11 @@ open-loop in this process (threads with persistent connections): requests are sc
 the target rate, each with `batch` random LicenseIds (90% of the platform's drivers, 10%
 unknown). Latency is reported two ways: from sending the request to the full answer
 ("service"), and from its scheduled start ("scheduled", which also counts time a request waited
-because the client or server fell behind). Phases: baseline (the same endpoint without a token:
-401 from the full middleware + API stack, no database or cache work), badges, scores.
+because the client or server fell behind). Phases: baseline (`GET /api/v1/ping`: the full
+middleware + API stack, no authentication, database or cache work), badges, scores.
+Because the machine may be shared, it also measures CPU time per request in this process
+(`time.process_time()` over `--cpu-calls` calls of each endpoint through Django's test client,
+same database and cache; the database and Redis servers' own CPU is not included).
 Target (DESIGN.md): p99 <= 25 ms at 300 requests/s for 100-id batches.
 Writes bench/results/lookup.json.
 """
@@ -149,6 +152,11 @@ def seed(drivers: int) -> tuple[str, list[str]]:
             book = defaults.draft_default(actor=admin)
             services.rulebook_publish(actor=admin, book=book)
         services.scores_snapshot(actor=SystemActor("bench"))
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # fresh planner statistics after seeding
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     _token, secret = token_create(
         actor=admin, platform=p, name="bench", scopes=["badges:read", "scores:read"]
     )
@@ -194,6 +202,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_per_request(secret, ids, batch, calls) -> dict:
+    """CPU milliseconds per request in this process, through the whole Django stack."""
+    from django.test import Client
+
+    rng = random.Random(11)
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    bodies = [
+        json.dumps({"license_ids": [rng.choice(ids) for _ in range(batch)]}) for _ in range(200)
+    ]
+    out = {}
+    for name, path in (
+        ("ping", "/api/v1/ping"),
+        ("badges", "/api/v1/badges:lookup"),
+        ("scores", "/api/v1/scores:lookup"),
+    ):
+
+        def call(i, path=path, name=name):
+            if name == "ping":
+                return client.get(path)
+            return client.post(
+                path, bodies[i % len(bodies)], content_type="application/json", **headers
+            )
+
+        for i in range(50):  # warm-up
+            assert call(i).status_code == 200
+        cpu, wall = time.process_time(), time.perf_counter()
+        for i in range(calls):
+            call(i)
+        out[name] = {
+            "cpu_ms": round(1000 * (time.process_time() - cpu) / calls, 3),
+            "wall_ms": round(1000 * (time.perf_counter() - wall) / calls, 3),
+        }
+    return out
+
+
 def run_phase(port, path, secret, ids, rate, seconds, batch, threads=24, unknown_share=0.1):
     total = int(rate * seconds)
     start = time.perf_counter() + 0.2
@@ -224,7 +268,10 @@ def run_phase(port, path, secret, ids, rate, seconds, batch, threads=24, unknown
                 time.sleep(delay)
             sent = time.perf_counter()
             try:
-                conn.request("POST", path, body=bodies[i % len(bodies)], headers=headers)
+                if secret:
+                    conn.request("POST", path, body=bodies[i % len(bodies)], headers=headers)
+                else:
+                    conn.request("GET", path)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -272,6 +319,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--drivers", type=int, default=3000)
+    parser.add_argument("--cpu-calls", type=int, default=1000)
     args = parser.parse_args()
     stack = configure()
     print(f"database: {stack['database']}; cache: {stack['cache']}")
@@ -280,6 +328,12 @@ def main() -> None:
 
     if stack["cache"] == "redis":
         cache.clear()
+    cpu = cpu_per_request(secret, ids, args.batch, args.cpu_calls)
+    for name, figures in cpu.items():
+        print(
+            f"in-process {name:7s} cpu {figures['cpu_ms']:6.3f} ms/request "
+            f"(wall {figures['wall_ms']:6.3f} ms) over {args.cpu_calls} calls"
+        )
     port = _free_port()
     server = start_server(port, args.workers)
     try:
@@ -287,7 +341,9 @@ def main() -> None:
         run_phase(port, path_b, secret, ids, args.rate, 3, args.batch)  # warm-up
         run_phase(port, path_s, secret, ids, args.rate, 3, args.batch)
         phases = {
-            "baseline_401": run_phase(port, path_b, None, ids, args.rate, args.seconds, args.batch),
+            "baseline_ping": run_phase(
+                port, "/api/v1/ping", None, ids, args.rate, args.seconds, args.batch
+            ),
             "badges": run_phase(port, path_b, secret, ids, args.rate, args.seconds, args.batch),
             "scores": run_phase(port, path_s, secret, ids, args.rate, args.seconds, args.batch),
         }
@@ -313,6 +369,7 @@ def main() -> None:
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "note": "shared machine: other processes' load is included in the figures",
         },
+        "in_process_cpu": {"calls": args.cpu_calls, **cpu},
         "phases": phases,
     }
     for name, phase in phases.items():

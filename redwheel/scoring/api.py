@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import StringConstraints
 
-from redwheel.core.api_auth import PlatformTokenAuth
 from redwheel.core.errors import RateLimited
 from redwheel.drivers.api import BodyIn
 from redwheel.scoring import cache, lookup
+from redwheel.scoring.auth import PlatformTokenAuth
 
 router = Router(tags=["platform"])
 
@@ -132,3 +132,17 @@ def scores_lookup(request, payload: LookupIn):
     if limited is not None:
         return limited
     return _answer(request, lookup.scores(request.auth.platform_id, payload.license_ids))
+
+
+class PingOut(Schema):
+    ok: bool
+
+
+@router.get(
+    "/ping",
+    response=PingOut,
+    auth=None,
+    summary="Liveness check (no authentication, no database or cache work)",
+)
+def ping(request):
+    return {"ok": True}

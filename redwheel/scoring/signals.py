@@ -1,36 +1,21 @@
-"""Invalidate cached badge/score answers when what they depend on changes.
+"""Keep the look-up endpoints' token cache honest (see `redwheel.scoring.auth`).
 
-Consent and verification changes go through `redwheel.drivers.services`, which save `Driver`
-and `Membership` rows; affiliations decide which platform may see a driver. Any save or delete
-of these bumps the driver's cache version (see `redwheel.scoring.cache`).
+Badge and score answers are read from the database on every look-up (`lookup.py`), so consent,
+membership and affiliation changes need no cache invalidation. The short-lived cache of
+authenticated platform tokens does: saving (revoking) or deleting a `PlatformToken` drops its
+entry at once and again after commit.
 """
 
 from django.db.models.signals import post_delete, post_save
 
-from redwheel.drivers.models import Affiliation, Driver, Membership
-from redwheel.scoring import cache
+from redwheel.accounts.models import PlatformToken
+from redwheel.scoring import auth
 
 
-def _driver_changed(sender, instance: Driver, **kwargs):
-    cache.bump_now_and_on_commit([instance.license_index])
-
-
-def _related_changed(sender, instance, **kwargs):
-    driver = instance._state.fields_cache.get("driver")
-    if driver is not None:
-        index = driver.license_index
-    else:
-        index = (
-            Driver.objects.filter(pk=instance.driver_id)
-            .values_list("license_index", flat=True)
-            .first()
-        )
-    cache.bump_now_and_on_commit([index])
+def _token_changed(sender, instance: PlatformToken, **kwargs):
+    auth.forget(instance.key_hash)
 
 
 def connect() -> None:
-    post_save.connect(_driver_changed, sender=Driver, dispatch_uid="scoring.driver.save")
-    post_delete.connect(_driver_changed, sender=Driver, dispatch_uid="scoring.driver.delete")
-    for model in (Membership, Affiliation):
-        post_save.connect(_related_changed, sender=model, dispatch_uid=f"scoring.{model}.save")
-        post_delete.connect(_related_changed, sender=model, dispatch_uid=f"scoring.{model}.delete")
+    post_save.connect(_token_changed, sender=PlatformToken, dispatch_uid="scoring.token.save")
+    post_delete.connect(_token_changed, sender=PlatformToken, dispatch_uid="scoring.token.delete")

@@ -1,0 +1,52 @@
+"""Platform token authentication for the look-up endpoints, cached for a short time.
+
+`token_authenticate` (one indexed query, plus the throttled `last_used_at` update) runs when
+the cache has no entry for the token; its outcome — token id, platform id and scopes — is then
+kept for `TOKEN_TTL` seconds under the hash of the secret, so a busy platform's look-ups do not
+pay for a token query each. Saving or deleting a `PlatformToken` (revocation saves it) drops the
+entry at once and again after commit (signal receivers in `redwheel.scoring.signals`), so a
+revoked token is refused by the next request. Only writes that bypass model signals (a
+queryset `update`) can leave a revoked token usable, for at most `TOKEN_TTL` seconds.
+Wrong, revoked and under-scoped tokens are never cached: they always go to the service.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+
+from redwheel.accounts.models import PlatformToken
+from redwheel.accounts.services import token_authenticate
+from redwheel.core import api_auth
+
+TOKEN_PREFIX = "rw:tok:"
+TOKEN_TTL = 30  # seconds
+
+
+def _key(key_hash: str) -> str:
+    return TOKEN_PREFIX + key_hash
+
+
+def forget(key_hash: str) -> None:
+    """Drop a token's cached authentication now and again after the transaction commits."""
+    if not key_hash:
+        return
+    cache.delete(_key(key_hash))
+    transaction.on_commit(lambda: cache.delete(_key(key_hash)))
+
+
+class PlatformTokenAuth(api_auth.PlatformTokenAuth):
+    """`api_auth.PlatformTokenAuth` whose successful outcomes are cached for `TOKEN_TTL` seconds.
+
+    `request.auth` is a `PlatformToken` carrying `pk`, `platform_id` and `scopes` (on a cache
+    hit it is not loaded from the database; handlers use only those fields). Same class name
+    as the base, so the OpenAPI security scheme stays `PlatformTokenAuth`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken:
+        key = _key(PlatformToken.hash_secret(token))
+        cached = cache.get(key)
+        if cached is not None and self.scope in cached[2]:
+            pk, platform_id, scopes = cached
+            return PlatformToken(pk=pk, platform_id=platform_id, scopes=list(scopes))
+        found = token_authenticate(token, self.scope)  # raises 401 / 403
+        cache.set(key, (found.pk, found.platform_id, tuple(found.scopes)), timeout=TOKEN_TTL)
+        return found

@@ -1,0 +1,50 @@
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from redwheel.accounts.services import token_create, token_revoke
+from redwheel.core import crypto, testing
+from redwheel.scoring.lookup import blind_indexes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _post(secret, path="badges:lookup", ids=("X1",)):
+    return Client().post(
+        f"/api/v1/{path}",
+        json.dumps({"license_ids": list(ids)}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+
+
+def test_batch_blind_indexes_equal_the_crypto_blind_index(settings):
+    ids = [testing.id_number(n) for n in range(50)] + [" x1 ", "", "abc", "510107199001010011"]
+    assert blind_indexes(ids) == [crypto.blind_index(i) for i in ids]
+    settings.PII_BLIND_INDEX_KEY = "another-key"
+    assert blind_indexes(ids) == [crypto.blind_index(i) for i in ids]
+
+
+def test_a_revoked_token_is_refused_even_when_its_authentication_was_cached(city):
+    token, secret = token_create(
+        actor=city.admin, platform=city.platform_a, name="app", scopes=["badges:read"]
+    )
+    assert _post(secret).status_code == 200
+    assert _post(secret).status_code == 200  # from the token cache
+    assert _post(secret, "scores:lookup").status_code == 403  # cached scopes are checked
+    token_revoke(actor=city.admin, token=token)
+    assert _post(secret).status_code == 401
+
+
+def test_ping_needs_no_authentication():
+    response = Client().get("/api/v1/ping")
+    assert response.status_code == 200 and response.json() == {"ok": True}
