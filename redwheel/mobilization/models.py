@@ -483,7 +483,8 @@ class SignUp(BaseModel):
 
 class ServiceRecord(ImmutableModel):
     """Confirmed service: hours at a mobilisation (written on closing) or volunteer hours
-    (confirmed by the organiser). Points will be granted from these rows by the scoring ledger.
+    (confirmed by the organiser). Points are granted from these rows through the scoring
+    ledger in the same transaction (see `services.signup_confirm` and `mobilisation_close`).
     """
 
     class Kind(models.TextChoices):
