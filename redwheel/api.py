@@ -1,5 +1,7 @@
 """The JSON API under /api/v1/. Every error answers {"code", "message", "details"}."""
 
+from importlib import import_module
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -29,8 +31,9 @@ def domain_error(request, exc: DomainError):
 
 @api.exception_handler(NinjaValidationError)
 def validation_error(request, exc: NinjaValidationError):
-    return _error(request, 400, "invalid_request", _("The request is not valid."),
-                  {"errors": exc.errors})
+    return _error(
+        request, 400, "invalid_request", _("The request is not valid."), {"errors": exc.errors}
+    )
 
 
 @api.exception_handler(AuthenticationError)
@@ -58,5 +61,4 @@ for module in (
     "redwheel.appeals.api",
     "redwheel.mobilization.api",
 ):
-    router = __import__(module, fromlist=["router"]).router
-    api.add_router("/", router)
+    api.add_router("/", import_module(module).router)
