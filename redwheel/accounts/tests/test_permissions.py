@@ -21,8 +21,13 @@ def test_committee_staff_see_every_driver_even_on_platforms_without_party_units(
 
 def test_platform_committee_sees_its_drivers_but_a_branch_grant_only_its_branch(city):
     in_branch = city.driver(platform=city.platform_a, branch=city.branch_a)
-    other_branch = org_services.unit_create(actor=city.admin, name="甲出行第二支部", kind="branch",
-                                            parent=city.committee_a, region_code="510107")
+    other_branch = org_services.unit_create(
+        actor=city.admin,
+        name="甲出行第二支部",
+        kind="branch",
+        parent=city.committee_a,
+        region_code="510107",
+    )
     elsewhere = city.driver(platform=city.platform_a, branch=other_branch)
 
     committee = testing.staff(city.committee_a, "secretary")

@@ -41,8 +41,11 @@ def _text_of(response) -> str:
     if "spreadsheetml" in content_type:
         book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
         return "\n".join(
-            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)
-            for cell in row if cell is not None
+            str(cell)
+            for sheet in book
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if cell is not None
         )
     return response.content.decode("utf-8", errors="replace")
 
@@ -87,8 +90,9 @@ def test_no_plaintext_numbers_on_any_page_or_log_line(demo_city, caplog, capsys)
         assert client.login(phone=phone, password=DEMO_PASSWORD)
         pages = _crawl(client, "/")
         visited += len(pages)
-        leaks = {url: pattern.findall(body)[:3] for url, body in pages.items()
-                 if pattern.search(body)}
+        leaks = {
+            url: pattern.findall(body)[:3] for url, body in pages.items() if pattern.search(body)
+        }
         assert leaks == {}, f"plaintext numbers on pages: {leaks}"
 
     assert visited > 40, "the crawl should reach the staff and driver pages"

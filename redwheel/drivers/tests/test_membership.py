@@ -10,8 +10,9 @@ pytestmark = pytest.mark.django_db
 
 def test_declare_verify_consent_then_withdraw_hides_badge_at_once(city):
     driver = city.driver()
-    membership = services.membership_declare(actor=driver.user, driver=driver, category="full",
-                                             branch=city.branch_a)
+    membership = services.membership_declare(
+        actor=driver.user, driver=driver, category="full", branch=city.branch_a
+    )
     assert not services.badge_visible(driver)
     secretary = testing.staff(city.branch_a, "secretary")
     services.membership_verify(actor=secretary, membership=membership)
@@ -31,8 +32,9 @@ def test_declare_verify_consent_then_withdraw_hides_badge_at_once(city):
 
 def test_rejection_needs_a_reason_and_is_on_the_timeline(city):
     driver = city.driver()
-    membership = services.membership_declare(actor=city.admin, driver=driver, category="activist",
-                                             branch=city.branch_a)
+    membership = services.membership_declare(
+        actor=city.admin, driver=driver, category="activist", branch=city.branch_a
+    )
     with pytest.raises(ValidationFailed):
         services.membership_reject(actor=city.admin, membership=membership, reason=" ")
     services.membership_reject(actor=city.admin, membership=membership, reason="查无此人")
@@ -50,8 +52,9 @@ def test_activists_never_show_the_badge(city):
 
 def test_other_platforms_secretary_cannot_verify(city):
     driver = city.driver()
-    membership = services.membership_declare(actor=city.admin, driver=driver, category="full",
-                                             branch=city.branch_a)
+    membership = services.membership_declare(
+        actor=city.admin, driver=driver, category="full", branch=city.branch_a
+    )
     outsider = testing.staff(city.branch_b, "secretary")
     with pytest.raises(NotFound):
         services.membership_verify(actor=outsider, membership=membership)

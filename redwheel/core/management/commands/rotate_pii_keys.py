@@ -21,14 +21,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, reindex: bool, batch_size: int, **options):
         for model in apps.get_models():
-            fields = [f.name for f in model._meta.concrete_fields
-                      if isinstance(f, EncryptedTextField)]
+            fields = [
+                f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+            ]
             if not fields:
                 continue
             queryset = model._default_manager.order_by("pk")
-            for start in tqdm(range(0, queryset.count(), batch_size), desc=model._meta.label,
-                              disable=options["verbosity"] == 0):
-                rows = list(queryset[start:start + batch_size])
+            for start in tqdm(
+                range(0, queryset.count(), batch_size),
+                desc=model._meta.label,
+                disable=options["verbosity"] == 0,
+            ):
+                rows = list(queryset[start : start + batch_size])
                 with transaction.atomic():
                     for row in rows:
                         if reindex:
