@@ -86,8 +86,8 @@ def _limit(request) -> HttpResponse | None:
     return response
 
 
-def _answer(request, results: list[dict]) -> HttpResponse:
-    body, etag = lookup.render(results)
+def _answer(request, body: bytes) -> HttpResponse:
+    etag = lookup.etag(body)
     if lookup.etag_matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponse(status=304)
     else:
@@ -118,7 +118,7 @@ def badges_lookup(request, payload: LookupIn):
     limited = _limit(request)
     if limited is not None:
         return limited
-    return _answer(request, lookup.badges(request.auth.platform_id, payload.license_ids))
+    return _answer(request, lookup.badges_body(request.auth.platform_id, payload.license_ids))
 
 
 @router.post(
@@ -131,7 +131,7 @@ def scores_lookup(request, payload: LookupIn):
     limited = _limit(request)
     if limited is not None:
         return limited
-    return _answer(request, lookup.scores(request.auth.platform_id, payload.license_ids))
+    return _answer(request, lookup.scores_body(request.auth.platform_id, payload.license_ids))
 
 
 class PingOut(Schema):

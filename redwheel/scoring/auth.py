@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from redwheel.accounts.models import PlatformToken
 from redwheel.accounts.services import token_authenticate
 from redwheel.core import api_auth
+from redwheel.scoring import cache as fast_cache
 
 TOKEN_PREFIX = "rw:tok:"
 TOKEN_TTL = 30  # seconds
@@ -43,7 +44,7 @@ class PlatformTokenAuth(api_auth.PlatformTokenAuth):
 
     def authenticate(self, request: HttpRequest, token: str) -> PlatformToken:
         key = _key(PlatformToken.hash_secret(token))
-        cached = cache.get(key)
+        cached = fast_cache.get(key)
         if cached is not None and self.scope in cached[2]:
             pk, platform_id, scopes = cached
             return PlatformToken(pk=pk, platform_id=platform_id, scopes=list(scopes))

@@ -1,9 +1,11 @@
-"""Cache helpers of the platform look-ups: the score epoch and the per-token rate counter.
+"""Cache helpers of the platform look-ups: a fast `get`, the per-token rate counter and the
+score epoch.
 
 Badge and score answers themselves are not cached (one indexed query per batch is cheaper
 than validating, fetching and unpickling a cache entry per driver, and it can never be
-stale); see `lookup.py`. The score epoch changes whenever daily snapshots are written, and
-keys the cached "latest snapshot day".
+stale); see `lookup.py`. Neither is the latest snapshot day (a subquery of the score query).
+The score epoch is still bumped whenever daily snapshots are written (`services`), as a
+change marker for other readers; the look-ups no longer read it.
 """
 
 import threading
@@ -25,6 +27,18 @@ def score_epoch() -> str:
 
 def bump_scores() -> None:
     cache.set(SCORE_EPOCH_KEY, f"{time.time_ns():x}", timeout=None)
+
+
+def get(key: str):
+    """`cache.get(key)` through the reused Redis client (`redis_client`): Django's Redis
+    backend builds a new `redis.Redis` object for every call, about as costly as the round
+    trip itself. Same key and serialisation as `cache.get`, so `cache.set`/`cache.delete`
+    work on the same entries. Plain `cache.get` when the cache is not Redis."""
+    client = redis_client()
+    if client is None:
+        return cache.get(key)
+    raw = client.get(cache.make_and_validate_key(key))
+    return None if raw is None else cache._cache._serializer.loads(raw)
 
 
 # Rate limits -------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_cached_answers_follow_verification_and_affiliation_changes(
     driver = _consent(city.member())
     secret = _token(city, city.platform_a)
     assert _post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]["badge"]
-    with django_assert_num_queries(1):  # the token only: the answer comes from the cache
+    with django_assert_num_queries(1):  # the look-up itself: the token comes from the cache
         _post(secret, "badges:lookup", [driver.license_no])
     driver_services.membership_lapse(actor=city.admin, membership=driver.membership, reason="x")
     assert not _post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]["badge"]
