@@ -115,17 +115,9 @@ _SCORE_SQL = (
     "LEFT JOIN {book} b ON b.id = s.book_id "
     "WHERE d.license_index {match}"
 )
-# {component: contribution} of the explanation's component rows, as JSON text.
 _COMPONENTS = {
-    "postgresql": (
-        "COALESCE((SELECT jsonb_object_agg(c ->> 'component', c -> 'contribution') "
-        "FROM jsonb_array_elements(s.explanation -> 'components') c)::text, '{}')"
-    ),
-    "sqlite": (
-        "(SELECT json_group_object(json_extract(c.value, '$.component'), "
-        "json_extract(c.value, '$.contribution')) "
-        "FROM json_each(s.explanation, '$.components') c)"
-    ),
+    "postgresql": "COALESCE(CAST(s.contributions AS text), '{}')",
+    "sqlite": "COALESCE(s.contributions, '{}')",
 }
 
 

@@ -266,6 +266,9 @@ class ScoreSnapshot(models.Model):
     credit_grade = models.CharField(_("credit grade"), max_length=3)
     book = models.ForeignKey(RuleBook, on_delete=models.PROTECT, related_name="+")
     explanation = models.JSONField(_("explanation"), default=dict)
+    # {component: contribution}, copied from the explanation when the snapshot is written, so
+    # the platform lookup can return it without unpacking every explanation.
+    contributions = models.JSONField(_("contribution per component"), default=dict)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -534,7 +534,8 @@ def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
             credit_points=r.credit.points,
             credit_grade=r.credit.grade,
             book_id=r.book.pk,
-            explanation=r.explanation(),
+            explanation=(explanation := r.explanation()),
+            contributions={c["component"]: c["contribution"] for c in explanation["components"]},
         )
         for r in results.values()
     ]
@@ -550,6 +551,7 @@ def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
                 "credit_grade",
                 "book",
                 "explanation",
+                "contributions",
                 "computed_at",
             ],
         )
