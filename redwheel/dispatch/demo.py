@@ -1,9 +1,10 @@
 """Demo sandbox for the demo city (`manage.py demo_sandbox`, idempotent).
 
 Publishes two rule sets, 零奖励基线 (zero-bonus baseline) and 服务质量激励 v1 (a service-quality
-incentive whose bonus is capped at 400 m), and stores one succeeded run comparing them on a
-synthetic Chengdu afternoon (12:00-17:00, about 20,000 orders). The fleet is the demo city's
-drivers with their composite scores when the scoring demo has stored scores, otherwise a
+incentive whose bonus is capped at 400 m), and stores two succeeded runs comparing them: one on a
+synthetic Chengdu afternoon (12:00-17:00, about 20,000 orders), one replaying the busiest day
+of the demo city's ingested orders (when `demo_operations` has loaded them). The fleet is the
+demo city's drivers with their composite scores when the scoring demo has stored scores, otherwise a
 synthetic fleet of the same size; the run's description says which.
 """
 
@@ -21,6 +22,7 @@ from redwheel.dispatch.models import RuleSet, SimulationRun
 BASELINE_NAME = "零奖励基线"
 INCENTIVE_NAME = "服务质量激励"
 RUN_TITLE = "成都午后需求：零奖励基线 vs 服务质量激励 v1"
+REPLAY_TITLE = "演示城市一日真实订单回放：零奖励基线 vs 服务质量激励 v1"
 ORDERS, START_HOUR, HOURS = 20_000, 12, 5
 FALLBACK_DRIVERS = 3_200
 
@@ -57,31 +59,33 @@ def _published(actor, name: str, description: str, rules: engine.RuleSet) -> Rul
     return existing
 
 
-def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -> bool:
-    """Returns True if it stored a new run, False if the demo run already existed.
+def _busiest_ingested_day():
+    """The day with the most ingested trips that the exchange replay can use, or None."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
 
-    `orders` exists for tests; the demo uses about 20,000 (under a minute on a laptop)."""
-    out = stdout or sys.stdout
-    actor = _committee_user() or SystemActor("demo")
-    baseline = _published(
-        actor,
-        BASELINE_NAME,
-        BASELINE_DESCRIPTION,
-        engine.RuleSet(name=BASELINE_NAME, version="1"),
+    from redwheel.exchange.models import Trip
+
+    busiest = (
+        Trip.objects.filter(order_time__isnull=False, origin_lng__isnull=False)
+        .annotate(day=TruncDate("order_time", tzinfo=services.LOCAL_TZ))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "day")
+        .first()
     )
-    incentive = _published(
-        actor,
-        INCENTIVE_NAME,
-        INCENTIVE_DESCRIPTION,
-        engine.RuleSet(name=INCENTIVE_NAME, version="1", score_weight=1.0, bonus_cap_m=400.0),
-    )
-    done = SimulationRun.objects.filter(title=RUN_TITLE, status=SimulationRun.Status.SUCCEEDED)
+    return (busiest["day"], busiest["n"]) if busiest else None
+
+
+def _store_run(
+    out, actor, *, title, description, rule_sets, demand_source, demand_params, seed, what: str
+) -> bool:
+    done = SimulationRun.objects.filter(title=title, status=SimulationRun.Status.SUCCEEDED)
     if done.exists():
         out.write(f"Demo sandbox run already stored: /sandbox/runs/{done.first().pk}/\n")
         return False
-    SimulationRun.objects.filter(title=RUN_TITLE).exclude(
-        status=SimulationRun.Status.RUNNING
-    ).delete()  # a failed or never-run earlier attempt
+    # A failed or never-run earlier attempt is replaced.
+    SimulationRun.objects.filter(title=title).exclude(status=SimulationRun.Status.RUNNING).delete()
 
     rows, score_day = [], None
     if demo_city_exists():
@@ -101,24 +105,75 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
             f"车队：与演示城市同等规模的 {size} 名合成司机（尚未运行积分演示，没有综合分），"
             "综合分和党员身份按随机种子生成。"
         )
-    description = (
-        f"需求：成都中心城区 30×30 公里范围的合成订单，{START_HOUR}:00–{START_HOUR + HOURS}:00，"
-        f"约 {orders} 单（随机种子 {seed}）。{fleet_text}"
-        "两个规则集使用完全相同的订单、司机和乘客耐心，差别只来自派单规则。"
-    )
     run = services.run_create(
         actor=actor,
-        title=RUN_TITLE,
-        description=description,
-        rule_sets=[baseline, incentive],
-        demand_source=SimulationRun.Demand.SYNTHETIC,
-        demand_params={"orders": orders, "start_hour": START_HOUR, "hours": HOURS},
+        title=title,
+        description=description
+        + fleet_text
+        + "两个规则集使用完全相同的订单、司机和乘客耐心，差别只来自派单规则。",
+        rule_sets=rule_sets,
+        demand_source=demand_source,
+        demand_params=demand_params,
         fleet_source=fleet_source,
         fleet_params=fleet_params,
         seed=seed,
         enqueue=False,
     )
-    out.write(f"Simulating the demo sandbox run ({orders} orders, 2 rule sets)…\n")
+    out.write(f"Simulating the demo sandbox run ({what}, {len(rule_sets)} rule sets)…\n")
     services.run_execute(run_id=run.pk, raise_errors=True)
     out.write(f"Demo sandbox run stored: /sandbox/runs/{run.pk}/\n")
     return True
+
+
+def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -> bool:
+    """Returns True if it stored a new run, False if the demo runs already existed.
+
+    `orders` exists for tests; the demo uses about 20,000 (under a minute on a laptop)."""
+    out = stdout or sys.stdout
+    actor = _committee_user() or SystemActor("demo")
+    baseline = _published(
+        actor,
+        BASELINE_NAME,
+        BASELINE_DESCRIPTION,
+        engine.RuleSet(name=BASELINE_NAME, version="1"),
+    )
+    incentive = _published(
+        actor,
+        INCENTIVE_NAME,
+        INCENTIVE_DESCRIPTION,
+        engine.RuleSet(name=INCENTIVE_NAME, version="1", score_weight=1.0, bonus_cap_m=400.0),
+    )
+    stored = _store_run(
+        out,
+        actor,
+        title=RUN_TITLE,
+        description=(
+            "需求：成都中心城区 30×30 公里范围的合成订单，"
+            f"{START_HOUR}:00–{START_HOUR + HOURS}:00，约 {orders} 单（随机种子 {seed}）。"
+        ),
+        rule_sets=[baseline, incentive],
+        demand_source=SimulationRun.Demand.SYNTHETIC,
+        demand_params={"orders": orders, "start_hour": START_HOUR, "hours": HOURS},
+        seed=seed,
+        what=f"{orders} synthetic orders",
+    )
+    busiest = _busiest_ingested_day()
+    if busiest is None:
+        out.write("No ingested trips (run demo_operations first), so the replay run is skipped.\n")
+        return stored
+    day, trips = busiest
+    replayed = _store_run(
+        out,
+        actor,
+        title=REPLAY_TITLE,
+        description=(
+            f"需求：回放演示城市 {day.isoformat()} 全天已接入的真实订单（{trips} 单，"
+            "取自各平台上报的交换数据，订单时间、起点和终点不变）。"
+        ),
+        rule_sets=[baseline, incentive],
+        demand_source=SimulationRun.Demand.EXCHANGE,
+        demand_params={"day": day.isoformat()},
+        seed=seed,
+        what=f"{trips} ingested orders of {day.isoformat()}",
+    )
+    return stored or replayed

@@ -12,9 +12,16 @@ from openpyxl import load_workbook
 from redwheel.core import testing
 from redwheel.core.errors import InvalidTransition, ValidationFailed
 from redwheel.dispatch import engine, selectors, services
-from redwheel.dispatch.demo import BASELINE_NAME, INCENTIVE_NAME, RUN_TITLE, build_demo_sandbox
+from redwheel.dispatch.demo import (
+    BASELINE_NAME,
+    INCENTIVE_NAME,
+    REPLAY_TITLE,
+    RUN_TITLE,
+    build_demo_sandbox,
+)
 from redwheel.dispatch.models import RuleSet, SimulationRun
 from redwheel.exchange.metrics import LOCAL_TZ
+from redwheel.exchange.models import Trip
 
 pytestmark = pytest.mark.django_db
 
@@ -254,8 +261,26 @@ def test_run_needs_two_to_four_distinct_rule_sets_and_sane_sizes(city, pair):
     assert not SimulationRun.objects.exists()
 
 
+def ingested_trips(platform, start: datetime, count: int, prefix: str = "O") -> None:
+    """`count` ingested trips spread over the hour after `start` around central Chengdu."""
+    box = engine.BoundingBox.around(104.066, 30.657, 4.0, 4.0)
+    orders = engine.synthetic_orders(count, box, seed=3)
+    Trip.objects.bulk_create(
+        Trip(
+            platform=platform,
+            license_index=f"L{i}",
+            order_id=f"{prefix}{i}",
+            order_time=start + timedelta(seconds=float(orders.time_s[i]) / 24),
+            origin_lng=orders.origin_lng[i],
+            origin_lat=orders.origin_lat[i],
+            dest_lng=orders.dest_lng[i],
+            dest_lat=orders.dest_lat[i],
+        )
+        for i in range(len(orders))
+    )
+
+
 def test_ingested_orders_and_the_city_drivers_with_scores(city, pair):
-    from redwheel.exchange.models import Trip
     from redwheel.scoring import defaults
     from redwheel.scoring import services as scoring
     from redwheel.scoring.models import ScoreSnapshot
@@ -270,22 +295,7 @@ def test_ingested_orders_and_the_city_drivers_with_scores(city, pair):
     ScoreSnapshot.objects.create(
         driver=member, day=day, score=90, credit_points=100, credit_grade="A", book=book
     )
-    start = datetime(2025, 3, 3, 8, 0, tzinfo=LOCAL_TZ)
-    box = engine.BoundingBox.around(104.066, 30.657, 4.0, 4.0)
-    orders = engine.synthetic_orders(60, box, seed=3)
-    Trip.objects.bulk_create(
-        Trip(
-            platform=city.platform_a,
-            license_index=f"L{i}",
-            order_id=f"O{i}",
-            order_time=start + timedelta(seconds=float(orders.time_s[i]) / 24),
-            origin_lng=orders.origin_lng[i],
-            origin_lat=orders.origin_lat[i],
-            dest_lng=orders.dest_lng[i],
-            dest_lat=orders.dest_lat[i],
-        )
-        for i in range(len(orders))
-    )
+    ingested_trips(city.platform_a, datetime(2025, 3, 3, 8, 0, tzinfo=LOCAL_TZ), 60)
     rows, score_day = services.drivers_fleet_rows(city.admin)
     assert score_day == day
     assert (member.pk, 90.0, True) in rows and (other.pk, None, False) in rows
@@ -404,8 +414,10 @@ def test_nav_links_the_sandbox_only_for_its_users(client, city, regulator):
 # Demo ----------------------------------------------------------------------------------------
 
 
-def test_demo_sandbox_is_idempotent_and_readable(client, regulator):
+def test_demo_sandbox_is_idempotent_and_readable(client, city, regulator):
     out = io.StringIO()
+    ingested_trips(city.platform_a, datetime(2025, 3, 3, 8, 0, tzinfo=LOCAL_TZ), 40, "A")
+    ingested_trips(city.platform_b, datetime(2025, 3, 4, 8, 0, tzinfo=LOCAL_TZ), 70, "B")
     assert build_demo_sandbox(stdout=out, orders=300) is True
     assert build_demo_sandbox(stdout=out, orders=300) is False
     published = RuleSet.objects.filter(status=RuleSet.Status.PUBLISHED)
@@ -415,9 +427,21 @@ def test_demo_sandbox_is_idempotent_and_readable(client, regulator):
     assert run.status == SimulationRun.Status.SUCCEEDED
     assert [r.name for r in run.ordered_rule_sets()] == [BASELINE_NAME, INCENTIVE_NAME]
     assert "合成司机" in run.description  # no demo city here, so the fleet is synthetic
+    replay = SimulationRun.objects.get(title=REPLAY_TITLE)  # the busiest ingested day
+    assert replay.status == SimulationRun.Status.SUCCEEDED, replay.error
+    assert replay.demand_params["day"] == "2025-03-04" and replay.results["orders"] == 70
+    assert SimulationRun.objects.count() == 2
     client.force_login(regulator)
-    page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
-    assert page.status_code == 200 and len(page.context["report"].summary) >= 8
+    for stored in (run, replay):
+        page = client.get(reverse("dispatch:run_detail", args=[stored.pk]))
+        assert page.status_code == 200 and len(page.context["report"].summary) >= 8
+
+
+def test_demo_sandbox_without_ingested_orders_stores_only_the_synthetic_run(city):
+    out = io.StringIO()
+    assert build_demo_sandbox(stdout=out, orders=200) is True
+    assert list(SimulationRun.objects.values_list("title", flat=True)) == [RUN_TITLE]
+    assert "demo_operations" in out.getvalue()
 
 
 def test_summary_says_when_tied_scores_hide_the_top_fifth(city, pair):

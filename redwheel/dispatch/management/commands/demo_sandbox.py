@@ -5,8 +5,9 @@ from redwheel.dispatch.demo import build_demo_sandbox
 
 class Command(BaseCommand):
     help = (
-        "Publish the demo dispatch rule sets and store one sandbox run comparing them "
-        "(idempotent; run after demo_city and demo_scoring)."
+        "Publish the demo dispatch rule sets and store two sandbox runs comparing them, on "
+        "synthetic demand and on a day of ingested orders (idempotent; run after demo_city, "
+        "demo_operations and demo_scoring)."
     )
 
     def add_arguments(self, parser):
