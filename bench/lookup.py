@@ -1,11 +1,12 @@
 """Badge/score batch look-up benchmark over the real HTTP stack.
 
 Usage: .venv/bin/python bench/lookup.py [--rate 300] [--seconds 20] [--batch 100]
-                                        [--workers 2] [--worker-class sync|gthread]
-                                        [--threads 1] [--drivers 3000] [--cpu-calls 1000]
+                                        [--workers 2] [--worker-class gthread|sync]
+                                        [--threads 2] [--drivers 3000] [--cpu-calls 1000]
 
-Stack: gunicorn (from the venv; default 2 sync workers, no access log) serving config.wsgi
-with persistent database connections (DATABASE_CONN_MAX_AGE=600), PostgreSQL database
+Stack: gunicorn (from the venv; default 2 gthread workers with 2 threads each, so connections
+are kept alive as a platform's connection pool would; no access log) serving config.wsgi with
+persistent database connections (DATABASE_CONN_MAX_AGE=600), PostgreSQL database
 `redwheel_lookup_bench` (created if missing; BENCH_DATABASE_URL can override) and the Redis
 cache at REDIS_URL (default redis://127.0.0.1:6379/1). If PostgreSQL or Redis cannot be
 reached it falls back to SQLite / local-memory cache and says so in the output.
@@ -425,8 +426,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--drivers", type=int, default=3000)
     parser.add_argument("--cpu-calls", type=int, default=1000)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: the load generator
     args = parser.parse_args()
     if args.load:

@@ -81,6 +81,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off (prepare_threshold None) for poolers.
+    # Its client-side-binding cursors never prepare anyway; a threshold no query reaches keeps
+    # automatic preparation off while the platform look-ups (scoring.lookup) prepare
+    # explicitly. Behind PgBouncer in transaction mode this needs PgBouncer >= 1.21 with
+    # max_prepared_statements set (docs/operations.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

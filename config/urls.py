@@ -7,6 +7,7 @@ from redwheel.api import api
 from redwheel.core.views import home
 
 urlpatterns = [
+    path("api/v1/", api.urls),  # first: platforms' look-ups are the hottest paths
     path("", home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("redwheel.accounts.urls")),
@@ -20,7 +21,6 @@ urlpatterns = [
     path("mobilization/", include("redwheel.mobilization.urls")),
     path("me/", include("redwheel.drivers.urls_driver")),
     path("core/", include("redwheel.core.urls")),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:
