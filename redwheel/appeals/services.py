@@ -241,6 +241,23 @@ def _save(case: Case, now: datetime) -> None:
     case.version += 1
 
 
+def _attach(case: Case, activity: Activity, saved: list) -> None:
+    """Rows for files already written to storage: (storage name, upload, content type)."""
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                case=case,
+                activity=activity,
+                file=name,
+                original_name=up.name[:200],
+                content_type=content_type,
+                size=up.size,
+            )
+            for name, up, content_type in saved
+        ]
+    )
+
+
 def _activity(
     case: Case,
     *,
@@ -476,19 +493,7 @@ def case_file(
                 now=now,
                 note=_("Filed by %(channel)s.") % {"channel": case.get_channel_display()},
             )
-            Attachment.objects.bulk_create(
-                [
-                    Attachment(
-                        case=case,
-                        activity=activity,
-                        file=name,
-                        original_name=up.name[:200],
-                        content_type=content_type,
-                        size=up.size,
-                    )
-                    for name, up, content_type in saved
-                ]
-            )
+            _attach(case, activity, saved)
             audit.record(
                 actor=actor,
                 action="appeal.file",
@@ -619,19 +624,7 @@ def case_provide_info(
                 note=text,
                 now=now,
             )
-            Attachment.objects.bulk_create(
-                [
-                    Attachment(
-                        case=case,
-                        activity=activity,
-                        file=name,
-                        original_name=up.name[:200],
-                        content_type=content_type,
-                        size=up.size,
-                    )
-                    for name, up, content_type in saved
-                ]
-            )
+            _attach(case, activity, saved)
             audit.record(actor=actor, action="appeal.provide_info", obj=case, summary=case.number)
             for person in {
                 u.pk: u for u in [case.assignee, *_unit_staff(case.unit)] if u is not None
