@@ -38,7 +38,7 @@ demo: setup
 	$(BIN)/python manage.py demo_appeals
 	$(BIN)/python manage.py demo_mobilization
 	$(BIN)/python manage.py demo_sandbox
-	$(BIN)/python manage.py demo_city --print-logins
+	$(BIN)/python manage.py demo_city --print-logins --url http://$(HOST):$(PORT)
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 serve: setup

@@ -66,9 +66,7 @@ def run_due(now: datetime | None = None, log: Callable[[str], None] | None = Non
         result = import_string(task_path).enqueue()
         enqueued.append(name)
         message = f"scheduler: enqueued {name} (every {every_seconds}s) as task {result.id}"
-        logger.info(message)
-        if log:
-            log(message)
+        (log or logger.info)(message)  # the worker command prints it; elsewhere it is logged
     return enqueued
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from redwheel.accounts.models import Role
 from redwheel.dispatch.models import RuleSet, SimulationRun
@@ -77,18 +77,23 @@ def run(viewer, pk: int) -> SimulationRun:
 
 # (metric key, label, format, "lower is better" True / False / None for neutral)
 METRIC_ROWS = (
-    ("mean_wait_s", _lazy("Mean passenger wait (s)"), "{:.0f}", True),
-    ("p90_wait_s", _lazy("90th percentile wait (s)"), "{:.0f}", True),
-    ("mean_pickup_m", _lazy("Mean pickup distance (m)"), "{:.0f}", True),
-    ("mean_bonus_m", _lazy("Mean score bonus (m)"), "{:.0f}", None),
-    ("unserved_pct", _lazy("Orders not served (%)"), "{:.1f}", True),
-    ("driver_utilisation", _lazy("Driver utilisation (%)"), "pct", False),
-    ("income_per_driver", _lazy("Income per driver (yuan)"), "{:.0f}", False),
-    ("income_per_online_hour", _lazy("Income per online hour (yuan)"), "{:.1f}", False),
-    ("income_gini", _lazy("Income gap (Gini, 0 = equal)"), "{:.3f}", True),
-    ("top_quintile_order_share_pct", _lazy("Orders to top-fifth scores (%)"), "{:.1f}", None),
-    ("party_member_mean_income", _lazy("Party members' mean income (yuan)"), "{:.0f}", None),
-    ("other_driver_mean_income", _lazy("Other drivers' mean income (yuan)"), "{:.0f}", None),
+    ("mean_wait_s", gettext_lazy("Mean passenger wait (s)"), "{:.0f}", True),
+    ("p90_wait_s", gettext_lazy("90th percentile wait (s)"), "{:.0f}", True),
+    ("mean_pickup_m", gettext_lazy("Mean pickup distance (m)"), "{:.0f}", True),
+    ("mean_bonus_m", gettext_lazy("Mean score bonus (m)"), "{:.0f}", None),
+    ("unserved_pct", gettext_lazy("Orders not served (%)"), "{:.1f}", True),
+    ("driver_utilisation", gettext_lazy("Driver utilisation (%)"), "pct", False),
+    ("income_per_driver", gettext_lazy("Income per driver (yuan)"), "{:.0f}", False),
+    ("income_per_online_hour", gettext_lazy("Income per online hour (yuan)"), "{:.1f}", False),
+    ("income_gini", gettext_lazy("Income gap (Gini, 0 = equal)"), "{:.3f}", True),
+    (
+        "top_quintile_order_share_pct",
+        gettext_lazy("Orders to top-fifth scores (%)"),
+        "{:.1f}",
+        None,
+    ),
+    ("party_member_mean_income", gettext_lazy("Party members' mean income (yuan)"), "{:.0f}", None),
+    ("other_driver_mean_income", gettext_lazy("Other drivers' mean income (yuan)"), "{:.0f}", None),
 )
 
 

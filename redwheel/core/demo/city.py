@@ -225,12 +225,12 @@ def demo_logins() -> list[Login]:
     return [Login(role, spec.name, spec.phone, DEMO_PASSWORD, sees) for role, spec, sees in rows]
 
 
-def print_logins(stdout=None) -> None:
+def print_logins(stdout=None, url: str = URL) -> None:
     out = stdout or sys.stdout
     rows = [(_("Role"), _("Name"), _("Phone"), _("Password"), _("What they see"))]
     rows += [(x.role, x.name, x.phone, x.password, x.sees) for x in demo_logins()]
     widths = [max(_width(row[i]) for row in rows) for i in range(4)]
-    out.write(_("Open %(url)s and sign in with one of these accounts:") % {"url": URL} + "\n")
+    out.write(_("Open %(url)s and sign in with one of these accounts:") % {"url": url} + "\n")
     for index, row in enumerate(rows):
         cells = [row[i] + " " * (widths[i] - _width(row[i])) for i in range(4)]
         out.write("  ".join([*cells, row[4]]) + "\n")

@@ -196,6 +196,9 @@ def test_print_logins_only_prints():
     assert URL in text
     assert all(login.phone in text for login in demo_logins())
     assert Driver.objects.count() == 0 and Platform.objects.count() == 0
+    out = io.StringIO()
+    call_command("demo_city", "--print-logins", "--url", "http://127.0.0.1:8011", stdout=out)
+    assert "http://127.0.0.1:8011" in out.getvalue() and URL not in out.getvalue()
 
 
 def test_refuses_a_foreign_committee_with_the_same_name(city):

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from redwheel.core.demo.city import DemoCityConflict, build_demo_city, print_logins
+from redwheel.core.demo.city import URL, DemoCityConflict, build_demo_city, print_logins
 
 
 class Command(BaseCommand):
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--print-logins", action="store_true", help="Only print the demo logins."
         )
+        parser.add_argument("--url", default=URL, help="The address the logins are printed for.")
 
     def handle(self, *args, seed: int, scale: float, **options):
         if not options["print_logins"]:
@@ -44,4 +45,4 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(_("demo city already built"))
             self.stdout.write("")
-        print_logins(self.stdout)
+        print_logins(self.stdout, url=options["url"])
