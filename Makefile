@@ -32,7 +32,7 @@ setup: $(VENV)/.installed redwheel/static/vendor/.built
 
 demo: setup
 	$(BIN)/python manage.py migrate --no-input -v0
-	$(BIN)/python manage.py demo_city
+	$(BIN)/python manage.py demo_city --no-logins
 	$(BIN)/python manage.py demo_operations
 	$(BIN)/python manage.py demo_scoring
 	$(BIN)/python manage.py demo_appeals

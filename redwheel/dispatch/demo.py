@@ -10,7 +10,9 @@ synthetic fleet of the same size; the run's description says which.
 
 import sys
 
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
 from redwheel.accounts.permissions import SystemActor
@@ -35,6 +37,10 @@ INCENTIVE_DESCRIPTION = (
     "满分司机最多相当于近 400 米；任何司机都不会因为加分而抢走比他近 400 米以上的空闲司机的订单。"
     "疲劳规则与基线相同。"
 )
+
+
+def _url(run: SimulationRun) -> str:
+    return reverse("dispatch:run_detail", args=[run.pk])
 
 
 def _committee_user():
@@ -78,11 +84,13 @@ def _busiest_ingested_day():
 
 
 def _store_run(
-    out, actor, *, title, description, rule_sets, demand_source, demand_params, seed, what: str
+    out, actor, *, title, description, rule_sets, demand_source, demand_params, seed
 ) -> bool:
     done = SimulationRun.objects.filter(title=title, status=SimulationRun.Status.SUCCEEDED)
     if done.exists():
-        out.write(f"Demo sandbox run already stored: /sandbox/runs/{done.first().pk}/\n")
+        out.write(
+            _("Demo sandbox run already stored: %(url)s") % {"url": _url(done.first())} + "\n"
+        )
         return False
     # A failed or never-run earlier attempt is replaced.
     SimulationRun.objects.filter(title=title).exclude(status=SimulationRun.Status.RUNNING).delete()
@@ -119,9 +127,9 @@ def _store_run(
         seed=seed,
         enqueue=False,
     )
-    out.write(f"Simulating the demo sandbox run ({what}, {len(rule_sets)} rule sets)…\n")
+    out.write(_("Simulating the demo sandbox run “%(title)s”…") % {"title": title} + "\n")
     services.run_execute(run_id=run.pk, raise_errors=True)
-    out.write(f"Demo sandbox run stored: /sandbox/runs/{run.pk}/\n")
+    out.write(_("Demo sandbox run stored: %(url)s") % {"url": _url(run)} + "\n")
     return True
 
 
@@ -155,11 +163,12 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
         demand_source=SimulationRun.Demand.SYNTHETIC,
         demand_params={"orders": orders, "start_hour": START_HOUR, "hours": HOURS},
         seed=seed,
-        what=f"{orders} synthetic orders",
     )
     busiest = _busiest_ingested_day()
     if busiest is None:
-        out.write("No ingested trips (run demo_operations first), so the replay run is skipped.\n")
+        out.write(
+            _("No ingested trips (run demo_operations first), so the replay run is skipped.") + "\n"
+        )
         return stored
     day, trips = busiest
     replayed = _store_run(
@@ -174,6 +183,5 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
         demand_source=SimulationRun.Demand.EXCHANGE,
         demand_params={"day": day.isoformat()},
         seed=seed,
-        what=f"{trips} ingested orders of {day.isoformat()}",
     )
     return stored or replayed

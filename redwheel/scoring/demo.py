@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
 from redwheel.accounts.permissions import SystemActor
@@ -37,7 +38,7 @@ EVENTS = [  # rule, weight for members, weight for other drivers
 def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTORY_DAYS) -> bool:
     out = stdout or sys.stdout
     if not demo_city_exists():
-        out.write("No demo city: run `manage.py demo_city` first.\n")
+        out.write(_("No demo city: run `manage.py demo_city` first.") + "\n")
         return False
     rng = random.Random(seed)
     admin = User.objects.filter(is_superuser=True).order_by("id").first() or SystemActor("demo")
@@ -72,7 +73,7 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
             monthly_cap=5,
         )
         services.rulebook_publish(actor=admin, book=v2)
-        out.write("Published rule book v1 and announced v2.\n")
+        out.write(_("Published rule book v1 and announced v2.") + "\n")
     granted = 0
     if not PointsEntry.objects.exists():
         members = set(
@@ -101,7 +102,7 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
                     granted += 1
                 except Conflict:
                     continue
-        out.write(f"Granted {granted} points entries.\n")
+        out.write(_("Granted %(count)d points entries.") % {"count": granted} + "\n")
     today = timezone.localtime(now, LOCAL_TZ).date()
     stored = 0
     for back in range(history_days - 1, -1, -1):
@@ -109,5 +110,9 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
         if back and ScoreSnapshot.objects.filter(day=day).exists():
             continue
         stored += services.scores_snapshot(actor=SystemActor("demo"), day=day).stored
-    out.write(f"Stored {stored} score snapshots. Rule book: /scoring/rules/\n")
+    out.write(
+        _("Stored %(count)d score snapshots. Rule book: %(url)s")
+        % {"count": stored, "url": "/scoring/rules/"}
+        + "\n"
+    )
     return True

@@ -140,6 +140,9 @@ def test_second_run_changes_nothing():
     assert "demo city already built" in out.getvalue()
     assert MEMBER_DRIVER.phone in out.getvalue()
     assert snapshot() == before
+    out = io.StringIO()
+    call_command("demo_city", "--scale", str(SMALL), "--no-logins", stdout=out)
+    assert MEMBER_DRIVER.phone not in out.getvalue()
 
 
 @pytest.mark.django_db

@@ -27,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--print-logins", action="store_true", help="Only print the demo logins."
         )
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="Build without printing the logins (`make demo` prints them once, at the end).",
+        )
         parser.add_argument("--url", default=URL, help="The address the logins are printed for.")
 
     def handle(self, *args, seed: int, scale: float, **options):
@@ -45,4 +50,5 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(_("demo city already built"))
             self.stdout.write("")
-        print_logins(self.stdout, url=options["url"])
+        if options["print_logins"] or not options["no_logins"]:
+            print_logins(self.stdout, url=options["url"])
