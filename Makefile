@@ -64,6 +64,10 @@ lock: $(BIN)/python
 bench: setup
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/import_roster.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/mobilize.py
+	$(BIN)/python bench/dashboards.py
 
 clean-demo:
 	rm -f var/redwheel.sqlite3 var/redwheel.sqlite3-wal var/redwheel.sqlite3-shm

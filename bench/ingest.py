@@ -1,6 +1,7 @@
 """Exchange ingestion benchmark: records/s through the HTTP batch API, validation included.
 
 Usage: .venv/bin/python bench/ingest.py [--records N] [--database-url URL ...] [--quick]
+                                        [--clients 2]
 
 Without --database-url it runs SQLite (a fresh temporary file) and, if reachable,
 PostgreSQL at postgres://postgres@127.0.0.1:5432/postgres in a fresh database `redwheel_bench`
@@ -14,6 +15,11 @@ whole request path, and SQLite's own work since it runs in-process), which still
 something on a loaded machine; for PostgreSQL also the CPU of its server backend (read from
 /proc, same host only). One empty batch is posted first, untimed, so one-off imports are not
 counted. `--profile FILE` writes a cProfile of the timed loop.
+
+On PostgreSQL a second run posts the same volume for a second platform from `--clients`
+(default 2) forked processes at once, each with its own connection, batches dealt
+round-robin: the throughput of a server with that many workers receiving a platform's parallel
+feeds (concurrent batches share tables and rows; the upserts take row locks in key order).
 
 Baseline: the raw insert rate of the same rows, already converted, with bulk_create and no
 validation, into the same tables. Targets (DESIGN.md): ≥ 10,000 records/s on PostgreSQL,
@@ -63,16 +69,22 @@ def main() -> None:
     parser.add_argument(
         "--profile", metavar="FILE", help="write a cProfile of the API loop (one database)"
     )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=2,
+        help="concurrent clients for the PostgreSQL concurrent run (1 skips it)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     records = 20_000 if args.quick else args.records
     if args.worker:
-        print(json.dumps(worker(args.worker, records, args.profile)))
+        print(json.dumps(worker(args.worker, records, args.profile, args.clients)))
         return
     urls = args.urls or [None, DEFAULT_PG]
     results = []
     for url in urls:
-        result = run_one(url, records, explicit=bool(args.urls), profile=args.profile)
+        result = run_one(url, records, bool(args.urls), args.profile, args.clients)
         if result:
             results.append(result)
             report(result)
@@ -95,7 +107,7 @@ def main() -> None:
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def run_one(url: str | None, records: int, explicit: bool, profile=None) -> dict | None:
+def run_one(url: str | None, records: int, explicit: bool, profile, clients: int) -> dict | None:
     env = dict(os.environ)
     tmp = None
     if url is None:
@@ -116,7 +128,17 @@ def run_one(url: str | None, records: int, explicit: bool, profile=None) -> dict
     extra = ["--profile", profile] if profile else []
     try:
         out = subprocess.run(
-            [sys.executable, __file__, "--worker", url, "--records", str(records), *extra],
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                url,
+                "--records",
+                str(records),
+                "--clients",
+                str(clients),
+                *extra,
+            ],
             env=env,
             cwd=ROOT,
             check=True,
@@ -177,6 +199,13 @@ def report(r: dict) -> None:
             f"  + database server CPU   {r['records_per_total_cpu_s']:>9,.0f} records/s "
             f"(process {r['api_cpu_s']} s + server backend {r['server_cpu_s']} s)"
         )
+    if r.get("concurrent"):
+        c = r["concurrent"]
+        print(
+            f"  HTTP API, {c['clients']} clients      {c['records_per_s']:>9,.0f} records/s "
+            f"wall (target ≥ {target:,.0f}: {verdict(c['records_per_s'])}; "
+            f"{c['records']:,} other records posted by {c['clients']} processes at once)"
+        )
     print(
         f"  raw bulk insert baseline {r['baseline_records_per_s']:>8,.0f} records/s wall, "
         f"{r['baseline_records_per_cpu_s']:,.0f} records/s process CPU; "
@@ -202,7 +231,7 @@ def _server_cpu(connection) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def worker(url: str, total: int, profile: str | None = None) -> dict:
+def worker(url: str, total: int, profile: str | None = None, clients: int = 1) -> dict:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -257,6 +286,14 @@ def worker(url: str, total: int, profile: str | None = None) -> dict:
         server_cpu_s = server_ended - server_started
     baseline_s, baseline_cpu_s = baseline(platform, batches)
     vendor = connection.vendor
+    concurrent = None
+    if vendor == "postgresql" and clients > 1:
+        second, second_secret = second_platform(licenses)
+        concurrent = concurrent_run(
+            second_secret,
+            make_batches(second.company_id, licenses, total, settings.EXCHANGE_MAX_BATCH),
+            clients,
+        )
     return {
         "database": vendor,
         "records": total,
@@ -279,6 +316,82 @@ def worker(url: str, total: int, profile: str | None = None) -> dict:
         "baseline_records_per_cpu_s": round(total / baseline_cpu_s, 1),
         "api_vs_baseline": round(baseline_s / api_s, 3),
         "target_records_per_s": TARGETS.get(vendor, 0.0),
+        "concurrent": concurrent,
+    }
+
+
+def second_platform(licenses):
+    """A second platform with the same drivers: fresh rows for the concurrent run."""
+    from redwheel.accounts.models import User
+    from redwheel.accounts.services import token_create
+    from redwheel.drivers.models import Affiliation, Driver
+    from redwheel.orgs.services import platform_create
+
+    admin = User.objects.get(is_superuser=True)
+    platform = platform_create(actor=admin, company_id="BENCH510101", name="基准约车")
+    _token, secret = token_create(
+        actor=admin, platform=platform, name="bench", scopes=["exchange:write"]
+    )
+    Affiliation.objects.bulk_create(
+        [Affiliation(driver=d, platform=platform) for d in Driver.objects.all()], batch_size=1000
+    )
+    return platform, secret
+
+
+def concurrent_run(secret: str, batches, clients: int) -> dict:
+    """Post the batches from `clients` forked processes at once, each with its own database
+    connection, as a platform's parallel feeds reach a server with that many workers. Batches
+    are dealt round-robin, so the clients write the same tables (and, for a trip's stages or
+    a driver's positions, the same rows) at the same time."""
+    import multiprocessing
+
+    from django.db import connections
+    from django.test import Client
+
+    bodies = [(rt, json.dumps(records)) for rt, records in batches]
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(clients + 1)
+    outcomes = context.Queue()
+
+    def post_share(k: int) -> None:
+        client = Client()
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        ready.wait()
+        stored = 0
+        for record_type, body in bodies[k::clients]:
+            response = client.post(
+                f"/api/v1/exchange/{record_type}",
+                data=body,
+                content_type="application/json",
+                **headers,
+            )
+            if response.status_code != 200:
+                outcomes.put(f"{record_type}: HTTP {response.status_code} {response.content[:300]}")
+                return
+            data = response.json()
+            stored += data["accepted"] + data["unchanged"] + data["rejected"]
+        connections.close_all()
+        outcomes.put(stored)
+
+    processes = [context.Process(target=post_share, args=(k,)) for k in range(clients)]
+    for process in processes:
+        process.start()
+    ready.wait()
+    started = time.perf_counter()
+    results = [outcomes.get() for _ in processes]
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    errors = [r for r in results if isinstance(r, str)]
+    if errors:
+        raise SystemExit("concurrent run failed: " + "; ".join(errors))
+    records = sum(results)
+    return {
+        "clients": clients,
+        "records": records,
+        "seconds": round(elapsed, 2),
+        "records_per_s": round(records / elapsed, 1),
     }
 
 

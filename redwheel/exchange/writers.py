@@ -80,6 +80,11 @@ def upsert(model, conflict, columns, rows, update=()) -> None:
         rows = prepared
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Rows are written in key order, so concurrent batches that share rows (two
+            # position batches of the same drivers, a trip's match and pay stages) lock them
+            # in the same order and wait for each other instead of deadlocking.
+            keys = [columns.index(name) for name in conflict]
+            rows = sorted(rows, key=lambda values: [values[i] for i in keys])
             cursor.execute(head + tail, [list(column) for column in zip(*rows, strict=True)])
         elif connection.vendor == "sqlite":
             cursor.executemany(head + row + tail, rows)

@@ -1,0 +1,58 @@
+"""Concurrent batches that share rows wait for each other instead of deadlocking (PostgreSQL)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from redwheel.core import testing
+from redwheel.exchange import services
+from redwheel.exchange.models import LatestPosition, UnknownDriver
+from redwheel.exchange.tests.examples import example
+
+DRIVERS, ROUNDS = 60, 4
+START = 1710462600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_position_batches_of_the_same_drivers_in_opposite_orders_both_succeed():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write; row locks are tested on PostgreSQL")
+    city = testing.city()
+    platform = city.platform_a
+    base = example("positionDriver", platform.company_id)
+    licenses = [testing.id_number(90_000 + n) for n in range(DRIVERS)]
+    errors, barrier = [], threading.Barrier(2)
+
+    def feed(reverse: bool, offset: int):
+        try:
+            for round_ in range(ROUNDS):
+                at = START + 60 * round_ + offset
+                records = [base | {"LicenseId": lic, "PositionTime": at} for lic in licenses]
+                barrier.wait()
+                services.ingest(
+                    actor=None,
+                    platform=platform,
+                    record_type="positionDriver",
+                    records=records[::-1] if reverse else records,
+                    source="api",
+                )
+        except Exception as exc:  # a deadlock surfaces here as OperationalError
+            errors.append(repr(exc))
+            barrier.abort()
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=feed, args=(False, 0)),
+        threading.Thread(target=feed, args=(True, 30)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    latest = LatestPosition.objects.filter(platform=platform)
+    assert latest.count() == DRIVERS
+    assert {p.at.timestamp() for p in latest} == {START + 60 * (ROUNDS - 1) + 30}
+    assert UnknownDriver.objects.filter(platform=platform).count() == DRIVERS
