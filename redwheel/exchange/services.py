@@ -453,6 +453,7 @@ def _ingest_positions(ctx, cleaned):
         _LATEST_COLUMNS,
         list(new_latest.values()),
         update=_LATEST_COLUMNS[2:],
+        only_if_newer="at",
     )
     writers.upsert(
         PositionSample, ("platform_id", "license_index", "at"), _SAMPLE_COLUMNS, new_samples

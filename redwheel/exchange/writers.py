@@ -30,7 +30,9 @@ _MAX_ROWS = 1_000
 
 
 @lru_cache(maxsize=256)
-def _statement(model, conflict: tuple, columns: tuple, update: tuple, vendor: str):
+def _statement(
+    model, conflict: tuple, columns: tuple, update: tuple, vendor: str, only_if_newer: str
+):
     quote = connection.ops.quote_name
     fields = {f.attname: f for f in model._meta.concrete_fields}
     converters = []
@@ -54,18 +56,26 @@ def _statement(model, conflict: tuple, columns: tuple, update: tuple, vendor: st
             f"{quote(fields[c].column)} = excluded.{quote(fields[c].column)}" for c in update
         )
         tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        if only_if_newer:
+            column = quote(fields[only_if_newer].column)
+            table = quote(model._meta.db_table)
+            tail += f" WHERE {table}.{column} < excluded.{column}"
     else:
         tail = f" ON CONFLICT ({target}) DO NOTHING"
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     return head, row, tail, tuple(converters)
 
 
-def upsert(model, conflict, columns, rows, update=()) -> None:
-    """INSERT rows (tuples in `columns` order) ON CONFLICT (conflict) DO UPDATE SET update."""
+def upsert(model, conflict, columns, rows, update=(), only_if_newer: str = "") -> None:
+    """INSERT rows (tuples in `columns` order) ON CONFLICT (conflict) DO UPDATE SET update.
+
+    With `only_if_newer` (a column), a conflicting row is updated only when the new value of
+    that column is later than the stored one. Callers compare beforehand too, but only the
+    statement itself sees rows committed meanwhile by a concurrent batch."""
     if not rows:
         return
     head, row, tail, converters = _statement(
-        model, tuple(conflict), tuple(columns), tuple(update), connection.vendor
+        model, tuple(conflict), tuple(columns), tuple(update), connection.vendor, only_if_newer
     )
     converting = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
     if converting:

@@ -1,12 +1,13 @@
 """Concurrent batches that share rows wait for each other instead of deadlocking (PostgreSQL)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
 
 from redwheel.core import testing
-from redwheel.exchange import services
+from redwheel.exchange import services, writers
 from redwheel.exchange.models import LatestPosition, UnknownDriver
 from redwheel.exchange.tests.examples import example
 
@@ -56,3 +57,31 @@ def test_position_batches_of_the_same_drivers_in_opposite_orders_both_succeed():
     assert latest.count() == DRIVERS
     assert {p.at.timestamp() for p in latest} == {START + 60 * (ROUNDS - 1) + 30}
     assert UnknownDriver.objects.filter(platform=platform).count() == DRIVERS
+
+
+@pytest.mark.django_db
+def test_the_latest_position_statement_itself_never_moves_backwards(city):
+    """What a concurrent batch committed after this one read the rows is still respected."""
+    platform = city.platform_a
+    record = example("positionDriver", platform.company_id)
+    services.ingest(
+        actor=None, platform=platform, record_type="positionDriver", records=[record], source="api"
+    )
+    stored = LatestPosition.objects.get()
+    older = [getattr(stored, name) for name in services._LATEST_COLUMNS]
+    newer = list(older)
+    at = services._LATEST_COLUMNS.index("at")
+    lng = services._LATEST_COLUMNS.index("lng")
+    older[at], older[lng] = stored.at - timedelta(minutes=5), 100.0
+    newer[at], newer[lng] = stored.at + timedelta(minutes=5), 101.0
+    for row in (older, newer, older):
+        writers.upsert(
+            LatestPosition,
+            ("platform_id", "license_index"),
+            services._LATEST_COLUMNS,
+            [tuple(row)],
+            update=services._LATEST_COLUMNS[2:],
+            only_if_newer="at",
+        )
+    latest = LatestPosition.objects.get()
+    assert (latest.at, latest.lng) == (newer[at], 101.0)
