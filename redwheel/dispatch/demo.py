@@ -10,6 +10,8 @@ synthetic fleet of the same size; the run's description says which.
 
 import sys
 
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,7 @@ from redwheel.core import crypto
 from redwheel.core.demo.city import STAFF, demo_city_exists
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
+from redwheel.exchange.models import Trip
 
 BASELINE_NAME = "零奖励基线"
 INCENTIVE_NAME = "服务质量激励"
@@ -67,11 +70,6 @@ def _published(actor, name: str, description: str, rules: engine.RuleSet) -> Rul
 
 def _busiest_ingested_day():
     """The day with the most ingested trips that the exchange replay can use, or None."""
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
-
-    from redwheel.exchange.models import Trip
-
     busiest = (
         Trip.objects.filter(order_time__isnull=False, origin_lng__isnull=False)
         .annotate(day=TruncDate("order_time", tzinfo=services.LOCAL_TZ))
