@@ -9,7 +9,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from redwheel.appeals.forms import (
     TextForm,
 )
 from redwheel.appeals.models import Case
+from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.drivers.selectors import own_driver
 from redwheel.orgs.views import staff_required
@@ -331,9 +332,4 @@ def accountability(request):
 def accountability_xlsx(request):
     month = _month(request)
     content = exports.accountability_xlsx(selectors.accountability(request.user, month), month)
-    response = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="appeals-{month:%Y-%m}.xlsx"'
-    return response
+    return download(content, f"appeals-{month:%Y-%m}.xlsx")

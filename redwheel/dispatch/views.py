@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError
 from redwheel.dispatch import exports, forms, selectors, services
 from redwheel.dispatch.models import RuleSet
@@ -261,9 +262,4 @@ def run_export_xlsx(request, pk):
     run = selectors.run(request.user, pk)
     if not run.results:
         raise Http404
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="sandbox-run-{run.pk}.xlsx"'
-    exports.run_workbook(run).save(response)
-    return response
+    return download(exports.run_workbook(run), f"sandbox-run-{run.pk}.xlsx")

@@ -2,14 +2,13 @@
 party-member comparison with its .xlsx export, the monthly driver-metrics table) and the
 driver's own metrics page. Thin: parse the filters, call one selector, render."""
 
-from io import BytesIO
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from redwheel.core.downloads import download
 from redwheel.drivers.selectors import MEMBER_UNIT_KINDS
 from redwheel.exchange import metrics, selectors
 from redwheel.exchange.forms import (
@@ -284,15 +283,7 @@ def comparison_export(request):
                 m.training_minutes,
             ]
         )
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"member-comparison-{report.month:%Y-%m}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download(book, f"member-comparison-{report.month:%Y-%m}.xlsx")
 
 
 @staff_required

@@ -4,11 +4,12 @@ DomainError re-renders the page with its message and status. Out-of-scope ids an
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.drivers import selectors as driver_selectors
 from redwheel.mobilization import exports, forms, selectors, services
@@ -40,15 +41,6 @@ def _run(request, form, call, success, on_error, redirect_to):
         return on_error(exc.status)
     messages.success(request, success)
     return redirect_to(result) if callable(redirect_to) else redirect(redirect_to)
-
-
-def _xlsx(workbook, filename: str) -> HttpResponse:
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    workbook.save(response)
-    return response
 
 
 @staff_required
@@ -443,7 +435,7 @@ def mobilisation_cancel(request, pk: int):
 @staff_required
 def mobilisation_export(request, pk: int):
     m = selectors.mobilisation_detail(request.user, pk)
-    return _xlsx(exports.mobilisation_workbook(m), f"mobilisation-{m.pk}.xlsx")
+    return download(exports.mobilisation_workbook(m), f"mobilisation-{m.pk}.xlsx")
 
 
 # Volunteer service ---------------------------------------------------------------------------
@@ -601,7 +593,7 @@ def alert_withdraw(request, pk: int):
 def statistics(request):
     rows = selectors.unit_statistics(request.user)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.statistics_workbook(rows), "service-statistics.xlsx")
+        return download(exports.statistics_workbook(rows), "service-statistics.xlsx")
     return render(request, "mobilization/statistics.html", {"rows": rows})
 
 
@@ -610,7 +602,7 @@ def driver_history(request, pk: int):
     driver = selectors.driver_for_history(request.user, pk)
     history = selectors.service_history(driver)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.history_workbook(driver, history), f"service-{driver.pk}.xlsx")
+        return download(exports.history_workbook(driver, history), f"service-{driver.pk}.xlsx")
     return render(
         request,
         "mobilization/driver_history.html",

@@ -4,11 +4,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from redwheel.core.downloads import CSV, download
 from redwheel.core.errors import DomainError, NotFound
 from redwheel.drivers.imports import parsing, selectors, services
 from redwheel.drivers.models import ImportJob
@@ -101,13 +102,7 @@ def job_commit(request, pk: int):
 def template_download(request, kind: str, fmt: str):
     if kind not in parsing.COLUMNS or fmt not in ("xlsx", "csv"):
         raise Http404
-    if fmt == "xlsx":
-        body = parsing.template_xlsx(kind)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = parsing.template_csv(kind)
-        content_type = "text/csv; charset=utf-8"
-    response = HttpResponse(body, content_type=content_type)
     filename = f"redwheel-{kind}-template.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    if fmt == "xlsx":
+        return download(parsing.template_xlsx(kind), filename)
+    return download(parsing.template_csv(kind), filename, CSV)
