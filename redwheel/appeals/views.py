@@ -8,7 +8,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +30,7 @@ from redwheel.appeals.forms import (
 from redwheel.appeals.models import Case
 from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.paging import paginate
 from redwheel.drivers.selectors import own_driver
 from redwheel.orgs.views import staff_required
 
@@ -40,10 +40,6 @@ PAGE_SIZE = 30
 def _form_error(form) -> ValidationFailed:
     first = next(iter(form.errors.values()))[0] if form.errors else None
     return ValidationFailed(first)
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 # Driver pages ----------------------------------------------------------------------------------
@@ -57,7 +53,7 @@ def my_list(request):
         "appeals/me_list.html",
         {
             "driver": driver,
-            "page": _page(request, selectors.own_cases(request.user)),
+            "page": paginate(request, selectors.own_cases(request.user), PAGE_SIZE),
             "assigned": selectors.assigned_cases(request.user)[:50],
         },
     )
@@ -254,7 +250,7 @@ def case_list(request):
         "appeals/list.html",
         {
             "form": form,
-            "page": _page(request, qs),
+            "page": paginate(request, qs, PAGE_SIZE),
             "query": query.urlencode(),
             "counts": selectors.status_counts(request.user),
             "now": timezone.now(),

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from redwheel.accounts.permissions import home_kind
 from redwheel.core import selectors, services
 from redwheel.core.errors import NotFound
 from redwheel.core.forms import AuditFilterForm
+from redwheel.core.paging import paginate
 
 INBOX_PAGE_SIZE = 20
 AUDIT_PAGE_SIZE = 50
@@ -28,9 +28,7 @@ def home(request):
 
 @login_required
 def inbox(request):
-    page = Paginator(selectors.inbox(request.user), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, selectors.inbox(request.user), INBOX_PAGE_SIZE)
     return render(
         request,
         "core/inbox.html",
@@ -75,7 +73,7 @@ def audit_log(request):
         entries = selectors.audit_log(request.user, **filters)
     except NotFound as exc:
         raise Http404 from exc
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, entries, AUDIT_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

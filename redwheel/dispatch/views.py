@@ -7,7 +7,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError
+from redwheel.core.paging import paginate
 from redwheel.dispatch import exports, forms, selectors, services
 from redwheel.dispatch.models import RuleSet
 
@@ -30,10 +30,6 @@ def sandbox_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _domain_error(request, exc: DomainError):
@@ -54,7 +50,7 @@ def rule_set_list(request):
         request,
         "dispatch/rule_set_list.html",
         {
-            "page": _page(request, selectors.rule_sets(request.user, status or None)),
+            "page": paginate(request, selectors.rule_sets(request.user, status or None), PAGE_SIZE),
             "status": status,
             "statuses": RuleSet.Status.choices,
             "query": f"status={status}" if status else "",
@@ -186,7 +182,7 @@ def run_list(request):
     return render(
         request,
         "dispatch/run_list.html",
-        {"page": _page(request, selectors.runs(request.user))},
+        {"page": paginate(request, selectors.runs(request.user), PAGE_SIZE)},
     )
 
 

@@ -5,13 +5,13 @@ the page with its status (400/409) and nothing is changed. Out-of-scope ids answ
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from redwheel.core.errors import DomainError, InvalidTransition, ValidationFailed
+from redwheel.core.paging import paginate
 from redwheel.drivers import selectors, services
 from redwheel.drivers.forms import (
     CheckInForm,
@@ -56,7 +56,7 @@ def driver_list(request):
         state=filters.get("state", ""),
         party_only=filters.get("party", False),
     )
-    page = Paginator(drivers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, drivers, PAGE_SIZE)
     for driver in page:
         driver.badge_on = services.badge_visible(driver)
     query = request.GET.copy()
@@ -348,9 +348,7 @@ def pii_reveal(request, pk: int):
 
 @staff_required
 def verification_queue(request):
-    page = Paginator(selectors.verification_queue(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, selectors.verification_queue(request.user), PAGE_SIZE)
     return render(
         request,
         "drivers/verification_queue.html",

@@ -3,12 +3,12 @@ party-member comparison with its .xlsx export, the monthly driver-metrics table)
 driver's own metrics page. Thin: parse the filters, call one selector, render."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from redwheel.core.downloads import download
+from redwheel.core.paging import paginate
 from redwheel.drivers.selectors import MEMBER_UNIT_KINDS
 from redwheel.exchange import metrics, selectors
 from redwheel.exchange.forms import (
@@ -89,7 +89,7 @@ def rejections(request):
         record_type=filters.get("record_type", ""),
         code=filters.get("code", ""),
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     return render(
         request, "exchange/rejections.html", {"form": form, "page": page, "query": _query(request)}
     )
@@ -103,7 +103,7 @@ def unknown_drivers(request):
         platform=filters.get("platform"),
         include_resolved=filters.get("resolved", False),
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     return render(
         request,
         "exchange/unknown_drivers.html",
@@ -297,7 +297,7 @@ def metric_list(request):
         branch=filters.get("branch"),
         members_only=filters.get("members", False),
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE)
     page.object_list = selectors.with_rates(page.object_list)
     return render(
         request,

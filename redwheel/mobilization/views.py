@@ -3,7 +3,6 @@ alerts, per-unit statistics and exports. Each POST parses one form and calls one
 DomainError re-renders the page with its message and status. Out-of-scope ids answer 404."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,16 +10,13 @@ from django.views.decorators.http import require_POST
 
 from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.paging import paginate
 from redwheel.drivers import selectors as driver_selectors
 from redwheel.mobilization import exports, forms, selectors, services
 from redwheel.mobilization.models import Mobilisation
 from redwheel.orgs.views import staff_required
 
 PAGE_SIZE = 30
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _invalid(form) -> ValidationFailed:
@@ -69,7 +65,7 @@ def _fleet_list(request, form=None, status=200):
         request,
         "mobilization/fleet_list.html",
         {
-            "page": _page(request, selectors.fleets(viewer)),
+            "page": paginate(request, selectors.fleets(viewer), PAGE_SIZE),
             "form": form or forms.FleetForm(units=selectors.units(viewer, "change")),
         },
         status=status,
@@ -174,7 +170,7 @@ def _hub_list(request, form=None, status=200):
         request,
         "mobilization/hub_list.html",
         {
-            "page": _page(request, selectors.hubs(viewer)),
+            "page": paginate(request, selectors.hubs(viewer), PAGE_SIZE),
             "form": form or forms.HubForm(units=selectors.units(viewer, "change")),
         },
         status=status,
@@ -244,7 +240,9 @@ def _mobilisation_list(request, form=None, status=200):
         request,
         "mobilization/mobilisation_list.html",
         {
-            "page": _page(request, selectors.mobilisations(request.user, status=state)),
+            "page": paginate(
+                request, selectors.mobilisations(request.user, status=state), PAGE_SIZE
+            ),
             "form": form or _mobilisation_form(request),
             "status": state,
             "statuses": Mobilisation.Status.choices,
@@ -453,7 +451,7 @@ def _opportunity_list(request, form=None, status=200):
         request,
         "mobilization/opportunity_list.html",
         {
-            "page": _page(request, selectors.opportunities(request.user)),
+            "page": paginate(request, selectors.opportunities(request.user), PAGE_SIZE),
             "form": form or _opportunity_form(request),
         },
         status=status,
@@ -530,7 +528,7 @@ def _alert_list(request, form=None, status=200):
         request,
         "mobilization/alert_list.html",
         {
-            "page": _page(request, selectors.alerts(request.user)),
+            "page": paginate(request, selectors.alerts(request.user), PAGE_SIZE),
             "form": form or forms.AlertForm(units=selectors.units(request.user, "change")),
         },
         status=status,

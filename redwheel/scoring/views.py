@@ -3,13 +3,13 @@ reverse points, score distribution, a driver's score history). Thin: one selecto
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from redwheel.core.errors import DomainError
+from redwheel.core.paging import paginate
 from redwheel.orgs.views import staff_required
 from redwheel.scoring import selectors, services
 from redwheel.scoring.forms import GrantForm, ReverseForm
@@ -49,7 +49,7 @@ def my_score(request):
 @login_required
 def my_points(request):
     driver = selectors.own_driver(request.user)
-    page = Paginator(selectors.ledger(driver), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.ledger(driver), PAGE_SIZE)
     return render(
         request,
         "scoring/my_points.html",
@@ -64,9 +64,7 @@ def my_points(request):
 @staff_required
 def staff_index(request):
     q = request.GET.get("q", "")
-    page = Paginator(selectors.drivers_search(request.user, q), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, selectors.drivers_search(request.user, q), PAGE_SIZE)
     return render(
         request,
         "scoring/staff_index.html",
@@ -79,7 +77,7 @@ def staff_index(request):
 
 
 def _driver_page(request, driver, grant_form=None, status=200):
-    page = Paginator(selectors.ledger(driver), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.ledger(driver), PAGE_SIZE)
     history = selectors.score_history(driver)
     return render(
         request,

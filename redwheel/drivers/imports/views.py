@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from redwheel.core.downloads import CSV, download
 from redwheel.core.errors import DomainError, NotFound
+from redwheel.core.paging import paginate
 from redwheel.drivers.imports import parsing, selectors, services
 from redwheel.drivers.models import ImportJob
 
@@ -50,7 +50,7 @@ def job_list(request):
             form.add_error("file", str(exc.message))
         else:
             return redirect("imports:detail", pk=job.pk)
-    page = Paginator(selectors.import_jobs(request.user), 25).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.import_jobs(request.user), 25)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -64,7 +64,7 @@ def job_list(request):
 @require_GET
 def job_detail(request, pk: int):
     job = _job(request, pk)
-    page = Paginator(selectors.import_errors(job), 50).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.import_errors(job), 50)
     return render(
         request,
         "drivers/imports/detail.html",
