@@ -60,6 +60,12 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """Answered with a `Retry-After: <retry_after>` header."""
+
     code = "rate_limited"
     status = 429
     default_message = _("Too many requests. Please try again later.")
+
+    def __init__(self, message=None, *, retry_after: int, **kwargs):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)

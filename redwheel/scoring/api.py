@@ -4,19 +4,15 @@ Both endpoints answer only about drivers affiliated with the token's platform, a
 (ETag / If-None-Match → 304) and are rate-limited per token (429 with Retry-After).
 """
 
-import json
 from datetime import date
 from typing import Annotated
 
-from django.conf import settings
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import StringConstraints
 
-from redwheel.core.errors import RateLimited
 from redwheel.drivers.api import BodyIn
-from redwheel.scoring import cache, lookup
+from redwheel.scoring import lookup
 from redwheel.scoring.auth import PlatformTokenAuth
 
 router = Router(tags=["platform"])
@@ -66,26 +62,6 @@ class ErrorOut(Schema):
     details: dict
 
 
-def _limit(request) -> HttpResponse | None:
-    limit = settings.SCORING_LOOKUP_RATE_LIMIT
-    window = settings.SCORING_LOOKUP_RATE_WINDOW
-    allowed, retry_after = cache.hit(f"token:{request.auth.pk}", limit, window)
-    if allowed:
-        return None
-    error = RateLimited(
-        _("Too many look-ups with this token: at most %(limit)s per %(window)s seconds.")
-        % {"limit": limit, "window": window},
-        details={"limit": limit, "window_seconds": window, "retry_after": retry_after},
-    )
-    response = HttpResponse(
-        json.dumps(error.as_dict(), ensure_ascii=False),
-        status=429,
-        content_type="application/json",
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
 def _answer(request, body: bytes) -> HttpResponse:
     etag = lookup.etag(body)
     if lookup.etag_matches(request.headers.get("If-None-Match", ""), etag):
@@ -115,9 +91,6 @@ RESPONSES_SCORES = {**RESPONSES_BADGES, 200: ScoreLookupOut}
     summary="Badges for a batch of licence numbers (token scope badges:read)",
 )
 def badges_lookup(request, payload: LookupIn):
-    limited = _limit(request)
-    if limited is not None:
-        return limited
     return _answer(request, lookup.badges_body(request.auth.platform_id, payload.license_ids))
 
 
@@ -128,9 +101,6 @@ def badges_lookup(request, payload: LookupIn):
     summary="Scores and credit grades for a batch of licence numbers (token scope scores:read)",
 )
 def scores_lookup(request, payload: LookupIn):
-    limited = _limit(request)
-    if limited is not None:
-        return limited
     return _answer(request, lookup.scores_body(request.auth.platform_id, payload.license_ids))
 
 

@@ -1,4 +1,5 @@
-"""Platform token authentication for the look-up endpoints, cached for a short time.
+"""Platform token authentication for the look-up endpoints: cached for a short time, and
+rate-limited per token in the same cache round trip.
 
 `token_authenticate` (one indexed query, plus the throttled `last_used_at` update) runs when
 the cache has no entry for the token; its outcome — token id, platform id and scopes — is then
@@ -8,15 +9,22 @@ entry at once and again after commit (signal receivers in `redwheel.scoring.sign
 revoked token is refused by the next request. Only writes that bypass model signals (a
 queryset `update`) can leave a revoked token usable, for at most `TOKEN_TTL` seconds.
 Wrong, revoked and under-scoped tokens are never cached: they always go to the service.
+
+Every request is counted in its token's fixed window (`SCORING_LOOKUP_RATE_LIMIT` per
+`SCORING_LOOKUP_RATE_WINDOW` seconds) before the token is checked, so a flood with a wrong
+token is turned away with 429 before it reaches the database too.
 """
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import PlatformToken
 from redwheel.accounts.services import token_authenticate
 from redwheel.core import api_auth
+from redwheel.core.errors import RateLimited
 from redwheel.scoring import cache as fast_cache
 
 TOKEN_PREFIX = "rw:tok:"
@@ -43,11 +51,24 @@ class PlatformTokenAuth(api_auth.PlatformTokenAuth):
     as the base, so the OpenAPI security scheme stays `PlatformTokenAuth`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> PlatformToken:
-        key = _key(PlatformToken.hash_secret(token))
-        cached = fast_cache.get(key)
+        key_hash = PlatformToken.hash_secret(token)
+        limit = settings.SCORING_LOOKUP_RATE_LIMIT
+        window = settings.SCORING_LOOKUP_RATE_WINDOW
+        cached, allowed, retry_after = fast_cache.get_and_count(
+            _key(key_hash), f"token:{key_hash}", limit, window
+        )
+        if not allowed:
+            raise RateLimited(
+                _("Too many look-ups with this token: at most %(limit)s per %(window)s seconds.")
+                % {"limit": limit, "window": window},
+                retry_after=retry_after,
+                details={"limit": limit, "window_seconds": window, "retry_after": retry_after},
+            )
         if cached is not None and self.scope in cached[2]:
             pk, platform_id, scopes = cached
             return PlatformToken(pk=pk, platform_id=platform_id, scopes=list(scopes))
         found = token_authenticate(token, self.scope)  # raises 401 / 403
-        cache.set(key, (found.pk, found.platform_id, tuple(found.scopes)), timeout=TOKEN_TTL)
+        cache.set(
+            _key(key_hash), (found.pk, found.platform_id, tuple(found.scopes)), timeout=TOKEN_TTL
+        )
         return found

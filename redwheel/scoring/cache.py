@@ -1,11 +1,9 @@
-"""Cache helpers of the platform look-ups: a fast `get`, the per-token rate counter and the
-score epoch.
+"""The platform look-ups' one trip to the cache: the cached token authentication and the
+per-token rate counter, read and counted together.
 
 Badge and score answers themselves are not cached (one indexed query per batch is cheaper
 than validating, fetching and unpickling a cache entry per driver, and it can never be
-stale); see `lookup.py`. Neither is the latest snapshot day (a subquery of the score query).
-The score epoch is still bumped whenever daily snapshots are written (`services`), as a
-change marker for other readers; the look-ups no longer read it.
+stale); see `lookup.py`.
 """
 
 import threading
@@ -13,56 +11,39 @@ import time
 
 from django.core.cache import cache
 
-SCORE_EPOCH_KEY = "rw:score-epoch"
 
-
-def score_epoch() -> str:
-    epoch = cache.get(SCORE_EPOCH_KEY)
-    if epoch is None:
-        epoch = f"{time.time_ns():x}"
-        cache.add(SCORE_EPOCH_KEY, epoch, timeout=None)
-        epoch = cache.get(SCORE_EPOCH_KEY, epoch)
-    return epoch
-
-
-def bump_scores() -> None:
-    cache.set(SCORE_EPOCH_KEY, f"{time.time_ns():x}", timeout=None)
-
-
-def get(key: str):
-    """`cache.get(key)` through the reused Redis client (`redis_client`): Django's Redis
-    backend builds a new `redis.Redis` object for every call, about as costly as the round
-    trip itself. Same key and serialisation as `cache.get`, so `cache.set`/`cache.delete`
-    work on the same entries. Plain `cache.get` when the cache is not Redis."""
-    client = redis_client()
-    if client is None:
-        return cache.get(key)
-    raw = client.get(cache.make_and_validate_key(key))
-    return None if raw is None else cache._cache._serializer.loads(raw)
-
-
-# Rate limits -------------------------------------------------------------------------------
-
-
-def hit(bucket: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
-    """Count one request in a fixed window. Returns (allowed, seconds until the window ends)."""
+def _window(bucket: str, window: int, now: float | None) -> tuple[str, int]:
+    """The counter key of the fixed window that holds `now`, and the seconds until it ends."""
     now = time.time() if now is None else now
     start = int(now // window) * window
-    key = f"rw:rl:{bucket}:{start}"
-    retry_after = max(1, int(start + window - now + 0.999))
+    return f"rw:rl:{bucket}:{start}", max(1, int(start + window - now + 0.999))
+
+
+def get_and_count(
+    key: str, bucket: str, limit: int, window: int, now: float | None = None
+) -> tuple[object, bool, int]:
+    """`cache.get(key)`, and one request counted in `bucket`'s fixed window of `window` seconds.
+
+    Returns (cached value or None, whether the count is within `limit`, seconds until the
+    window ends). On Redis this is one round trip (GET, INCR, EXPIRE in a pipeline) through the
+    reused client (`redis_client`); the value is read with the cache's own key and serialiser,
+    so `cache.set`/`cache.delete` work on the same entries."""
+    counter, retry_after = _window(bucket, window, now)
     client = redis_client()
-    if client is not None:  # INCR + EXPIRE in one round trip
-        raw_key = cache.make_and_validate_key(key)
-        pipe = client.pipeline()
-        pipe.incr(raw_key)
-        pipe.expire(raw_key, window + 1)
-        count = pipe.execute()[0]
-    else:
+    if client is None:
         try:
-            count = cache.incr(key)
+            count = cache.incr(counter)
         except ValueError:  # first request of the window
-            count = 1 if cache.add(key, 1, timeout=window + 1) else cache.incr(key)
-    return count <= limit, retry_after
+            count = 1 if cache.add(counter, 1, timeout=window + 1) else cache.incr(counter)
+        return cache.get(key), count <= limit, retry_after
+    raw_counter = cache.make_and_validate_key(counter)
+    pipe = client.pipeline(transaction=False)
+    pipe.get(cache.make_and_validate_key(key))
+    pipe.incr(raw_counter)
+    pipe.expire(raw_counter, window + 1)
+    raw, count, _expiry_set = pipe.execute()
+    value = None if raw is None else cache._cache._serializer.loads(raw)
+    return value, count <= limit, retry_after
 
 
 _local = threading.local()  # Django's cache backend objects are per thread

@@ -12,13 +12,13 @@ the same statement. The SQL is written out (no ORM compilation per request) and 
 PostgreSQL (as a prepared statement) and SQLite.
 
 At 300 batches a second the per-request Python work matters, so the JSON body is assembled
-from pre-encoded pieces rather than dicts passed to `json.dumps`: the database hands over each
-snapshot's components already as a JSON object text (`{"service": 35.2, ...}`), which goes
-into the body undecoded, and each LicenseId is encoded once with the C string encoder.
+from pre-encoded pieces rather than dicts passed to `json.dumps`: each snapshot carries its
+answer as a JSON object text written with it (`snapshot_json`), which goes into the body
+undecoded, and each LicenseId is encoded once with the C string encoder.
 """
 
 import hashlib
-import hmac
+import json
 from json.encoder import encode_basestring_ascii as _json_str
 from types import SimpleNamespace
 
@@ -30,7 +30,7 @@ from django.utils import timezone
 from redwheel.drivers.models import Affiliation, Driver, Membership
 from redwheel.drivers.services import badge_visible
 from redwheel.exchange.metrics import LOCAL_TZ
-from redwheel.scoring.models import RuleBook, ScoreSnapshot
+from redwheel.scoring.models import ScoreSnapshot
 
 # Blind indexes -------------------------------------------------------------------------------
 
@@ -61,6 +61,34 @@ def _spread_masks() -> list[tuple[int, int, int]]:
 _STEPS = _spread_masks()
 
 
+_pads: dict[bytes, tuple] = {}
+
+
+def _hmac_pads(key: bytes) -> tuple:
+    """SHA-256 states after HMAC's inner and outer key blocks (RFC 2104), so that each id costs
+    two small hashes instead of four: `hmac.digest` hashes both key blocks again every call."""
+    pads = _pads.get(key)
+    if pads is None:
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        pads = _pads[key] = (inner, outer)
+    return pads
+
+
+def _digests(license_ids: list[str]) -> list[bytes]:
+    """The first 20 bytes of HMAC-SHA256(PII_BLIND_INDEX_KEY, normalised id) of each id."""
+    inner, outer = _hmac_pads(settings.PII_BLIND_INDEX_KEY.encode())
+    out = []
+    for license_id in license_ids:
+        first = inner.copy()
+        first.update(license_id.strip().upper().encode())
+        second = outer.copy()
+        second.update(first.digest())
+        out.append(second.digest()[:20])
+    return out
+
+
 def blind_indexes(license_ids: list[str]) -> list[str]:
     """`crypto.blind_index` of each id (same value: base32 of the first 20 bytes of the HMAC).
 
@@ -68,15 +96,12 @@ def blind_indexes(license_ids: list[str]) -> list[str]:
     big integer, 32 bytes apart, and five mask-and-shift halvings move every 5-bit group into
     its own byte, which `bytes.translate` maps to the alphabet. That is about a tenth of the
     per-id Python work of `base64.b32encode` (pure Python before 3.13)."""
-    key = settings.PII_BLIND_INDEX_KEY.encode()
-    digest = hmac.digest
     out = []
     for start in range(0, len(license_ids), _CHUNK):
         chunk = license_ids[start : start + _CHUNK]
         if not chunk:
             break
-        packed = _PAD.join([digest(key, i.strip().upper().encode(), "sha256")[:20] for i in chunk])
-        n = int.from_bytes(packed, "big")
+        n = int.from_bytes(_PAD.join(_digests(chunk)), "big")
         for low, high, shift in _STEPS:
             n = (n & low) | ((n & high) << shift)
         text = n.to_bytes(32 * len(chunk), "big").translate(_TO_B32).decode("ascii")
@@ -93,7 +118,6 @@ def _tables() -> dict[str, str]:
         "affiliation": Affiliation._meta.db_table,
         "membership": Membership._meta.db_table,
         "snapshot": ScoreSnapshot._meta.db_table,
-        "book": RuleBook._meta.db_table,
     }
 
 
@@ -110,17 +134,12 @@ _BADGE_SQL = (
 # The latest snapshot day up to today (Asia/Shanghai) is an uncorrelated subquery, computed
 # once per statement from the (day, score) index.
 _SCORE_SQL = (
-    "SELECT d.license_index, s.id, CAST(s.score AS DOUBLE PRECISION), s.credit_grade, "
-    "CAST(s.day AS text), "
-    "b.version, {components} " + _AFFILIATED + "LEFT JOIN {snapshot} s ON s.driver_id = d.id "
+    "SELECT d.license_index, s.lookup_json "
+    + _AFFILIATED
+    + "LEFT JOIN {snapshot} s ON s.driver_id = d.id "
     "AND s.day = (SELECT max(day) FROM {snapshot} WHERE day <= %s) "
-    "LEFT JOIN {book} b ON b.id = s.book_id "
     "WHERE d.license_index {match}"
 )
-_COMPONENTS = {
-    "postgresql": "COALESCE(CAST(s.contributions AS text), '{}')",
-    "sqlite": "COALESCE(s.contributions, '{}')",
-}
 
 
 class _PreparedCursor(psycopg.Cursor):
@@ -133,7 +152,7 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
-def _query(template: str, head: list, indexes: list[str], **extra) -> list[tuple]:
+def _query(template: str, head: list, indexes: list[str]) -> list[tuple]:
     if connection.vendor == "postgresql":
         # One array parameter, passed as its literal text: blind indexes are [a-z2-7]{32},
         # nothing to quote, and psycopg would otherwise regex-check each element.
@@ -145,7 +164,7 @@ def _query(template: str, head: list, indexes: list[str], **extra) -> list[tuple
         match, params = "IN ({})".format(",".join(["%s"] * len(indexes))), [*head, *indexes]
         cursor = connection.cursor()
     with cursor:
-        cursor.execute(template.format(match=match, **_tables(), **extra), params)
+        cursor.execute(template.format(match=match, **_tables()), params)
         return cursor.fetchall()
 
 
@@ -205,18 +224,24 @@ def scores_body(platform_id: int, license_ids: list[str]) -> bytes:
     tails = {}
     if unique:
         today = timezone.localtime(timezone.now(), LOCAL_TZ).date()
-        components = _COMPONENTS.get(connection.vendor, _COMPONENTS["sqlite"])
-        rows = _query(_SCORE_SQL, [platform_id, True, today], unique, components=components)
-        for index, snapshot_id, score, grade, day, version, parts in rows:
-            if snapshot_id is None:
-                tails[index] = _NO_SNAPSHOT
-                continue
-            tails[index] = (
-                f'"known":true,"score":{float(score)!r},"credit_grade":{_json_str(grade)},'
-                f'"as_of":"{day}","rule_book_version":{int(version)},'
-                f'"components":{parts or "{}"}}}'
-            )
+        for index, answer in _query(_SCORE_SQL, [platform_id, True, today], unique):
+            # answer is the snapshot's '{"score":…}' object: its members follow "known".
+            tails[index] = _NO_SNAPSHOT if answer is None else '"known":true,' + answer[1:]
     return _body(license_ids, index_of, tails, _UNKNOWN_SCORE)
+
+
+def snapshot_json(*, score, credit_grade, day, rule_book_version, components) -> str:
+    """A snapshot's look-up answer without "license_id" and "known", stored with the snapshot
+    (`ScoreSnapshot.lookup_json`) because snapshots are written once a day and read at every
+    look-up."""
+    answer = {
+        "score": float(score),
+        "credit_grade": credit_grade,
+        "as_of": day.isoformat(),
+        "rule_book_version": int(rule_book_version),
+        "components": components,
+    }
+    return json.dumps(answer, separators=(",", ":"))
 
 
 def etag(body: bytes) -> str:

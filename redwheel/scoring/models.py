@@ -266,9 +266,9 @@ class ScoreSnapshot(models.Model):
     credit_grade = models.CharField(_("credit grade"), max_length=3)
     book = models.ForeignKey(RuleBook, on_delete=models.PROTECT, related_name="+")
     explanation = models.JSONField(_("explanation"), default=dict)
-    # {component: contribution}, copied from the explanation when the snapshot is written, so
-    # the platform lookup can return it without unpacking every explanation.
-    contributions = models.JSONField(_("contribution per component"), default=dict)
+    # The snapshot as the platform score look-up answers it, a JSON object text written with
+    # the snapshot (`lookup.snapshot_json`): the look-up copies it into its body undecoded.
+    lookup_json = models.TextField(_("look-up answer"))
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -279,6 +279,9 @@ class ScoreSnapshot(models.Model):
             models.UniqueConstraint(fields=["driver", "day"], name="score_snapshot_unique"),
             models.CheckConstraint(
                 condition=Q(score__gte=0) & Q(score__lte=100), name="score_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(lookup_json__startswith='{"score":'), name="score_lookup_json_object"
             ),
         ]
         indexes = [models.Index(fields=["day", "score"], name="score_day_idx")]

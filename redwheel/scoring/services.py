@@ -30,7 +30,7 @@ from redwheel.core import audit
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.drivers.models import Driver
 from redwheel.exchange.metrics import LOCAL_TZ
-from redwheel.scoring import cache
+from redwheel.scoring import lookup
 from redwheel.scoring.models import (
     COMMUNITY_WEIGHT_MAX,
     DEDUCTION_STEPS,
@@ -534,8 +534,14 @@ def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
             credit_points=r.credit.points,
             credit_grade=r.credit.grade,
             book_id=r.book.pk,
-            explanation=(explanation := r.explanation()),
-            contributions={c["component"]: c["contribution"] for c in explanation["components"]},
+            explanation=r.explanation(),
+            lookup_json=lookup.snapshot_json(
+                score=r.score,
+                credit_grade=r.credit.grade,
+                day=day,
+                rule_book_version=r.book.version,
+                components={row["component"]: row["contribution"] for row in r.rows},
+            ),
         )
         for r in results.values()
     ]
@@ -551,7 +557,7 @@ def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
                 "credit_grade",
                 "book",
                 "explanation",
-                "contributions",
+                "lookup_json",
                 "computed_at",
             ],
         )
@@ -561,6 +567,4 @@ def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
             summary=f"{day} · {len(rows)}",
             data={"day": day.isoformat(), "drivers": len(rows)},
         )
-        transaction.on_commit(cache.bump_scores)
-    cache.bump_scores()
     return SnapshotRun(day=day, stored=len(rows))

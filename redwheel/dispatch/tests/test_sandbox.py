@@ -283,6 +283,7 @@ def ingested_trips(platform, start: datetime, count: int, prefix: str = "O") -> 
 def test_ingested_orders_and_the_city_drivers_with_scores(city, pair):
     from redwheel.scoring import defaults
     from redwheel.scoring import services as scoring
+    from redwheel.scoring.lookup import snapshot_json
     from redwheel.scoring.models import ScoreSnapshot
 
     member, other = city.member(), city.driver()
@@ -293,7 +294,15 @@ def test_ingested_orders_and_the_city_drivers_with_scores(city, pair):
     )
     day = timezone.localdate()
     ScoreSnapshot.objects.create(
-        driver=member, day=day, score=90, credit_points=100, credit_grade="A", book=book
+        driver=member,
+        day=day,
+        score=90,
+        credit_points=100,
+        credit_grade="A",
+        book=book,
+        lookup_json=snapshot_json(
+            score=90, credit_grade="A", day=day, rule_book_version=book.version, components={}
+        ),
     )
     ingested_trips(city.platform_a, datetime(2025, 3, 3, 8, 0, tzinfo=LOCAL_TZ), 60)
     rows, score_day = services.drivers_fleet_rows(city.admin)

@@ -131,6 +131,8 @@ def test_rate_limit_answers_429_with_retry_after(city, settings):
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert body["details"]["limit"] == 3
     assert _post(other, "badges:lookup", ["X"]).status_code == 200  # per token
+    wrong = [_post("rw_not-a-token", "badges:lookup", ["X"]).status_code for _ in range(4)]
+    assert wrong == [401, 401, 401, 429]  # a flood with a wrong token stops before the database
 
 
 def test_lookup_limits_and_validation(city):

@@ -30,8 +30,9 @@ def _post(secret, path="badges:lookup", ids=("X1",)):
 def test_batch_blind_indexes_equal_the_crypto_blind_index(settings):
     ids = [testing.id_number(n) for n in range(50)] + [" x1 ", "", "abc", "510107199001010011"]
     assert blind_indexes(ids) == [crypto.blind_index(i) for i in ids]
-    settings.PII_BLIND_INDEX_KEY = "another-key"
-    assert blind_indexes(ids) == [crypto.blind_index(i) for i in ids]
+    for key in ("another-key", "k" * 64, "a key longer than one SHA-256 block, " * 3, "密钥"):
+        settings.PII_BLIND_INDEX_KEY = key
+        assert blind_indexes(ids) == [crypto.blind_index(i) for i in ids]
 
 
 def test_a_revoked_token_is_refused_even_when_its_authentication_was_cached(city):

@@ -1,7 +1,9 @@
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from redwheel.accounts.permissions import SystemActor
@@ -152,10 +154,26 @@ def test_snapshot_equals_recomputation(city):
         assert snapshot.score == Decimal(str(again.score)).quantize(Decimal("0.01"))
         assert snapshot.credit_grade == again.credit.grade
         assert snapshot.explanation == again.explanation()
+        assert json.loads(snapshot.lookup_json) == {
+            "score": again.score,
+            "credit_grade": again.credit.grade,
+            "as_of": DAY.isoformat(),
+            "rule_book_version": again.book.version,
+            "components": {row["component"]: row["contribution"] for row in again.rows},
+        }
     assert ScoreSnapshot.objects.get(driver=drivers[0], day=DAY).credit_grade == "B"
     # running again upserts
     services.scores_snapshot(actor=SystemActor("t"), day=DAY)
     assert ScoreSnapshot.objects.filter(day=DAY).count() == run.stored
+
+
+def test_snapshot_refuses_a_lookup_answer_that_is_not_its_json_object(city):
+    book = published_book(city.admin)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ScoreSnapshot.objects.create(
+            driver=city.driver(), day=DAY, score=50, credit_points=20, credit_grade="AAA", book=book
+        )
+    assert not ScoreSnapshot.objects.exists()
 
 
 def test_no_rule_book_no_score(city):
