@@ -15,6 +15,8 @@ Every request is counted in its token's fixed window (`SCORING_LOOKUP_RATE_LIMIT
 token is turned away with 429 before it reaches the database too.
 """
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -43,14 +45,22 @@ def forget(key_hash: str) -> None:
     transaction.on_commit(lambda: cache.delete(_key(key_hash)))
 
 
+class AuthenticatedToken(NamedTuple):
+    """What the look-ups need of a platform token; cached as this tuple."""
+
+    pk: int
+    platform_id: int
+    scopes: tuple[str, ...]
+
+
 class PlatformTokenAuth(api_auth.PlatformTokenAuth):
     """`api_auth.PlatformTokenAuth` whose successful outcomes are cached for `TOKEN_TTL` seconds.
 
-    `request.auth` is a `PlatformToken` carrying `pk`, `platform_id` and `scopes` (on a cache
-    hit it is not loaded from the database; handlers use only those fields). Same class name
-    as the base, so the OpenAPI security scheme stays `PlatformTokenAuth`."""
+    `request.auth` is an `AuthenticatedToken` (from the cache, or from the `PlatformToken` the
+    service found). Same class name as the base, so the OpenAPI security scheme stays
+    `PlatformTokenAuth`."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken:
+    def authenticate(self, request: HttpRequest, token: str) -> AuthenticatedToken:
         key_hash = PlatformToken.hash_secret(token)
         limit = settings.SCORING_LOOKUP_RATE_LIMIT
         window = settings.SCORING_LOOKUP_RATE_WINDOW
@@ -65,10 +75,8 @@ class PlatformTokenAuth(api_auth.PlatformTokenAuth):
                 details={"limit": limit, "window_seconds": window, "retry_after": retry_after},
             )
         if cached is not None and self.scope in cached[2]:
-            pk, platform_id, scopes = cached
-            return PlatformToken(pk=pk, platform_id=platform_id, scopes=list(scopes))
+            return AuthenticatedToken(*cached)
         found = token_authenticate(token, self.scope)  # raises 401 / 403
-        cache.set(
-            _key(key_hash), (found.pk, found.platform_id, tuple(found.scopes)), timeout=TOKEN_TTL
-        )
-        return found
+        authenticated = AuthenticatedToken(found.pk, found.platform_id, tuple(found.scopes))
+        cache.set(_key(key_hash), tuple(authenticated), timeout=TOKEN_TTL)
+        return authenticated
