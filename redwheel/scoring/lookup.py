@@ -152,19 +152,31 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+# On PostgreSQL each requested id is looked up on its own, through the unique blind index and
+# then the (driver) indexes of the joined tables. LIMIT 1 (the index is unique anyway) keeps
+# the planner from flattening the lateral subquery into one join over the whole tables, which it
+# prefers while they are small and which costs more the bigger they grow.
+_PER_ID = (
+    "SELECT x.* FROM unnest(CAST(%s AS text[])) AS q(license_index) "
+    "CROSS JOIN LATERAL ({query} LIMIT 1) AS x"
+)
+
+
 def _query(template: str, head: list, indexes: list[str]) -> list[tuple]:
     if connection.vendor == "postgresql":
+        sql = _PER_ID.format(query=template.format(match="= q.license_index", **_tables()))
         # One array parameter, passed as its literal text: blind indexes are [a-z2-7]{32},
         # nothing to quote, and psycopg would otherwise regex-check each element.
-        match, params = "= ANY(CAST(%s AS text[]))", [*head, "{" + ",".join(indexes) + "}"]
+        params = ["{" + ",".join(indexes) + "}", *head]
         connection.ensure_connection()
         # Django's wrapper keeps query logging, error translation and thread checks.
         cursor = connection._prepare_cursor(_PreparedCursor(connection.connection))
     else:
-        match, params = "IN ({})".format(",".join(["%s"] * len(indexes))), [*head, *indexes]
+        match = "IN ({})".format(",".join(["%s"] * len(indexes)))
+        sql, params = template.format(match=match, **_tables()), [*head, *indexes]
         cursor = connection.cursor()
     with cursor:
-        cursor.execute(template.format(match=match, **_tables()), params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
