@@ -1,3 +1,4 @@
+import logging
 import secrets
 from datetime import timedelta
 
@@ -20,6 +21,8 @@ from redwheel.core.errors import (
 )
 from redwheel.core.sms import send_sms
 from redwheel.core.validators import clean_mobile
+
+logger = logging.getLogger(__name__)
 
 
 class AccountLocked(DomainError):
@@ -119,19 +122,38 @@ def _set_password(user: User, password: str) -> None:
 
 
 def activation_code_send(*, phone: str) -> None:
-    """Send a one-time code to a driver account that exists. Says nothing about unknown phones."""
+    """Send a one-time code to a driver account that exists. Says nothing about unknown phones.
+
+    An account gets at most one code per `ACTIVATION_CODE_RESEND_SECONDS` and
+    `ACTIVATION_CODES_PER_DAY` codes in 24 hours; further requests send nothing, and answer
+    exactly like the others, so the form can neither flood a phone with SMS nor buy endless
+    guesses (each code allows `ACTIVATION_CODE_MAX_ATTEMPTS`)."""
     phone = clean_mobile(phone)
     user = User.objects.filter(phone_index=crypto.blind_index(phone), is_active=True).first()
     if user is None:
         return
     code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
     with transaction.atomic():
-        OneTimeCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time
+        today = OneTimeCode.objects.filter(
+            user=user,
+            purpose=OneTimeCode.Purpose.ACTIVATE,
+            created_at__gt=now - timedelta(days=1),
+        )
+        resend_after = now - timedelta(seconds=settings.ACTIVATION_CODE_RESEND_SECONDS)
+        if (
+            today.filter(created_at__gt=resend_after).exists()
+            or today.count() >= settings.ACTIVATION_CODES_PER_DAY
+        ):
+            logger.info("activation code for user %s not sent: too many requests", user.pk)
+            return
+        OneTimeCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
         OneTimeCode.objects.create(
             user=user,
             purpose=OneTimeCode.Purpose.ACTIVATE,
             code_hash=OneTimeCode.hash_code(user.pk, code),
-            expires_at=timezone.now() + timedelta(minutes=settings.ACTIVATION_CODE_TTL_MINUTES),
+            expires_at=now + timedelta(minutes=settings.ACTIVATION_CODE_TTL_MINUTES),
         )
         audit.record(actor=None, action="user.activation_code_sent", obj=user)
     send_sms(

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -96,5 +97,7 @@ def activate_confirm(request):
         {
             "form": form,
             "phone_masked": crypto.mask_phone(phone),
+            "resend_seconds": settings.ACTIVATION_CODE_RESEND_SECONDS,
+            "codes_per_day": settings.ACTIVATION_CODES_PER_DAY,
         },
     )

@@ -101,15 +101,51 @@ def test_an_expired_code_is_rejected(client, city, settings):
     assert "_auth_user_id" not in client.session
 
 
-def test_a_new_code_replaces_the_old_one(client, city):
+def test_a_new_code_replaces_the_old_one(client, city, settings):
+    driver = city.driver()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send_code(client, driver.phone)
+        first = last_code()
+        traveller.shift(timedelta(seconds=settings.ACTIVATION_CODE_RESEND_SECONDS + 1))
+        send_code(client, driver.phone)
+        second = last_code()
+        assert len(MemorySmsBackend.outbox) == 2
+        if first != second:
+            assert confirm(client, first).context["form"].has_error("code")
+        assert confirm(client, second).status_code == 302
+
+
+def test_codes_are_sent_at_most_once_a_minute_and_five_times_a_day(client, city, settings):
+    driver = city.driver()
+    sent = lambda: len(MemorySmsBackend.outbox)  # noqa: E731
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        send_code(client, driver.phone)
+        first = last_code()
+        response = send_code(client, driver.phone)  # again at once: nothing is sent
+        assert response.status_code == 302 and sent() == 1
+        assert confirm(client, first).status_code == 302  # the first code still works
+        for _ in range(settings.ACTIVATION_CODES_PER_DAY - 1):
+            traveller.shift(timedelta(seconds=settings.ACTIVATION_CODE_RESEND_SECONDS + 1))
+            send_code(client, driver.phone)
+        assert sent() == settings.ACTIVATION_CODES_PER_DAY
+        traveller.shift(timedelta(hours=1))
+        send_code(client, driver.phone)  # the day's codes are used up
+        assert sent() == settings.ACTIVATION_CODES_PER_DAY
+        assert OneTimeCode.objects.filter(user=driver.user).count() == sent()
+        traveller.shift(timedelta(days=1))
+        send_code(client, driver.phone)
+        assert sent() == settings.ACTIVATION_CODES_PER_DAY + 1
+
+
+def test_a_refused_resend_answers_like_a_sent_code(client, city):
     driver = city.driver()
     send_code(client, driver.phone)
-    first = last_code()
-    send_code(client, driver.phone)
-    second = last_code()
-    if first != second:
-        assert confirm(client, first).context["form"].has_error("code")
-    assert confirm(client, second).status_code == 302
+    refused = send_code(client, driver.phone)
+    unknown = send_code(client, "13912345678")
+    assert refused.status_code == unknown.status_code == 302
+    assert refused.url == unknown.url == reverse("accounts:activate_confirm")
+    page = client.get(refused.url)
+    assert "60" in page.content.decode()  # the page says how often a code can be sent
 
 
 def test_a_weak_password_does_not_use_up_the_code(client, city):
