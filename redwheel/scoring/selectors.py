@@ -1,9 +1,9 @@
 """Reads for the scoring pages. Everything about a driver goes through `permissions.scope`."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, F, IntegerField, Max, Q, Sum
+from django.db.models.functions import Cast, Floor, Least
 from django.http import Http404
 from django.utils import timezone
 
@@ -166,46 +166,50 @@ def grantable_rules():
 
 def distribution(viewer) -> dict:
     """Score histogram (10-point bins) per platform and per branch, latest snapshot day, over
-    drivers in the viewer's scope."""
+    drivers in the viewer's scope. Counted by the database (a handful of rows per group), so
+    the page costs the same for a city of 3,000 drivers or 100,000."""
     drivers = scope(viewer, "view", Driver.objects.all())
     snapshots = ScoreSnapshot.objects.filter(driver__in=drivers)
     day = snapshots.aggregate(d=Max("day"))["d"]
     if day is None:
         return {"day": None, "platforms": [], "branches": [], "bins": BIN_LABELS, "count": 0}
-    rows = list(snapshots.filter(day=day).values_list("driver_id", "score", "driver__branch__name"))
-    platforms_of = defaultdict(list)
-    for driver_id, name in Affiliation.objects.filter(
-        driver_id__in=[r[0] for r in rows], is_active=True
-    ).values_list("driver_id", "platform__name"):
-        platforms_of[driver_id].append(name)
-
-    def histogram(groups: dict) -> list[dict]:
-        out = []
-        for name in sorted(groups):
-            scores = groups[name]
-            counts = [0] * len(BINS)
-            for s in scores:
-                counts[min(int(s // 10), len(BINS) - 1)] += 1
-            out.append(
-                {
-                    "name": name,
-                    "count": len(scores),
-                    "counts": counts,
-                    "mean": round(sum(scores) / len(scores), 1),
-                }
-            )
-        return out
-
-    by_platform, by_branch = defaultdict(list), defaultdict(list)
-    for driver_id, score, branch in rows:
-        value = float(score)
-        for name in platforms_of.get(driver_id, []):
-            by_platform[name].append(value)
-        by_branch[branch or "—"].append(value)
+    latest = snapshots.filter(day=day)
+    by_branch = latest.values(name=F("driver__branch__name"), bin=_score_bin("score"))
+    # One row per active affiliation, so a driver who works for two platforms counts in both.
+    by_platform = Affiliation.objects.filter(
+        is_active=True, driver__in=drivers, driver__score_snapshots__day=day
+    ).values(name=F("platform__name"), bin=_score_bin("driver__score_snapshots__score"))
+    branches = _histograms(by_branch, "score")
     return {
         "day": day,
         "bins": BIN_LABELS,
-        "count": len(rows),
-        "platforms": histogram(by_platform),
-        "branches": histogram(by_branch),
+        "count": sum(branch["count"] for branch in branches),  # every snapshot has one branch
+        "platforms": _histograms(by_platform, "driver__score_snapshots__score"),
+        "branches": branches,
     }
+
+
+def _score_bin(score: str):
+    """The 10-point bin of a 0–100 score; 100 falls into the last bin (90–100)."""
+    return Cast(Least(Floor(F(score) / 10), len(BINS) - 1), IntegerField())
+
+
+def _histograms(grouped, score: str) -> list[dict]:
+    """[{name, count, counts per bin, mean}] by name, from rows grouped by (name, bin)."""
+    groups: dict[str, dict] = {}
+    for row in grouped.annotate(n=Count("*"), total=Sum(score)).order_by():
+        group = groups.setdefault(
+            row["name"] or "—", {"counts": [0] * len(BINS), "count": 0, "total": 0}
+        )
+        group["counts"][row["bin"]] += row["n"]
+        group["count"] += row["n"]
+        group["total"] += row["total"]
+    return [
+        {
+            "name": name,
+            "count": group["count"],
+            "counts": group["counts"],
+            "mean": round(float(group["total"]) / group["count"], 1),
+        }
+        for name, group in sorted(groups.items())
+    ]

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -6,8 +6,10 @@ from django.utils import timezone
 
 from redwheel.accounts.permissions import SystemActor
 from redwheel.core import testing
-from redwheel.scoring import services
-from redwheel.scoring.models import PointsEntry
+from redwheel.drivers.services import affiliation_add
+from redwheel.scoring import selectors, services
+from redwheel.scoring.lookup import snapshot_json
+from redwheel.scoring.models import PointsEntry, ScoreSnapshot
 from redwheel.scoring.tests.helpers import published_book
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,52 @@ def test_staff_overview_shows_distribution(city):
     assert distribution["count"] == 3
     assert [p["name"] for p in distribution["platforms"]] == [city.platform_a.name]
     assert "echarts.min.js" in response.content.decode()
+
+
+def _snapshot(driver, day, score, book):
+    ScoreSnapshot.objects.create(
+        driver=driver,
+        day=day,
+        score=score,
+        credit_points=20,
+        credit_grade="AAA",
+        book=book,
+        lookup_json=snapshot_json(
+            score=score, credit_grade="AAA", day=day, rule_book_version=1, components={}
+        ),
+    )
+
+
+def test_distribution_bins_groups_and_scope(city):
+    book = published_book(city.admin)
+    day = date(2026, 11, 20)
+    a_full, a_zero, a_both = city.driver(), city.driver(), city.driver()
+    b_only = city.driver(platform=city.platform_b)
+    affiliation_add(actor=city.admin, driver=a_both, platform=city.platform_b)
+    for driver, score in ((a_full, 100), (a_zero, 0), (a_both, 55.5), (b_only, 89.99)):
+        _snapshot(driver, day, score, book)
+    _snapshot(a_full, day - timedelta(days=1), 10, book)  # an older day does not count
+
+    everything = selectors.distribution(city.admin)
+    assert everything["day"] == day and everything["count"] == 4
+    platforms = {p["name"]: p for p in everything["platforms"]}
+    a, b = platforms[city.platform_a.name], platforms[city.platform_b.name]
+    assert a["counts"] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]  # 100 falls into 90–100
+    assert (a["count"], a["mean"]) == (3, 51.8)
+    assert b["counts"] == [0, 0, 0, 0, 0, 1, 0, 0, 1, 0]  # a driver of both platforms counts twice
+    assert (b["count"], b["mean"]) == (2, 72.7)
+    branches = {g["name"]: g["count"] for g in everything["branches"]}
+    assert branches == {city.branch_a.name: 3, city.branch_b.name: 1}
+
+    platform_a_staff = selectors.distribution(testing.staff(city.committee_a))
+    assert platform_a_staff["count"] == 3
+    assert {p["name"]: p["count"] for p in platform_a_staff["platforms"]} == {
+        city.platform_a.name: 3,
+        city.platform_b.name: 1,  # its own driver's other platform, nobody else's drivers
+    }
+    platform_b_staff = selectors.distribution(testing.staff(city.committee_b))
+    assert platform_b_staff["count"] == 2  # the drivers working for platform B
+    assert {p["name"]: p["count"] for p in platform_b_staff["platforms"]} == {
+        city.platform_a.name: 1,
+        city.platform_b.name: 2,
+    }
