@@ -1,5 +1,7 @@
+import json
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
 from redwheel.scoring import defaults, services
@@ -10,4 +12,15 @@ def published_book(actor, days_ago: int = 400):
     book = defaults.draft_default(actor=actor)
     return services.rulebook_publish(
         actor=actor, book=book, now=timezone.now() - timedelta(days=days_ago)
+    )
+
+
+def lookup_post(secret, path="badges:lookup", ids=("X1",), **headers):
+    """POST a batch of LicenseIds to a platform look-up endpoint with a bearer token."""
+    return Client().post(
+        f"/api/v1/{path}",
+        json.dumps({"license_ids": list(ids)}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        **headers,
     )

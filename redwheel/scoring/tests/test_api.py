@@ -6,7 +6,6 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from redwheel.accounts.permissions import SystemActor
 from redwheel.accounts.services import token_create
@@ -14,7 +13,7 @@ from redwheel.core import testing
 from redwheel.core.models import Notification
 from redwheel.drivers import services as driver_services
 from redwheel.scoring import services
-from redwheel.scoring.tests.helpers import published_book
+from redwheel.scoring.tests.helpers import lookup_post, published_book
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +27,6 @@ def _clear_cache():
 
 def _token(city, platform, scopes=("badges:read", "scores:read")):
     return token_create(actor=city.admin, platform=platform, name="app", scopes=list(scopes))[1]
-
-
-def _post(secret, path, ids, **headers):
-    return Client().post(
-        f"/api/v1/{path}",
-        json.dumps({"license_ids": ids}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {secret}",
-        **headers,
-    )
 
 
 def _consent(driver, on=True):
@@ -54,7 +43,7 @@ def test_a_token_learns_nothing_about_other_platforms_drivers(city):
     for path in ("badges:lookup", "scores:lookup"):
         answers = {}
         for license_id in (theirs.license_no, plain_b.license_no, unknown):
-            response = _post(secret_a, path, [license_id])
+            response = lookup_post(secret_a, path, [license_id])
             assert response.status_code == 200
             row = response.json()["results"][0]
             row.pop("license_id")
@@ -65,20 +54,20 @@ def test_a_token_learns_nothing_about_other_platforms_drivers(city):
         )
     # and the platform's own token sees them
     secret_b = _token(city, city.platform_b)
-    row = _post(secret_b, "scores:lookup", [theirs.license_no]).json()["results"][0]
+    row = lookup_post(secret_b, "scores:lookup", [theirs.license_no]).json()["results"][0]
     assert row["known"] is True and row["score"] is not None and row["credit_grade"] == "AAA"
 
 
 def test_etag_and_304_and_immediate_invalidation_on_withdrawal(city):
     driver = _consent(city.member())
     secret = _token(city, city.platform_a)
-    first = _post(secret, "badges:lookup", [driver.license_no])
+    first = lookup_post(secret, "badges:lookup", [driver.license_no])
     assert first.json()["results"][0]["badge"] is True
     etag = first["ETag"]
-    again = _post(secret, "badges:lookup", [driver.license_no], HTTP_IF_NONE_MATCH=etag)
+    again = lookup_post(secret, "badges:lookup", [driver.license_no], HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again["ETag"] == etag and again.content == b""
     _consent(driver, on=False)
-    after = _post(secret, "badges:lookup", [driver.license_no], HTTP_IF_NONE_MATCH=etag)
+    after = lookup_post(secret, "badges:lookup", [driver.license_no], HTTP_IF_NONE_MATCH=etag)
     assert after.status_code == 200 and after["ETag"] != etag
     assert after.json()["results"][0]["badge"] is False
 
@@ -88,15 +77,17 @@ def test_cached_answers_follow_verification_and_affiliation_changes(
 ):
     driver = _consent(city.member())
     secret = _token(city, city.platform_a)
-    assert _post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]["badge"]
+    assert lookup_post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]["badge"]
     with django_assert_num_queries(1):  # the look-up itself: the token comes from the cache
-        _post(secret, "badges:lookup", [driver.license_no])
+        lookup_post(secret, "badges:lookup", [driver.license_no])
     driver_services.membership_lapse(actor=city.admin, membership=driver.membership, reason="x")
-    assert not _post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]["badge"]
+    assert not lookup_post(secret, "badges:lookup", [driver.license_no]).json()["results"][0][
+        "badge"
+    ]
     affiliation = driver.affiliations.get()
     affiliation.is_active = False
     affiliation.save()
-    row = _post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]
+    row = lookup_post(secret, "badges:lookup", [driver.license_no]).json()["results"][0]
     assert row == {"license_id": driver.license_no, "known": False, "badge": False}
 
 
@@ -104,18 +95,18 @@ def test_scores_lookup_answers_the_latest_snapshot_and_follows_new_snapshots(cit
     published_book(city.admin)
     driver = city.driver()
     secret = _token(city, city.platform_a, scopes=["scores:read"])
-    row = _post(secret, "scores:lookup", [driver.license_no]).json()["results"][0]
+    row = lookup_post(secret, "scores:lookup", [driver.license_no]).json()["results"][0]
     assert row["known"] is True and row["score"] is None
     services.points_grant(
         actor=city.admin, driver=driver, rule_code="brave_deed", occurred_at=driver.created_at
     )
     services.scores_snapshot(actor=SystemActor("t"))
-    row = _post(secret, "scores:lookup", [driver.license_no]).json()["results"][0]
+    row = lookup_post(secret, "scores:lookup", [driver.license_no]).json()["results"][0]
     assert row["score"] > 0 and row["rule_book_version"] == 1
     assert set(row["components"]) == {"service", "safety", "credit", "community"}
     assert row["components"]["community"] == 1.0  # 10 points of 100 × weight 10
     assert date.fromisoformat(row["as_of"])
-    assert _post(secret, "badges:lookup", [driver.license_no]).status_code == 403
+    assert lookup_post(secret, "badges:lookup", [driver.license_no]).status_code == 403
 
 
 def test_rate_limit_answers_429_with_retry_after(city, settings):
@@ -123,23 +114,23 @@ def test_rate_limit_answers_429_with_retry_after(city, settings):
     secret = _token(city, city.platform_a)
     other = _token(city, city.platform_a)
     for _ in range(3):
-        assert _post(secret, "badges:lookup", ["X"]).status_code == 200
-    limited = _post(secret, "scores:lookup", ["X"])
+        assert lookup_post(secret, "badges:lookup", ["X"]).status_code == 200
+    limited = lookup_post(secret, "scores:lookup", ["X"])
     assert limited.status_code == 429
     body = limited.json()
     assert set(body) == {"code", "message", "details"} and body["code"] == "rate_limited"
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert body["details"]["limit"] == 3
-    assert _post(other, "badges:lookup", ["X"]).status_code == 200  # per token
-    wrong = [_post("rw_not-a-token", "badges:lookup", ["X"]).status_code for _ in range(4)]
+    assert lookup_post(other, "badges:lookup", ["X"]).status_code == 200  # per token
+    wrong = [lookup_post("rw_not-a-token", "badges:lookup", ["X"]).status_code for _ in range(4)]
     assert wrong == [401, 401, 401, 429]  # a flood with a wrong token stops before the database
 
 
 def test_lookup_limits_and_validation(city):
     secret = _token(city, city.platform_a)
     ids = [testing.id_number(n) for n in range(501)]
-    assert _post(secret, "scores:lookup", ids).status_code == 400
-    rows = _post(secret, "scores:lookup", ids[:500]).json()["results"]
+    assert lookup_post(secret, "scores:lookup", ids).status_code == 400
+    rows = lookup_post(secret, "scores:lookup", ids[:500]).json()["results"]
     assert len(rows) == 500 and not any(r["known"] for r in rows)
 
 

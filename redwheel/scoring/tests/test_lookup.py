@@ -1,5 +1,3 @@
-import json
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -7,6 +5,7 @@ from django.test import Client
 from redwheel.accounts.services import token_create, token_revoke
 from redwheel.core import crypto, testing
 from redwheel.scoring.lookup import blind_indexes
+from redwheel.scoring.tests.helpers import lookup_post
 
 pytestmark = pytest.mark.django_db
 
@@ -16,15 +15,6 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def _post(secret, path="badges:lookup", ids=("X1",)):
-    return Client().post(
-        f"/api/v1/{path}",
-        json.dumps({"license_ids": list(ids)}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {secret}",
-    )
 
 
 def test_batch_blind_indexes_equal_the_crypto_blind_index(settings):
@@ -39,11 +29,11 @@ def test_a_revoked_token_is_refused_even_when_its_authentication_was_cached(city
     token, secret = token_create(
         actor=city.admin, platform=city.platform_a, name="app", scopes=["badges:read"]
     )
-    assert _post(secret).status_code == 200
-    assert _post(secret).status_code == 200  # from the token cache
-    assert _post(secret, "scores:lookup").status_code == 403  # cached scopes are checked
+    assert lookup_post(secret).status_code == 200
+    assert lookup_post(secret).status_code == 200  # from the token cache
+    assert lookup_post(secret, "scores:lookup").status_code == 403  # cached scopes are checked
     token_revoke(actor=city.admin, token=token)
-    assert _post(secret).status_code == 401
+    assert lookup_post(secret).status_code == 401
 
 
 def test_ping_needs_no_authentication():

@@ -4,16 +4,16 @@ Needs the Redis server at 127.0.0.1:6379 (database 15); skipped when it is not r
 test gets its own key prefix, so parallel test workers never see each other's keys.
 """
 
-import json
 import uuid
 
 import pytest
 import redis
 from django.core.cache import cache
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from redwheel.accounts.services import token_create, token_revoke
 from redwheel.scoring.cache import get_and_count, redis_client
+from redwheel.scoring.tests.helpers import lookup_post
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -58,15 +58,6 @@ def test_get_and_count_reads_cache_entries_and_counts_per_window():
     assert 0 < redis_client().ttl(counter) <= 61  # counters expire with their window
 
 
-def _post(secret, path="badges:lookup", ids=("X1",)):
-    return Client().post(
-        f"/api/v1/{path}",
-        json.dumps({"license_ids": list(ids)}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {secret}",
-    )
-
-
 def test_lookups_over_redis_answer_revoke_and_rate_limit(city, settings):
     settings.SCORING_LOOKUP_RATE_LIMIT = 4
     member = city.member()
@@ -75,12 +66,12 @@ def test_lookups_over_redis_answer_revoke_and_rate_limit(city, settings):
     token, secret = token_create(
         actor=city.admin, platform=city.platform_a, name="app", scopes=["badges:read"]
     )
-    rows = _post(secret, ids=[member.license_no, "X1"]).json()["results"]
+    rows = lookup_post(secret, ids=[member.license_no, "X1"]).json()["results"]
     assert [(r["known"], r["badge"]) for r in rows] == [(True, True), (False, False)]
-    assert _post(secret).status_code == 200  # authenticated from the Redis entry
+    assert lookup_post(secret).status_code == 200  # authenticated from the Redis entry
     token_revoke(actor=city.admin, token=token)
-    assert _post(secret).status_code == 401  # the cached entry was dropped
-    assert _post(secret).status_code == 401  # fourth request: still within the limit
-    limited = _post(secret)
+    assert lookup_post(secret).status_code == 401  # the cached entry was dropped
+    assert lookup_post(secret).status_code == 401  # fourth request: still within the limit
+    limited = lookup_post(secret)
     assert limited.status_code == 429 and 1 <= int(limited["Retry-After"]) <= 60
     assert limited.json()["code"] == "rate_limited"
