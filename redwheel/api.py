@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from redwheel.core.errors import DomainError, RateLimited
+from redwheel.core.errors import DomainError
 
 api = NinjaAPI(
     title="RedWheel API",
@@ -27,8 +27,8 @@ def _error(request, status: int, code: str, message: str, details=None):
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
     response = _error(request, exc.status, exc.code, str(exc.message), exc.details)
-    if isinstance(exc, RateLimited):
-        response["Retry-After"] = str(exc.retry_after)
+    for name, value in exc.headers.items():
+        response[name] = value
     return response
 
 

@@ -9,6 +9,7 @@ class DomainError(Exception):
     code = "domain_error"
     status = 400
     default_message = _("The request could not be completed.")
+    headers: dict[str, str] = {}  # extra response headers, e.g. Retry-After
 
     def __init__(self, message=None, *, code: str | None = None, details=None):
         self.message = message if message is not None else self.default_message
@@ -60,12 +61,10 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
-    """Answered with a `Retry-After: <retry_after>` header."""
-
     code = "rate_limited"
     status = 429
     default_message = _("Too many requests. Please try again later.")
 
     def __init__(self, message=None, *, retry_after: int, **kwargs):
-        self.retry_after = retry_after
         super().__init__(message, **kwargs)
+        self.headers = {"Retry-After": str(retry_after)}
