@@ -1,46 +1,45 @@
+import json
+
 from django.db import migrations, models
+
+
+def _rewrite(rows, field: str, value_of) -> None:
+    """Set `field` to `value_of(row)` on every row, 2,000 rows per UPDATE."""
+    batch = []
+    for row in rows.iterator(chunk_size=2000):
+        setattr(row, field, value_of(row))
+        batch.append(row)
+        if len(batch) == 2000:
+            rows.model.objects.bulk_update(batch, [field])
+            batch = []
+    rows.model.objects.bulk_update(batch, [field])
 
 
 def render_lookup_json(apps, schema_editor):
     """The same object as `scoring.lookup.snapshot_json`, written out here so that the migration
     keeps working whatever that function becomes."""
-    import json
-
-    snapshot_model = apps.get_model("scoring", "ScoreSnapshot")
-    batch = []
-    rows = snapshot_model.objects.select_related("book").only(
-        "id", "score", "credit_grade", "day", "book__version", "contributions"
-    )
-    for snapshot in rows.iterator(chunk_size=2000):
-        snapshot.lookup_json = json.dumps(
+    snapshots = apps.get_model("scoring", "ScoreSnapshot").objects.select_related("book")
+    _rewrite(
+        snapshots.only("id", "score", "credit_grade", "day", "book__version", "contributions"),
+        "lookup_json",
+        lambda s: json.dumps(
             {
-                "score": float(snapshot.score),
-                "credit_grade": snapshot.credit_grade,
-                "as_of": snapshot.day.isoformat(),
-                "rule_book_version": snapshot.book.version,
-                "components": snapshot.contributions or {},
+                "score": float(s.score),
+                "credit_grade": s.credit_grade,
+                "as_of": s.day.isoformat(),
+                "rule_book_version": s.book.version,
+                "components": s.contributions or {},
             },
             separators=(",", ":"),
-        )
-        batch.append(snapshot)
-        if len(batch) == 2000:
-            snapshot_model.objects.bulk_update(batch, ["lookup_json"])
-            batch = []
-    snapshot_model.objects.bulk_update(batch, ["lookup_json"])
+        ),
+    )
 
 
 def restore_contributions(apps, schema_editor):
-    import json
-
-    snapshot_model = apps.get_model("scoring", "ScoreSnapshot")
-    batch = []
-    for snapshot in snapshot_model.objects.only("id", "lookup_json").iterator(chunk_size=2000):
-        snapshot.contributions = json.loads(snapshot.lookup_json).get("components", {})
-        batch.append(snapshot)
-        if len(batch) == 2000:
-            snapshot_model.objects.bulk_update(batch, ["contributions"])
-            batch = []
-    snapshot_model.objects.bulk_update(batch, ["contributions"])
+    snapshots = apps.get_model("scoring", "ScoreSnapshot").objects.only("id", "lookup_json")
+    _rewrite(
+        snapshots, "contributions", lambda s: json.loads(s.lookup_json).get("components", {})
+    )
 
 
 class Migration(migrations.Migration):
