@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -140,11 +141,10 @@ def activation_code_send(*, phone: str) -> None:
             user=user,
             purpose=OneTimeCode.Purpose.ACTIVATE,
             created_at__gt=now - timedelta(days=1),
-        )
+        ).aggregate(sent=Count("id"), last=Max("created_at"))
         resend_after = now - timedelta(seconds=settings.ACTIVATION_CODE_RESEND_SECONDS)
-        if (
-            today.filter(created_at__gt=resend_after).exists()
-            or today.count() >= settings.ACTIVATION_CODES_PER_DAY
+        if today["sent"] >= settings.ACTIVATION_CODES_PER_DAY or (
+            today["last"] is not None and today["last"] > resend_after
         ):
             logger.info("activation code for user %s not sent: too many requests", user.pk)
             return
