@@ -30,6 +30,10 @@ setup: $(VENV)/.installed redwheel/static/vendor/.built
 	$(BIN)/python manage.py compile_translations -v0
 	mkdir -p var
 
+# Development commands run with DEBUG on: with it off, the system checks refuse the committed
+# development secrets (redwheel/core/checks.py, docs/operations.md).
+demo serve: export DEBUG = 1
+
 demo: setup
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py demo_city --no-logins
@@ -39,15 +43,15 @@ demo: setup
 	$(BIN)/python manage.py demo_mobilization
 	$(BIN)/python manage.py demo_sandbox
 	$(BIN)/python manage.py demo_city --print-logins --url http://$(HOST):$(PORT)
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 serve: setup
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 lint:

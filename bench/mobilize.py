@@ -43,6 +43,7 @@ def setup_django(workdir: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["MEDIA_ROOT"] = str(workdir / "media")
     os.environ["TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
+    os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "1"  # the receiver listens on 127.0.0.1
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

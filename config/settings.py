@@ -4,19 +4,20 @@ from pathlib import Path
 
 import dj_database_url
 
+from config import dev_secrets
 from config.env import env_bool, env_int, env_list, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
+load_dotenv(BASE_DIR / env_str("ENV_FILE", ".env"))  # an absolute ENV_FILE stays as it is
 
 DEBUG = env_bool("DEBUG", False)
-# The development key only works with DEBUG or tests; production must set SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-redwheel-key-change-me")
+# The development defaults of every secret are refused with DEBUG off (redwheel/core/checks.py).
+SECRET_KEY = env_str("SECRET_KEY", dev_secrets.SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "redwheel.core.admin_apps.RedWheelAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -112,8 +113,20 @@ ACTIVATION_CODE_MAX_ATTEMPTS = env_int("ACTIVATION_CODE_MAX_ATTEMPTS", 5)
 ACTIVATION_CODE_RESEND_SECONDS = env_int("ACTIVATION_CODE_RESEND_SECONDS", 60)
 ACTIVATION_CODES_PER_DAY = env_int("ACTIVATION_CODES_PER_DAY", 5)
 
+# HTTPS. Off by default so development and tests run over plain HTTP; production turns them
+# on (docs/operations.md), and `manage.py check --deploy` warns about any left off.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: the request header that carries the original scheme, e.g.
+# X-Forwarded-Proto. Only set it when the proxy always overwrites that header.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -147,9 +160,10 @@ TASKS = {
 
 # Personal data: Fernet keys (urlsafe base64, 32 bytes). The first key encrypts; all decrypt,
 # so rotating means prepending a new key and running `manage.py rotate_pii_keys`.
-_DEV_FIELD_KEY = "cmVkd2hlZWwtZGV2LWtleS0wMDAwMDAwMDAwMDAwMDA="
-PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS", _DEV_FIELD_KEY)
-PII_BLIND_INDEX_KEY = env_str("PII_BLIND_INDEX_KEY", "redwheel-dev-blind-index-key")
+PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS", dev_secrets.PII_ENCRYPTION_KEY)
+PII_BLIND_INDEX_KEY = env_str("PII_BLIND_INDEX_KEY", dev_secrets.PII_BLIND_INDEX_KEY)
+# Only while rotating the blind-index key: the previous key, for `rotate_pii_keys --reindex`.
+PII_OLD_BLIND_INDEX_KEY = env_str("PII_OLD_BLIND_INDEX_KEY", "")
 
 # Exchange ingestion: batch size limit, position sampling and retention.
 EXCHANGE_MAX_BATCH = env_int("EXCHANGE_MAX_BATCH", 5000)
@@ -159,12 +173,21 @@ SCORING_LOOKUP_RATE_WINDOW = env_int("SCORING_LOOKUP_RATE_WINDOW", 60)
 POSITION_SAMPLE_SECONDS = env_int("POSITION_SAMPLE_SECONDS", 60)
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 90)
 
+# The console backend prints codes to the log: development only (refused with DEBUG off).
+# Production uses redwheel.core.sms.HttpSmsBackend (docs/operations.md) or its own class.
 SMS_BACKEND = env_str("SMS_BACKEND", "redwheel.core.sms.ConsoleSmsBackend")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY = env_str("SMS_GATEWAY_KEY", "")
+SMS_GATEWAY_SECRET = env_str("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_TIMEOUT_SECONDS = env_int("SMS_GATEWAY_TIMEOUT_SECONDS", 10)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+# Off: webhooks to private, loopback, link-local, ... addresses are refused (SSRF guard).
+# Turn on only for a closed intranet whose platforms' endpoints have private addresses.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
-
-if not DEBUG and SECRET_KEY.startswith("dev-insecure") and env_bool("REQUIRE_SECRETS", False):
-    raise RuntimeError("SECRET_KEY must be set when REQUIRE_SECRETS is on")
+# How long a worker's claim on a notification lasts before another worker may retry it;
+# keep it well above WEBHOOK_TIMEOUT_SECONDS so a slow send is not sent twice.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120)
 
 LOGGING = {
     "version": 1,

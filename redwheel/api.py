@@ -1,16 +1,65 @@
-"""The JSON API under /api/v1/. Every error answers {"code", "message", "details"}."""
+"""The JSON API under /api/v1/. Every error answers {"code", "message", "details"}.
 
+That includes what Django would otherwise answer in HTML: an unknown path or a path whose id
+does not match its converter (`/api/v1/drivers/abc`) answers 404 `not_found`, a method the
+path does not take answers 405 `method_not_allowed` (with `Allow`), see `RedWheelAPI.urls`.
+"""
+
+import functools
 from importlib import import_module
 
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
+from django.urls import re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from redwheel.core.errors import DomainError
 
-api = NinjaAPI(
+
+class RedWheelAPI(NinjaAPI):
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            pattern.callback = _json_method_not_allowed(pattern.callback)
+        # Last: whatever no operation matched under the prefix (csrf-exempt, so that an
+        # unknown POST answers 404, not Django's HTML CSRF page).
+        return [*patterns, re_path(r"^", _unmatched, name="unmatched")], app_name, namespace
+
+
+def _json_method_not_allowed(view):
+    if getattr(view, "_json_405", False):
+        return view
+
+    @functools.wraps(view)  # keeps csrf_exempt
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        allowed = response["Allow"]
+        json = _error(
+            request,
+            405,
+            "method_not_allowed",
+            _("This method is not allowed here."),
+            {"allowed": [m.strip() for m in allowed.split(",")]},
+        )
+        json["Allow"] = allowed
+        return json
+
+    wrapper._json_405 = True
+    return wrapper
+
+
+@csrf_exempt
+def _unmatched(request, *args, **kwargs):
+    return _error(request, 404, "not_found", _("Not found."))
+
+
+api = RedWheelAPI(
     title="RedWheel API",
     version="1",
     description="红色方向盘 RedWheel: platform and staff API. See docs/api.md.",

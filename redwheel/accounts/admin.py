@@ -10,9 +10,9 @@ from django.utils.translation import ngettext
 
 from redwheel.accounts import services
 from redwheel.accounts.models import Grant, PlatformToken, TokenScope, User
-from redwheel.accounts.permissions import can
 from redwheel.core import crypto
 from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.permissions import can
 from redwheel.core.validators import clean_mobile
 
 

@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "redwheel.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from redwheel.accounts import permissions
+
+        permissions.register()

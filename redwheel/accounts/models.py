@@ -1,9 +1,11 @@
 import hashlib
+import hmac
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.core import crypto
@@ -33,7 +35,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with a mobile number. The number is stored encrypted."""
 
     phone = crypto.EncryptedTextField(_("mobile number"))
-    phone_index = models.CharField(_("mobile number index"), max_length=40, unique=True)
+    phone_index = crypto.BlindIndexField(_("mobile number index"), source="phone", unique=True)
     phone_masked = models.CharField(_("mobile number (masked)"), max_length=20)
     display_name = models.CharField(_("name"), max_length=60)
     is_active = models.BooleanField(_("active"), default=True)
@@ -110,7 +112,14 @@ class Grant(BaseModel):
 
 
 class OneTimeCode(BaseModel):
-    """SMS codes for account activation and password reset. Only a hash is stored."""
+    """SMS codes for account activation. Only a keyed digest of the code is stored.
+
+    A six-digit code has a million values, so a plain hash in a database dump is reversed at
+    once; the digest is an HMAC under a key derived from SECRET_KEY for this one purpose, which
+    the database never holds. Changing SECRET_KEY voids outstanding codes (they live minutes).
+    """
+
+    KEY_SALT = "redwheel.accounts.OneTimeCode"
 
     class Purpose(models.TextChoices):
         ACTIVATE = "activate", _("Account activation")
@@ -126,9 +135,14 @@ class OneTimeCode(BaseModel):
         verbose_name = _("one-time code")
         verbose_name_plural = _("one-time codes")
 
-    @staticmethod
-    def hash_code(user_id: int, code: str) -> str:
-        return hashlib.sha256(f"{user_id}:{code}".encode()).hexdigest()
+    @classmethod
+    def digest(cls, *, user_id: int, purpose: str, code: str) -> str:
+        message = f"{user_id}:{purpose}:{code}"
+        return salted_hmac(cls.KEY_SALT, message, algorithm="sha256").hexdigest()
+
+    def matches(self, code: str) -> bool:
+        expected = self.digest(user_id=self.user_id, purpose=self.purpose, code=code)
+        return hmac.compare_digest(self.code_hash.encode(), expected.encode())
 
 
 class TokenScope(models.TextChoices):
@@ -181,3 +195,8 @@ class PlatformToken(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def acts_for_platform(self) -> int | None:
+        """Makes a token a platform principal (`core.permissions`); a revoked one acts for none."""
+        return self.platform_id if self.revoked_at is None else None

@@ -5,13 +5,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import Grant, OneTimeCode, PlatformToken, Role, TokenScope, User
-from redwheel.accounts.permissions import can
 from redwheel.core import audit, crypto
 from redwheel.core.errors import (
     DomainError,
@@ -20,7 +19,8 @@ from redwheel.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from redwheel.core.sms import send_sms
+from redwheel.core.permissions import can, is_unscoped
+from redwheel.core.sms import SmsDeliveryError, send_sms
 from redwheel.core.validators import clean_mobile
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,10 @@ class AccountLocked(DomainError):
 
 
 def user_create(*, actor, phone: str, display_name: str, password: str | None = None) -> User:
+    """A bare account, tied to no unit: operators and superusers only (staff grant roles with
+    an account through the grant services, inside their own subtree)."""
+    if not is_unscoped(actor):
+        raise NotFound()
     phone = clean_mobile(phone)
     with transaction.atomic():
         if User.objects.filter(phone_index=crypto.blind_index(phone)).exists():
@@ -49,6 +53,8 @@ USER_EDITABLE_FIELDS = ("display_name", "is_active", "is_staff", "is_superuser")
 
 def user_update(*, actor, user: User, **changes) -> User:
     """Change a user's name or flags (admin). Only superusers may change staff/superuser flags."""
+    if not can(actor, "grant", user):
+        raise NotFound()
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(details={"unknown": sorted(unknown)})
@@ -122,21 +128,47 @@ def _set_password(user: User, password: str) -> None:
     user.save(update_fields=["password"])
 
 
+def _activatable_user(phone: str) -> User | None:
+    """The account an SMS code may activate, locked: an active driver account that has never
+    been activated and has no password.
+
+    Anything else (staff, superusers, accounts with a password or already activated) gets
+    exactly the answer an unknown number gets, so the form can neither reset an account's
+    password from a phone nor tell which numbers belong to which kind of account.
+    """
+    user = (
+        User.objects.select_for_update(of=("self",))
+        .filter(
+            phone_index=crypto.blind_index(phone),
+            is_active=True,
+            is_staff=False,
+            is_superuser=False,
+            activated_at__isnull=True,
+            driver__isnull=False,
+        )
+        .first()
+    )
+    if user is None or user.has_usable_password():
+        return None
+    return user
+
+
 def activation_code_send(*, phone: str) -> None:
-    """Send a one-time code to a driver account that exists. Says nothing about unknown phones.
+    """Send a one-time code to a driver account awaiting activation (`_activatable_user`).
+    Says nothing about other numbers.
 
     An account gets at most one code per `ACTIVATION_CODE_RESEND_SECONDS` and
     `ACTIVATION_CODES_PER_DAY` codes in 24 hours; further requests send nothing, and answer
     exactly like the others, so the form can neither flood a phone with SMS nor buy endless
-    guesses (each code allows `ACTIVATION_CODE_MAX_ATTEMPTS`)."""
+    guesses (each code allows `ACTIVATION_CODE_MAX_ATTEMPTS`). A gateway failure is logged
+    and answered like a sent code too."""
     phone = clean_mobile(phone)
-    user = User.objects.filter(phone_index=crypto.blind_index(phone), is_active=True).first()
-    if user is None:
-        return
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time
+        user = _activatable_user(phone)  # the row lock serialises requests for one account
+        if user is None:
+            return
         today = OneTimeCode.objects.filter(
             user=user,
             purpose=OneTimeCode.Purpose.ACTIVATE,
@@ -149,28 +181,37 @@ def activation_code_send(*, phone: str) -> None:
             logger.info("activation code for user %s not sent: too many requests", user.pk)
             return
         OneTimeCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        purpose = OneTimeCode.Purpose.ACTIVATE
         OneTimeCode.objects.create(
             user=user,
-            purpose=OneTimeCode.Purpose.ACTIVATE,
-            code_hash=OneTimeCode.hash_code(user.pk, code),
+            purpose=purpose,
+            code_hash=OneTimeCode.digest(user_id=user.pk, purpose=purpose, code=code),
             expires_at=now + timedelta(minutes=settings.ACTIVATION_CODE_TTL_MINUTES),
         )
         audit.record(actor=None, action="user.activation_code_sent", obj=user)
-    send_sms(
-        phone,
-        _("[RedWheel] Your activation code is %(code)s, valid for %(minutes)s minutes.")
-        % {"code": code, "minutes": settings.ACTIVATION_CODE_TTL_MINUTES},
-    )
+    try:
+        send_sms(
+            phone,
+            _("[RedWheel] Your activation code is %(code)s, valid for %(minutes)s minutes.")
+            % {"code": code, "minutes": settings.ACTIVATION_CODE_TTL_MINUTES},
+        )
+    except SmsDeliveryError as exc:
+        logger.error("activation code for user %s not delivered: %s", user.pk, exc)
 
 
 def account_activate(*, phone: str, code: str, new_password: str) -> User:
     invalid = ValidationFailed(_("The code is wrong or has expired."), code="bad_code")
     phone = clean_mobile(phone)
     with transaction.atomic():
-        user = User.objects.filter(phone_index=crypto.blind_index(phone), is_active=True).first()
+        user = _activatable_user(phone)
         otc = (
             OneTimeCode.objects.select_for_update()
-            .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(
+                user=user,
+                purpose=OneTimeCode.Purpose.ACTIVATE,
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
             .order_by("-created_at")
             .first()
             if user
@@ -178,7 +219,7 @@ def account_activate(*, phone: str, code: str, new_password: str) -> User:
         )
         if otc is None or otc.attempts >= settings.ACTIVATION_CODE_MAX_ATTEMPTS:
             raise invalid
-        right_code = otc.code_hash == OneTimeCode.hash_code(user.pk, code.strip())
+        right_code = otc.matches(code.strip())
         if not right_code:
             # Count the attempt and commit it: raising inside this block would roll it back.
             otc.attempts += 1
@@ -187,7 +228,7 @@ def account_activate(*, phone: str, code: str, new_password: str) -> User:
             _set_password(user, new_password)
             otc.used_at = timezone.now()
             otc.save(update_fields=["used_at"])
-            user.activated_at = user.activated_at or timezone.now()
+            user.activated_at = timezone.now()
             user.save(update_fields=["activated_at"])
             audit.record(actor=user, action="user.activate", obj=user)
     if not right_code:
@@ -196,10 +237,10 @@ def account_activate(*, phone: str, code: str, new_password: str) -> User:
 
 
 def grant_create(*, actor, user: User, unit, role: str) -> Grant:
-    if role not in Role.values:
-        raise ValidationFailed(_("Unknown role."))
     if not can(actor, "grant", unit):
         raise NotFound()
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role."))
     with transaction.atomic():
         grant, created = Grant.objects.get_or_create(
             user=user, unit=unit, role=role, defaults={"granted_by": actor}
@@ -224,15 +265,71 @@ def grant_revoke(*, actor, grant: Grant) -> None:
         grant.delete()
 
 
+def staff_account_grant(
+    *,
+    actor,
+    phone: str,
+    display_name: str,
+    unit,
+    role: str,
+    password: str | None = None,
+) -> Grant:
+    """Give the person with this mobile number `role` on `unit`, creating their account when
+    the number has none (with `display_name` and, if given, an initial `password`).
+
+    Staff may not create bare accounts (`user_create`); this is how they bring people in, and
+    only inside a subtree where they may grant. An existing account keeps its name and its
+    password, and the answer is the same either way, so the form tells nobody whether a
+    number already had an account.
+    """
+    if not can(actor, "grant", unit):
+        raise NotFound()
+    errors: dict[str, list[str]] = {}
+    if role not in Role.values:
+        errors["role"] = [str(_("Unknown role."))]
+    try:
+        phone = clean_mobile(phone)
+    except ValidationFailed as exc:
+        errors["phone"] = [str(exc.message)]
+    display_name = (display_name or "").strip()
+    if not display_name:
+        errors["display_name"] = [str(_("Enter the person's name."))]
+    if password:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(first, details=errors)
+    with transaction.atomic():
+        user = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
+        created = False
+        if user is None:
+            try:
+                with transaction.atomic():  # a concurrent request may create the same number
+                    user = User.objects.create_user(phone, password, display_name=display_name)
+                    created = True
+            except IntegrityError:
+                user = User.objects.get(phone_index=crypto.blind_index(phone))
+        if created and password:
+            user.activated_at = timezone.now()
+            user.save(update_fields=["activated_at"])
+        grant = grant_create(actor=actor, user=user, unit=unit, role=role)
+        if created:  # after the grant, so the entry is filed under the unit's audit scope
+            audit.record(actor=actor, action="user.create", obj=user, summary=user.phone_masked)
+    return grant
+
+
 def token_create(*, actor, platform, name: str, scopes: list[str]) -> tuple[PlatformToken, str]:
     """Create a token and return it with its secret, which is never shown again."""
+    if not can(actor, "grant", platform):
+        raise NotFound()
     unknown = set(scopes) - set(TokenScope.values)
     if not scopes or unknown:
         raise ValidationFailed(
             _("Choose at least one valid scope."), details={"unknown": sorted(unknown)}
         )
-    if not can(actor, "grant", platform):
-        raise NotFound()
     secret = PlatformToken.new_secret()
     with transaction.atomic():
         token = PlatformToken.objects.create(

@@ -1,10 +1,12 @@
 """Back office: cases are read-only here (their steps go through the pages and services);
-deadline policies are edited here and saved through the service."""
+deadline policies are edited here and saved through the service. Both list only what the
+signed-in user may view (deadline policies: operators and superusers only)."""
 
 from django.contrib import admin
 
 from redwheel.appeals import services
 from redwheel.appeals.models import Activity, Case, DeadlinePolicy
+from redwheel.core.admin_scoping import ScopedAdmin
 
 
 class ActivityInline(admin.TabularInline):
@@ -19,7 +21,7 @@ class ActivityInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ScopedAdmin):
     list_display = ["number", "title", "category", "status", "level", "unit", "created_at"]
     list_filter = ["status", "level", "category", "kind"]
     search_fields = ["number", "title"]
@@ -37,7 +39,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(admin.ModelAdmin):
+class DeadlinePolicyAdmin(ScopedAdmin):
     list_display = ["level", "category", "basis", "response_minutes", "resolution_minutes"]
 
     def save_model(self, request, obj, form, change):

@@ -11,33 +11,36 @@ from datetime import datetime
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.appeals import services
 from redwheel.appeals.models import Case, Category
 from redwheel.core import crypto
 from redwheel.core.api_auth import PlatformTokenAuth
+from redwheel.core.api_schemas import BodyIn, SafeStr, api_enum, error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
+from redwheel.core.permissions import SystemActor, acting_platform, get_or_404, scope
+from redwheel.core.validators import reject_unsafe_text
 from redwheel.drivers.models import Driver
 
 router = Router(tags=["appeals"])
 auth = PlatformTokenAuth("appeals:write")
+AppealCategory = api_enum("AppealCategory", Category)
 
 
-class AppealIn(Schema):
+class AppealIn(BodyIn):
     license_id: str = Field(
         min_length=6,
         max_length=32,
         examples=["510107199001010011"],
         description="The driver's LicenseId as in the exchange format.",
     )
-    category: Category = Field(examples=["income"])
+    category: AppealCategory = Field(examples=["income"])
     title: str = Field(min_length=1, max_length=120, examples=["抽成超过公布上限"])
     description: str = Field(min_length=1, max_length=4000)
     external_ref: str = Field("", max_length=64, description="Your own ticket number.")
     punishment_id: int | None = Field(None, description="The ingested penalty contested.")
 
 
-class ActivityOut(Schema):
+class AppealActivityOut(Schema):
     at: datetime
     action: str
     status: str
@@ -51,7 +54,7 @@ class AppealOut(Schema):
     status: str = Field(examples=["accepted"])
     level: int = Field(examples=[1])
     unit: str = Field(examples=["甲出行第一支部"])
-    category: str
+    category: AppealCategory
     title: str
     external_ref: str
     created_at: datetime
@@ -60,7 +63,7 @@ class AppealOut(Schema):
     answer: str
     answered_at: datetime | None
     satisfied: bool | None
-    timeline: list[ActivityOut]
+    timeline: list[AppealActivityOut]
 
 
 def _out(case: Case) -> dict:
@@ -92,12 +95,23 @@ def _out(case: Case) -> dict:
     }
 
 
-def _platform_driver(platform, license_id: str) -> Driver:
-    driver = Driver.objects.filter(
-        license_index=crypto.blind_index(license_id),
-        affiliations__platform=platform,
-        affiliations__is_active=True,
-    ).first()
+def _principal(request) -> SystemActor:
+    """The token acts for its platform and nothing else; its steps are logged under its label."""
+    token = request.auth
+    return SystemActor.for_platform(token.platform_id, f"platform:{token.platform.company_id}")
+
+
+def _platform_driver(principal, license_id: str) -> Driver:
+    """One of the platform's own drivers, still driving for it; NotFound otherwise."""
+    driver = (
+        scope(principal, "change", Driver.objects.all())
+        .filter(
+            license_index=crypto.blind_index(license_id),
+            affiliations__platform_id=acting_platform(principal),
+            affiliations__is_active=True,
+        )
+        .first()
+    )
     if driver is None:
         raise NotFound()
     return driver
@@ -106,13 +120,14 @@ def _platform_driver(platform, license_id: str) -> Driver:
 @router.post(
     "/appeals",
     auth=auth,
-    response={200: AppealOut, 201: AppealOut},
+    response={200: AppealOut, 201: AppealOut, **error_responses(404, 409)},
     summary="File an appeal on a driver's behalf (token scope appeals:write)",
     tags=["platform"],
 )
 def appeal_file(request, payload: AppealIn):
+    principal = _principal(request)
     platform = request.auth.platform
-    driver = _platform_driver(platform, payload.license_id)
+    driver = _platform_driver(principal, payload.license_id)
     punishment = None
     if payload.punishment_id is not None:
         from redwheel.exchange.models import Punishment
@@ -125,8 +140,9 @@ def appeal_file(request, payload: AppealIn):
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 80:
         raise ValidationFailed(code="idempotency_key_too_long")
+    reject_unsafe_text(key)
     case, created = services.case_file(
-        actor=SystemActor(f"platform:{platform.company_id}"),
+        actor=principal,
         driver=driver,
         category=payload.category,
         title=payload.title,
@@ -138,24 +154,18 @@ def appeal_file(request, payload: AppealIn):
         idempotency_scope=f"platform:{platform.pk}",
         external_ref=payload.external_ref,
     )
-    if case.platform_id != platform.pk:  # a key reused for another platform's case
-        raise NotFound()
     return Status(201 if created else 200, _out(case))
 
 
 @router.get(
     "/appeals/{number}",
     auth=auth,
-    response=AppealOut,
+    response={200: AppealOut, **error_responses(404)},
     summary="Status and timeline of one appeal (token scope appeals:write)",
     tags=["platform"],
 )
-def appeal_status(request, number: str):
-    case = (
-        Case.objects.filter(number=number, platform=request.auth.platform)
-        .select_related("unit")
-        .first()
+def appeal_status(request, number: SafeStr):
+    case = get_or_404(
+        _principal(request), "view", Case.objects.select_related("unit"), number=number
     )
-    if case is None:
-        raise NotFound()
     return _out(case)

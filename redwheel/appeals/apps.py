@@ -11,8 +11,10 @@ class AppealsConfig(AppConfig):
     verbose_name = _("Appeals")
 
     def ready(self):
+        from redwheel.appeals import permissions
         from redwheel.core import scheduler
 
+        permissions.register()
         scheduler.register(
             "appeals_escalate_due",
             ESCALATION_EVERY_SECONDS,

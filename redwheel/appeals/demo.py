@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import Grant, Role, User
-from redwheel.accounts.permissions import SystemActor
 from redwheel.appeals import services
 from redwheel.appeals.models import Case, Category, Status
 from redwheel.core.demo.city import demo_city_exists
+from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver
 
 DEMO_SCOPE = "demo"
@@ -101,7 +101,9 @@ def build_demo_appeals(seed: int = 2026, stdout=None, rounds: int = ROUNDS) -> b
         out.write(_("Build the demo city first: manage.py demo_city") + "\n")
         return False
     rng = random.Random(seed)
-    admin = User.objects.filter(is_superuser=True).order_by("id").first() or SystemActor("demo")
+    admin = User.objects.filter(is_superuser=True).order_by("id").first() or SystemActor.operator(
+        "demo"
+    )
     drivers = list(
         Driver.objects.filter(user__isnull=False, branch__isnull=False)
         .select_related("user", "branch")

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.appeals.models import Case, Category, Level, Mediation, Status
+from redwheel.core.forms import SafeTextMixin
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -26,7 +27,7 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class FileForm(forms.Form):
+class FileForm(SafeTextMixin, forms.Form):
     """The driver's appeal; the hidden key makes a double submit create one case."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
@@ -91,7 +92,7 @@ class IntakeForm(FileForm):
     ]
 
 
-class FilterForm(forms.Form):
+class FilterForm(SafeTextMixin, forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -116,13 +117,13 @@ class FilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
 
-class TextForm(forms.Form):
+class TextForm(SafeTextMixin, forms.Form):
     text = forms.CharField(
         label=_("Text"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class OptionalTextForm(forms.Form):
+class OptionalTextForm(SafeTextMixin, forms.Form):
     text = forms.CharField(
         label=_("Note"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -132,7 +133,7 @@ class InfoForm(TextForm):
     attachments = MultipleFileField(label=_("Photos or files (JPEG, PNG, PDF; up to 10 MB)"))
 
 
-class RateForm(forms.Form):
+class RateForm(SafeTextMixin, forms.Form):
     satisfied = forms.TypedChoiceField(
         label=_("Are you satisfied with the answer?"),
         widget=forms.RadioSelect,
@@ -142,7 +143,7 @@ class RateForm(forms.Form):
     text = forms.CharField(label=_("Comment"), max_length=500, required=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(SafeTextMixin, forms.Form):
     into = forms.ModelChoiceField(label=_("Merge into"), queryset=Case.objects.none())
 
     def __init__(self, *args, targets, **kwargs):
@@ -150,7 +151,7 @@ class MergeForm(forms.Form):
         self.fields["into"].queryset = Case.objects.filter(pk__in=[c.pk for c in targets])
 
 
-class MediationForm(forms.Form):
+class MediationForm(SafeTextMixin, forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Mediation.Outcome.choices, required=False
     )
@@ -168,7 +169,7 @@ class MediationForm(forms.Form):
     )
 
 
-class MonthForm(forms.Form):
+class MonthForm(SafeTextMixin, forms.Form):
     month = forms.DateField(
         label=_("Month"),
         required=False,

@@ -3,8 +3,9 @@
 Level 1: the driver's contact party member (党员联系司机) if they have one, else the driver's
 branch. Level 2: the mobile-member branch (the one the driver checked in to, else the
 platform's mobile branch). Level 3: the platform's party organisation (its top unit).
-Level 4: the industry party committee (the root of the tree). A level with no unit, or with
-the unit that already holds the case, is skipped.
+Level 4: the city's industry party committee (the root of the city's tree). A level with no
+unit, with the unit that already holds the case, or with a unit outside the case's city is
+skipped: several cities share one database, and a case never leaves its own city.
 """
 
 from django.db.models import F
@@ -35,6 +36,28 @@ def top_unit(platform: Platform | None) -> OrgUnit | None:
     )
 
 
+def city_above(unit: OrgUnit | None) -> OrgUnit | None:
+    """The root unit (the city's industry committee) whose tree holds `unit`."""
+    if unit is None:
+        return None
+    return OrgUnit.objects.filter(
+        parent__isnull=True, path__in=[*unit.ancestor_paths(), unit.path]
+    ).first()
+
+
+def city_of(driver: Driver, platform: Platform | None = None) -> OrgUnit | None:
+    """The city a driver's appeals stay in: their branch's, else the platform's licence city."""
+    if driver.branch_id:
+        return city_above(driver.branch)
+    if platform is not None and platform.city_id:
+        return platform.city
+    return city_above(top_unit(platform))
+
+
+def _in_city(unit: OrgUnit | None, city: OrgUnit) -> bool:
+    return unit is not None and unit.path.startswith(city.path)
+
+
 def _membership(driver: Driver) -> Membership | None:
     try:
         return driver.membership
@@ -42,24 +65,23 @@ def _membership(driver: Driver) -> Membership | None:
         return None
 
 
-def _level_1(driver: Driver, platform):
-    pair = (
+def _level_1(driver: Driver, platform, city: OrgUnit):
+    pairs = (
         ContactPair.objects.filter(driver=driver, member__user__isnull=False)
         .select_related("member__user", "member__branch")
         .order_by("id")
-        .first()
     )
-    if pair is not None:
+    for pair in pairs:
         member_ship = _membership(pair.member)
         unit = (member_ship.branch if member_ship else None) or pair.member.branch or driver.branch
-        if unit is not None:
+        if _in_city(unit, city):
             return unit, pair.member.user
     return driver.branch, None
 
 
-def _level_2(driver: Driver, platform):
+def _level_2(driver: Driver, platform, city: OrgUnit):
     membership = _membership(driver)
-    if membership is not None and membership.mobile_branch_id:
+    if membership is not None and _in_city(membership.mobile_branch, city):
         return membership.mobile_branch, None
     top = top_unit(platform)
     if top is None:
@@ -77,17 +99,12 @@ def _level_2(driver: Driver, platform):
     return mobile, None
 
 
-def _level_3(driver: Driver, platform):
+def _level_3(driver: Driver, platform, city: OrgUnit):
     return top_unit(platform), None
 
 
-def _level_4(driver: Driver, platform):
-    anchor = driver.branch or top_unit(platform)
-    if anchor is not None:
-        root = OrgUnit.objects.filter(path=anchor.path.split(".")[0] + ".").first()
-        if root is not None:
-            return root, None
-    return OrgUnit.objects.filter(parent=None).order_by("path").first(), None
+def _level_4(driver: Driver, platform, city: OrgUnit):
+    return city, None
 
 
 _TARGETS = {1: _level_1, 2: _level_2, 3: _level_3, 4: _level_4}
@@ -101,9 +118,17 @@ def route(
     current: OrgUnit | None = None,
 ):
     """(level, unit, assignee user or None) at `level` or the first level above it that has a
-    unit different from `current`; None when nothing is left above."""
+    unit different from `current` inside the case's city; None when nothing is left above.
+
+    The city is the one the case is already in (`current`'s), else the driver's.
+    """
+    city = city_above(current) if current is not None else city_of(driver, platform)
+    if city is None:
+        return None
     for candidate in range(level, TOP_LEVEL + 1):
-        unit, assignee = _TARGETS[candidate](driver, platform)
-        if unit is not None and (current is None or unit.pk != current.pk):
+        unit, assignee = _TARGETS[candidate](driver, platform, city)
+        if not _in_city(unit, city):
+            continue
+        if current is None or unit.pk != current.pk:
             return candidate, unit, assignee
     return None

@@ -1,8 +1,9 @@
-"""Reads for appeal cases, always through the viewer.
+"""Reads for appeal cases, always through the viewer and the one permission mechanism.
 
-A staff member sees the cases that any unit in their scope has held (their subtree), so a
-branch never sees another branch's cases; a driver sees their own; a contact member also
-sees the cases assigned to them. Anything else is "not found".
+Who sees a case is declared in `redwheel/appeals/permissions.py`: the units that held it (a
+grant covers its unit's subtree, so a branch never sees another branch's cases), the
+platform it concerns, the driver it is about and the contact member it is assigned to.
+Anything else is "not found".
 """
 
 import statistics
@@ -12,29 +13,17 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from redwheel.accounts.permissions import SystemActor, scope
 from redwheel.appeals import deadlines
-from redwheel.appeals.models import Assignment, Case, Status
+from redwheel.appeals.models import Assignment, Attachment, Case, Status
+from redwheel.core.errors import NotFound
+from redwheel.core.permissions import get_or_404, scope
 from redwheel.orgs.models import OrgUnit
 
 OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.WAITING)
 
 
-def _units(viewer, action: str = "view") -> QuerySet:
-    return scope(viewer, action, OrgUnit.objects.all())
-
-
-def _handled_q(viewer) -> Q:
-    held = Assignment.objects.filter(Q(unit__in=_units(viewer)) | Q(assignee_id=viewer.pk))
-    return Q(id__in=held.values("case_id"))
-
-
-def visible_cases(viewer) -> QuerySet:
-    if isinstance(viewer, SystemActor):
-        return Case.objects.all()
-    if not getattr(viewer, "is_authenticated", False):
-        return Case.objects.none()
-    return Case.objects.filter(Q(driver__user_id=viewer.pk) | _handled_q(viewer))
+def visible_cases(viewer, action: str = "view") -> QuerySet:
+    return scope(viewer, action, Case.objects.all())
 
 
 def case_list(
@@ -48,12 +37,8 @@ def case_list(
     unit: OrgUnit | None = None,
     now: datetime | None = None,
 ) -> QuerySet:
-    """Cases the viewer handles (staff list), newest first, filtered."""
-    qs = (
-        Case.objects.filter(_handled_q(viewer))
-        if not isinstance(viewer, SystemActor)
-        else Case.objects.all()
-    )
+    """Cases the viewer may see (the staff list), newest first, filtered."""
+    qs = visible_cases(viewer)
     if status == "open":
         qs = qs.filter(status__in=OPEN)
     elif status:
@@ -76,34 +61,33 @@ def case_list(
 
 
 def own_cases(user) -> QuerySet:
+    """The signed-in driver's own cases (of those in scope, the ones about them)."""
     return (
-        Case.objects.filter(driver__user_id=user.pk)
+        visible_cases(user)
+        .filter(driver__user_id=user.pk)
         .select_related("unit")
         .order_by("-created_at", "-id")
     )
 
 
 def assigned_cases(user) -> QuerySet:
-    """Cases a contact party member is looking after."""
+    """Open cases a contact party member is looking after."""
     return (
-        Case.objects.filter(assignee_id=user.pk, status__in=OPEN)
+        visible_cases(user)
+        .filter(assignee_id=user.pk, status__in=OPEN)
         .select_related("driver", "unit")
         .order_by("escalate_at", "id")
     )
 
 
 def case_get(viewer, pk: int) -> Case:
-    case = (
-        visible_cases(viewer)
-        .filter(pk=pk)
-        .select_related(
-            "driver", "unit", "assignee", "platform", "punishment", "merged_into", "answered_by"
-        )
-        .first()
+    cases = Case.objects.select_related(
+        "driver", "unit", "assignee", "platform", "punishment", "merged_into", "answered_by"
     )
-    if case is None:
-        raise Http404
-    return case
+    try:
+        return get_or_404(viewer, "view", cases, pk=pk)
+    except NotFound:
+        raise Http404 from None
 
 
 def timeline(case: Case, *, for_driver: bool) -> QuerySet:
@@ -132,13 +116,11 @@ def punishments_of(driver):
     )
 
 
-def attachment_get(viewer, pk: int):
-    from redwheel.appeals.models import Attachment
-
-    attachment = Attachment.objects.filter(pk=pk, case__in=visible_cases(viewer)).first()
-    if attachment is None:
-        raise Http404
-    return attachment
+def attachment_get(viewer, pk: int) -> Attachment:
+    try:
+        return get_or_404(viewer, "view", Attachment.objects.all(), pk=pk)
+    except NotFound:
+        raise Http404 from None
 
 
 # Accountability ------------------------------------------------------------------------------
@@ -177,8 +159,12 @@ def accountability(viewer, month: date) -> list[UnitMonth]:
     satisfaction and the median time to answer. Ranked by on-time resolution, then response.
     """
     start, end = month_bounds(month)
-    rows = Assignment.objects.filter(
-        started_at__gte=start, started_at__lt=end, unit__in=_units(viewer)
+    # Stints of cases the viewer may see, at units the viewer may see: a branch ranks itself,
+    # not the level above that took its escalated cases.
+    rows = scope(viewer, "view", Assignment.objects.all()).filter(
+        started_at__gte=start,
+        started_at__lt=end,
+        unit__in=scope(viewer, "view", OrgUnit.objects.all()),
     )
     grouped = rows.values("unit").annotate(
         received=Count("id"),
@@ -228,11 +214,7 @@ def accountability(viewer, month: date) -> list[UnitMonth]:
 
 
 def status_counts(viewer) -> dict[str, int]:
-    qs = (
-        Case.objects.filter(_handled_q(viewer))
-        if not isinstance(viewer, SystemActor)
-        else Case.objects.all()
-    )
+    qs = visible_cases(viewer)
     return dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
 
 

@@ -7,6 +7,7 @@ instant; pages and the API leave it out.
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -16,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from redwheel.accounts.models import Grant
-from redwheel.accounts.permissions import SystemActor, can, scope
 from redwheel.appeals import deadlines, routing
 from redwheel.appeals.models import (
     Activity,
@@ -25,6 +25,7 @@ from redwheel.appeals.models import (
     Case,
     Category,
     DeadlinePolicy,
+    Level,
     Mediation,
     Status,
 )
@@ -37,7 +38,16 @@ from redwheel.core.errors import (
     ValidationFailed,
 )
 from redwheel.core.notifications import notify_platform, notify_user
-from redwheel.orgs.models import OrgUnit
+from redwheel.core.permissions import (
+    SystemActor,
+    acting_platform,
+    can,
+    get_or_404,
+    is_unscoped,
+    require,
+)
+from redwheel.orgs.models import OrgUnit, Platform
+from redwheel.orgs.permissions import is_city_committee
 
 logger = logging.getLogger(__name__)
 Action = Activity.Action
@@ -102,46 +112,127 @@ def _now(now: datetime | None) -> datetime:
 
 
 # Permissions ---------------------------------------------------------------------------------
+#
+# Who may *see* a case is the registry's business (appeals/permissions.py); every public
+# function below starts by asking it, so a caller out of scope gets NotFound before anything
+# else happens. Who may take a *step* on a visible case is the rule of this module: the
+# handler (the person or unit holding the case now) or the driver it is about.
 
 
-def can_handle(actor, case: Case) -> bool:
-    """The current unit (or anything above it) with change rights, or the named assignee."""
-    if isinstance(actor, SystemActor):
+def _person_id(actor) -> int | None:
+    """The user id of a signed-in, active person; None for tokens, feeds and operators."""
+    if isinstance(actor, SystemActor) or acting_platform(actor) is not None:
+        return None
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return None
+    return actor.pk
+
+
+def _person(actor):
+    """The actor as a User row to store (filed by, answered by), or None for machines."""
+    return actor if _person_id(actor) is not None else None
+
+
+def _can_handle(actor, case: Case) -> bool:
+    """The named assignee, or `change` on the unit holding the case now (grants cover their
+    subtree, so anything above it too); at level 4, the city committee of the case's city.
+    Platforms read their cases through their token; handling them is people's work."""
+    if is_unscoped(actor):
         return True
-    if not getattr(actor, "is_authenticated", False):
+    person = _person_id(actor)
+    if person is None:
         return False
-    if case.assignee_id and case.assignee_id == actor.pk:
+    if case.assignee_id is not None and case.assignee_id == person:
         return True
-    return scope(actor, "change", OrgUnit.objects.filter(pk=case.unit_id)).exists()
+    if case.level == Level.COMMITTEE:
+        return is_city_committee(actor, "change", city=case.unit)
+    return can(actor, "change", case.unit)
 
 
-def is_own(actor, case: Case) -> bool:
-    return getattr(actor, "pk", None) is not None and case.driver.user_id == actor.pk
+def _is_own(actor, case: Case) -> bool:
+    """The driver the case is about, acting for themselves (the registry's self-service)."""
+    person = _person_id(actor)
+    return person is not None and case.driver.user_id == person and can(actor, "change", case)
 
 
-def allowed_actions(actor, case: Case) -> list[str]:
-    handler, own = can_handle(actor, case), is_own(actor, case)
+def _may(actor, case: Case, action: str) -> bool:
+    handles = action in HANDLER_ACTIONS or action == Action.MEDIATION
+    if handles and _can_handle(actor, case):
+        return True
+    if action in DRIVER_ACTIONS:
+        return is_unscoped(actor) or _is_own(actor, case)
+    return False
+
+
+def _guard(actor, case: Case, action: str) -> Case:
+    """The first check of every step: NotFound unless the actor sees the case and has a part
+    in `action`. Returns the case freshly read (the step re-checks it under its row lock)."""
+    fresh = get_or_404(
+        actor, "view", Case.objects.select_related("driver", "unit"), pk=getattr(case, "pk", None)
+    )
+    if not _may(actor, fresh, action):
+        raise NotFound()
+    return fresh
+
+
+@dataclass(frozen=True)
+class CaseRoles:
+    """What the viewer is to a case they can see, and the steps open to them now."""
+
+    handler: bool
+    own: bool
+    allowed: list[str]
+
+
+def case_roles(actor, case: Case, *, now: datetime | None = None) -> CaseRoles:
+    """NotFound for a case out of the actor's scope."""
+    require(actor, "view", case)
+    now = _now(now)
+    handler, own = _can_handle(actor, case), _is_own(actor, case)
     allowed = []
     for action, (sources, _target) in TRANSITIONS.items():
         if action == Action.AUTO_ESCALATE or case.status not in sources:
             continue
         if (handler and action in HANDLER_ACTIONS) or (own and action in DRIVER_ACTIONS):
-            if action == Action.REOPEN and not _reopen_open(case, timezone.now()):
+            if action == Action.REOPEN and not _reopen_open(case, now):
                 continue
             if action == Action.ESCALATE and case.level >= routing.TOP_LEVEL:
                 continue
             allowed.append(str(action))
-    return allowed
+    return CaseRoles(handler=handler, own=own, allowed=allowed)
+
+
+def allowed_actions(actor, case: Case) -> list[str]:
+    """The steps the actor may take on the case now; NotFound for a case out of scope."""
+    return case_roles(actor, case).allowed
 
 
 def _require_action(actor, case: Case, action: str) -> None:
     sources, _target = TRANSITIONS[action]
-    handler_ok = action in HANDLER_ACTIONS and can_handle(actor, case)
-    driver_ok = action in DRIVER_ACTIONS and (is_own(actor, case) or isinstance(actor, SystemActor))
-    if not (handler_ok or driver_ok):
+    if not _may(actor, case, action):
         raise NotFound()
     if case.status not in sources:
         raise InvalidTransition()
+
+
+def _require_filer(actor, driver, channel: str, platform) -> None:
+    """Who may file for `driver` on `channel`: the driver on the phone, staff who may change
+    the driver at the intake desk, a platform (its token) for its own driver over the API."""
+    if driver is None or getattr(driver, "pk", None) is None:
+        raise NotFound()
+    if is_unscoped(actor):
+        return
+    acting_for = acting_platform(actor)
+    if channel == Case.Channel.APP:
+        allowed = driver.user_id is not None and _person_id(actor) == driver.user_id
+    elif channel == Case.Channel.INTAKE:
+        allowed = _person_id(actor) is not None
+    elif channel == Case.Channel.API:
+        allowed = acting_for is not None and (platform is None or platform.pk == acting_for)
+    else:
+        allowed = False
+    if not (allowed and can(actor, "change", driver)):
+        raise NotFound()
 
 
 # Deadlines ------------------------------------------------------------------------------------
@@ -271,7 +362,7 @@ def _activity(
     return Activity.objects.create(
         case=case,
         at=now,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=_person(actor),
         actor_label=_actor_label(actor),
         action=action,
         from_status=from_status,
@@ -421,13 +512,13 @@ def case_file(
     Attachments are stored before the database transaction; if storing fails nothing is
     written, and if the transaction fails the stored files are removed again.
     """
+    _require_filer(actor, driver, channel, platform)
     now = _now(now)
-    if channel == Case.Channel.APP and not (
-        isinstance(actor, SystemActor) or driver.user_id == getattr(actor, "pk", None)
-    ):
-        raise NotFound()
-    if channel == Case.Channel.INTAKE and not can(actor, "change", driver):
-        raise NotFound()
+    acting_for = acting_platform(actor)
+    if acting_for is not None:  # a platform files for itself, whatever else the driver drives for
+        platform = platform or Platform.objects.get(pk=acting_for)
+        if punishment is not None and punishment.platform_id != acting_for:
+            raise NotFound()
     if category not in Category.values:
         raise ValidationFailed(_("Choose a category."))
     title, description = (title or "").strip(), (description or "").strip()
@@ -435,9 +526,14 @@ def case_file(
         raise ValidationFailed(_("A title and a description are required."))
     idempotency_key = (idempotency_key or "").strip()[:80]
     if idempotency_scope is None:
-        idempotency_scope = f"user:{getattr(actor, 'pk', None) or 'system'}"
+        idempotency_scope = (
+            f"platform:{acting_for}"
+            if acting_for is not None
+            else f"user:{getattr(actor, 'pk', None) or 'system'}"
+        )
     found = _existing(idempotency_scope, idempotency_key)
     if found is not None:
+        require(actor, "view", found)  # a reused key never answers with someone else's case
         return found, False
     attachments = list(attachments or [])
     if len(attachments) > MAX_ATTACHMENTS:
@@ -469,7 +565,7 @@ def case_file(
                 platform=platform,
                 punishment=punishment,
                 channel=channel,
-                filed_by=actor if getattr(actor, "pk", None) else None,
+                filed_by=_person(actor),
                 external_ref=external_ref[:64],
                 idempotency_scope=idempotency_scope,
                 idempotency_key=idempotency_key,
@@ -506,6 +602,7 @@ def case_file(
         _remove_files([name for name, *_rest in saved])
         found = _existing(idempotency_scope, idempotency_key)
         if found is not None:  # a concurrent retry won the race
+            require(actor, "view", found)
             return found, False
         raise
     except BaseException:
@@ -553,11 +650,12 @@ def _step(actor, case: Case, action: str, now: datetime):
 
 
 def case_accept(*, actor, case: Case, note: str = "", now: datetime | None = None) -> Case:
+    _guard(actor, case, Action.ACCEPT)
     now = _now(now)
     with transaction.atomic():
         case, before, assignment = _step(actor, case, Action.ACCEPT, now)
         case.status = Status.ACCEPTED
-        if case.assignee is None and getattr(actor, "pk", None):
+        if case.assignee is None and _person(actor) is not None:
             case.assignee = actor
         _mark_responded(case, assignment, now)
         _save(case, now)
@@ -569,6 +667,7 @@ def case_accept(*, actor, case: Case, note: str = "", now: datetime | None = Non
 
 def case_request_info(*, actor, case: Case, question: str, now: datetime | None = None) -> Case:
     """Ask the driver for more: counts as a response, and pauses the resolution clock."""
+    _guard(actor, case, Action.REQUEST_INFO)
     now = _now(now)
     question = (question or "").strip()
     if not question:
@@ -601,6 +700,7 @@ def case_provide_info(
     *, actor, case: Case, text: str, attachments=(), now: datetime | None = None
 ) -> Case:
     """The driver answers a request; the clock restarts with the time that was left."""
+    _guard(actor, case, Action.PROVIDE_INFO)
     now = _now(now)
     text = (text or "").strip()
     if not text:
@@ -643,6 +743,7 @@ def case_provide_info(
 
 
 def case_answer(*, actor, case: Case, answer: str, now: datetime | None = None) -> Case:
+    _guard(actor, case, Action.ANSWER)
     now = _now(now)
     answer = (answer or "").strip()
     if not answer:
@@ -657,7 +758,7 @@ def case_answer(*, actor, case: Case, answer: str, now: datetime | None = None) 
         )
         case.status = Status.ANSWERED
         case.answer, case.answered_at = answer, now
-        case.answered_by = actor if getattr(actor, "pk", None) else None
+        case.answered_by = _person(actor)
         case.escalate_at = None
         case.paused_at = None
         case.resolution_remaining = None
@@ -708,6 +809,7 @@ def _escalate(case: Case, *, actor, action: str, reason: str, now: datetime) -> 
 
 
 def case_escalate(*, actor, case: Case, reason: str, now: datetime | None = None) -> Case:
+    _guard(actor, case, Action.ESCALATE)
     now = _now(now)
     reason = (reason or "").strip()
     if not reason:
@@ -724,6 +826,7 @@ def _reopen_open(case: Case, now: datetime) -> bool:
 def case_rate(
     *, actor, case: Case, satisfied: bool, comment: str = "", now: datetime | None = None
 ) -> Case:
+    _guard(actor, case, Action.RATE)
     now = _now(now)
     with transaction.atomic():
         case, before, _assignment = _step(actor, case, Action.RATE, now)
@@ -749,6 +852,7 @@ def case_rate(
 
 def case_close(*, actor, case: Case, note: str = "", now: datetime | None = None) -> Case:
     """Close an answered case without a rating (staff, or the job after the reopen window)."""
+    _guard(actor, case, Action.CLOSE)
     now = _now(now)
     with transaction.atomic():
         case, before, _assignment = _step(actor, case, Action.CLOSE, now)
@@ -761,6 +865,7 @@ def case_close(*, actor, case: Case, note: str = "", now: datetime | None = None
 
 def case_reopen(*, actor, case: Case, reason: str, now: datetime | None = None) -> Case:
     """The driver reopens within the window; history stays, the level's clock starts again."""
+    _guard(actor, case, Action.REOPEN)
     now = _now(now)
     reason = (reason or "").strip()
     if not reason:
@@ -786,6 +891,8 @@ def case_reopen(*, actor, case: Case, reason: str, now: datetime | None = None) 
 
 def case_merge(*, actor, case: Case, into: Case, now: datetime | None = None) -> Case:
     """Merge a duplicate into another open case of the same driver."""
+    _guard(actor, case, Action.MERGE)
+    _guard(actor, into, Action.MERGE)
     now = _now(now)
     if into.pk == case.pk or into.driver_id != case.driver_id:
         raise ValidationFailed(
@@ -797,7 +904,7 @@ def case_merge(*, actor, case: Case, into: Case, now: datetime | None = None) ->
         into = Case.objects.select_related("unit").get(pk=into.pk)
         if not into.is_open and into.status != Status.ANSWERED:
             raise ValidationFailed(_("The target case is not open."), code="merge_target")
-        if not can_handle(actor, into):
+        if not _can_handle(actor, into):
             raise NotFound()
         _end_assignment(assignment, case, Assignment.End.MERGED, now)
         case.status, case.merged_into, case.escalate_at = Status.MERGED, into, None
@@ -817,6 +924,7 @@ def case_merge(*, actor, case: Case, into: Case, now: datetime | None = None) ->
 
 
 def case_withdraw(*, actor, case: Case, reason: str = "", now: datetime | None = None) -> Case:
+    _guard(actor, case, Action.WITHDRAW)
     now = _now(now)
     with transaction.atomic():
         case, before, assignment = _step(actor, case, Action.WITHDRAW, now)
@@ -842,10 +950,11 @@ def mediation_update(
     amount=None,
     now: datetime | None = None,
 ) -> Mediation:
+    _guard(actor, case, Action.MEDIATION)
     now = _now(now)
     with transaction.atomic():
         case = _load(case)
-        if not can_handle(actor, case):
+        if not _can_handle(actor, case):
             raise NotFound()
         mediation = Mediation.objects.select_for_update().filter(case=case).first()
         if mediation is None:
@@ -869,7 +978,7 @@ def mediation_update(
         Activity.objects.create(
             case=case,
             at=now,
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=_person(actor),
             actor_label=_actor_label(actor),
             action=Action.MEDIATION,
             from_status=case.status,
@@ -889,8 +998,12 @@ def mediation_update(
 
 
 def deadline_policy_save(*, actor, policy: DeadlinePolicy) -> DeadlinePolicy:
-    """Admin path: save an override; it applies to levels entered from now on."""
-    if not (getattr(actor, "is_superuser", False) or isinstance(actor, SystemActor)):
+    """Admin path: save an override; it applies to levels entered from now on.
+
+    The policies are one rule book for the deployment (registered as internal): only
+    operators and superusers keep it, so no city's staff changes another city's deadlines.
+    """
+    if not is_unscoped(actor):
         raise NotFound()
     with transaction.atomic():
         policy.save()
@@ -910,7 +1023,8 @@ def deadline_policy_save(*, actor, policy: DeadlinePolicy) -> DeadlinePolicy:
 
 # The periodic job -----------------------------------------------------------------------------
 
-JOB_ACTOR = SystemActor("appeals-escalation")
+# The escalation job walks every city's due cases: an operator, the one unscoped kind of actor.
+JOB_ACTOR = SystemActor.operator("appeals-escalation")
 
 
 def _escalate_due_one(pk: int, now: datetime) -> str:

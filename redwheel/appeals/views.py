@@ -28,8 +28,8 @@ from redwheel.appeals.forms import (
     TextForm,
 )
 from redwheel.appeals.models import Case
-from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.exports import download
 from redwheel.core.paging import paginate
 from redwheel.drivers.selectors import own_driver
 from redwheel.orgs.views import staff_required
@@ -101,9 +101,8 @@ def my_file(request):
 @login_required
 def detail(request, pk: int):
     case = selectors.case_get(request.user, pk)
-    handler = services.can_handle(request.user, case)
-    own = services.is_own(request.user, case)
-    allowed = set(services.allowed_actions(request.user, case))
+    roles = services.case_roles(request.user, case)
+    handler, own, allowed = roles.handler, roles.own, set(roles.allowed)
     context = {
         "case": case,
         "allowed": allowed,

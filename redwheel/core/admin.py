@@ -68,6 +68,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "status",
         "attempts",
         "next_attempt_at",
+        "lease_expires_at",
         "sent_at",
         "read_at",
         "last_error",

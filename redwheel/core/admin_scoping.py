@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
-from redwheel.accounts.permissions import can, scope
 from redwheel.core.errors import DomainError
+from redwheel.core.permissions import can, scope
 
 
 class ScopedAdmin(admin.ModelAdmin):

@@ -1,5 +1,6 @@
 from django.db import models
 
+from redwheel.core import permissions
 from redwheel.core.models import AuditEntry
 
 
@@ -13,8 +14,11 @@ def record(
     data: dict | None = None,
 ) -> AuditEntry:
     """Append one audit entry. Never put plaintext personal data in `summary` or `data`."""
+    unit_path, platform_ref = permissions.owners_of(obj) if obj is not None else ("", None)
     return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+        unit_path=unit_path,
+        platform_ref=platform_ref,
+        actor=actor if _is_person(actor) else None,
         actor_label=_actor_label(actor),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -22,6 +26,15 @@ def record(
         summary=summary[:300],
         reason=reason[:300],
         data=data or {},
+    )
+
+
+def _is_person(actor) -> bool:
+    """A signed-in account, not a token or feed (which have ids of other tables)."""
+    return (
+        getattr(actor, "pk", None) is not None
+        and getattr(actor, "is_authenticated", False)
+        and permissions.acting_platform(actor) is None
     )
 
 

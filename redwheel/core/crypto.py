@@ -12,6 +12,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core import checks
 from django.db import models
 
 
@@ -39,11 +40,11 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
-def blind_index(value: str) -> str:
+def blind_index(value: str, key: str | None = None) -> str:
+    """The blind index of `value` under `key` (default: the current PII_BLIND_INDEX_KEY)."""
     normalised = value.strip().upper()
-    digest = hmac.new(
-        settings.PII_BLIND_INDEX_KEY.encode(), normalised.encode(), hashlib.sha256
-    ).digest()
+    key = settings.PII_BLIND_INDEX_KEY if key is None else key
+    digest = hmac.new(key.encode(), normalised.encode(), hashlib.sha256).digest()
     return base64.b32encode(digest[:20]).decode().rstrip("=").lower()
 
 
@@ -60,6 +61,41 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         return value if value in (None, "") else encrypt(value)
+
+
+class BlindIndexField(models.CharField):
+    """A blind index column (`blind_index` of a normalised number), found by its type so that
+    key rotation (`manage.py rotate_pii_keys --reindex`) cannot forget a table.
+
+    `source` names the EncryptedTextField on the same model whose plaintext it indexes; rotation
+    recomputes it from that plaintext. Tables that keep only the index (exchange facts about a
+    licence) leave `source` empty and give the `kind` of number instead: rotation maps their old
+    index to the new one through every stored plaintext of that kind (the `source` fields).
+    Neither attribute touches the schema, so swapping a CharField for this field is a state-only
+    migration.
+    """
+
+    non_db_attrs = (*models.CharField.non_db_attrs, "source", "kind")
+
+    def __init__(self, *args, source: str = "", kind: str = "", **kwargs):
+        kwargs.setdefault("max_length", 40)
+        self.source = source
+        self.kind = kind or source
+        super().__init__(*args, **kwargs)
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        if not self.kind:
+            errors.append(checks.Error("BlindIndexField needs a source or a kind.", obj=self))
+        return errors
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.source:
+            kwargs["source"] = self.source
+        if self.kind != self.source:
+            kwargs["kind"] = self.kind
+        return name, path, args, kwargs
 
 
 def mask_phone(phone: str) -> str:

@@ -1,8 +1,23 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.validators import validate_safe_text
 
-class AuditFilterForm(forms.Form):
+
+class SafeTextMixin:
+    """Every text field of the form refuses NUL, the other C0 control characters and lone
+    surrogates (`core.validators`) with a field error. Put it first: `(SafeTextMixin,
+    forms.Form)`. Django's CharField already refuses NUL; this adds the rest of the rule, and
+    JSON fields' nested text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # per-instance copies: safe to extend
+            if isinstance(field, forms.CharField) and validate_safe_text not in field.validators:
+                field.validators.append(validate_safe_text)
+
+
+class AuditFilterForm(SafeTextMixin, forms.Form):
     action = forms.CharField(label=_("Action"), required=False, max_length=80)
     actor = forms.CharField(label=_("Actor"), required=False, max_length=120)
     date_from = forms.DateField(

@@ -55,6 +55,10 @@ class AuditEntry(ImmutableModel):
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
+    # Who owns the object, copied from the permission registry when the entry is written, so
+    # the log is scoped like the objects it is about (no foreign keys: the kernel knows no app).
+    unit_path = models.CharField(_("owning unit"), max_length=255, blank=True, db_index=True)
+    platform_ref = models.PositiveIntegerField(_("owning platform"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -75,6 +79,7 @@ class Notification(BaseModel):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed, will retry")
         DEAD = "dead", _("Gave up")
@@ -105,6 +110,8 @@ class Notification(BaseModel):
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # While SENDING: the worker's claim; after this time another worker may take it over.
+    lease_expires_at = models.DateTimeField(_("claimed until"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)

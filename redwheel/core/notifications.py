@@ -1,5 +1,10 @@
 """The notification outbox: enqueue in the caller's transaction, deliver from the worker.
 
+Delivery is claim, commit, send, record: a short transaction marks the row in flight with a
+lease (`lease_expires_at`), the network call runs outside any transaction, and a second short
+transaction stores the outcome. A worker that dies mid-send leaves the row in flight until the
+lease expires; `deliver_due` then hands it to another worker.
+
 Platform webhooks carry `X-RedWheel-Timestamp` and `X-RedWheel-Signature: sha256=<hex>`, an
 HMAC-SHA256 with the platform's webhook secret over `<timestamp>.<body>`.
 """
@@ -9,14 +14,13 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from redwheel.core import webhooks
 from redwheel.core.models import Notification
 from redwheel.core.sms import send_sms
 
@@ -179,78 +183,139 @@ def webhook_body(notification: Notification) -> bytes:
 
 
 def _send(notification: Notification) -> None:
+    """The network part of a delivery. Runs with no transaction open; raises on failure."""
     if notification.channel == Notification.Channel.SMS:
         send_sms(notification.recipient.phone, f"{notification.title} {notification.body}".strip())
     elif notification.channel == Notification.Channel.WEBHOOK:
         platform = notification.platform
         body = webhook_body(notification)
         timestamp = str(int(time.time()))
-        request = urllib.request.Request(
+        webhooks.post(
             platform.webhook_url,
-            data=body,
-            method="POST",
+            body=body,
             headers={
                 "Content-Type": "application/json",
                 "X-RedWheel-Event": notification.event,
                 "X-RedWheel-Timestamp": timestamp,
                 "X-RedWheel-Signature": sign(platform.webhook_secret, timestamp, body),
             },
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
         )
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as resp:
-            if resp.status >= 300:
-                raise urllib.error.HTTPError(
-                    platform.webhook_url, resp.status, "unexpected status", resp.headers, None
-                )
 
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
-def deliver(notification_id: int) -> str:
-    """Try once to deliver; on failure schedule a retry with exponential backoff."""
+def _claimable(now) -> models.Q:
+    """Waiting rows, and in-flight rows whose worker let the lease run out (it crashed)."""
+    return models.Q(
+        status__in=[Notification.Status.PENDING, Notification.Status.FAILED]
+    ) | models.Q(
+        status=Notification.Status.SENDING,
+        lease_expires_at__lte=now,
+        attempts__lt=settings.NOTIFICATION_MAX_ATTEMPTS,
+    )
+
+
+def claim(notification_id: int) -> Notification | None:
+    """Mark the row in flight with a lease, in one short transaction; None if not ours.
+
+    One conditional UPDATE decides: of several workers, exactly one changes the row. The
+    attempt is counted here, so a send that kills its worker still uses up an attempt, and
+    `attempts` doubles as the claim's fencing token for `_record`.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("platform", "recipient")
-            .filter(
-                pk=notification_id,
-                status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
-            )
-            .first()
+        won = Notification.objects.filter(_claimable(now), pk=notification_id).update(
+            status=Notification.Status.SENDING,
+            lease_expires_at=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),
+            attempts=models.F("attempts") + 1,
+            updated_at=now,
         )
-        if notification is None:
-            return "skipped"
-        notification.attempts += 1
-        try:
-            _send(notification)
-        except Exception as exc:  # any transport failure is retried, never lost
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = Notification.Status.DEAD
-            else:
-                notification.status = Notification.Status.FAILED
-                notification.next_attempt_at = timezone.now() + retry_delay(notification.attempts)
-            logger.warning("notification %s failed: %s", notification.pk, notification.last_error)
+        if not won:
+            return None
+        return Notification.objects.select_related("platform", "recipient").get(pk=notification_id)
+
+
+def _record(notification: Notification, error: Exception | None) -> str:
+    """Store the outcome in a new short transaction, unless our claim was lost meanwhile."""
+    now = timezone.now()
+    changes: dict = {"lease_expires_at": None, "updated_at": now}
+    if error is None:
+        changes.update(status=Notification.Status.SENT, sent_at=now, last_error="")
+    else:
+        if isinstance(error, webhooks.WebhookTargetRefused):
+            error_text = f"refused target: {error}"
+            status = Notification.Status.DEAD  # the URL must be fixed; retrying cannot help
         else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-            notification.last_error = ""
-        notification.save()
-        return notification.status
+            error_text = f"{type(error).__name__}: {error}"
+            give_up = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+            status = Notification.Status.DEAD if give_up else Notification.Status.FAILED
+        changes.update(status=status, last_error=error_text[:500])
+        if status == Notification.Status.FAILED:
+            changes["next_attempt_at"] = now + retry_delay(notification.attempts)
+        logger.warning("notification %s failed: %s", notification.pk, error_text)
+    with transaction.atomic():
+        kept = Notification.objects.filter(
+            pk=notification.pk,
+            status=Notification.Status.SENDING,
+            attempts=notification.attempts,
+        ).update(**changes)
+    if not kept:
+        logger.warning("notification %s: claim expired during the send", notification.pk)
+        return "stale"
+    return changes["status"]
+
+
+def deliver(notification_id: int) -> str:
+    """Claim, commit, send, record: no transaction is open during the network call.
+
+    Returns the new status, "skipped" when the row is not claimable (sent, dead, or in flight
+    in another worker) or "stale" when the lease ran out before the outcome was recorded.
+    """
+    notification = claim(notification_id)
+    if notification is None:
+        return "skipped"
+    try:
+        _send(notification)
+    except Exception as exc:  # any transport failure is recorded and retried, never lost
+        return _record(notification, exc)
+    return _record(notification, None)
 
 
 def deliver_due(limit: int = 500) -> int:
-    """Retry failed deliveries whose backoff has passed and pick up anything left pending."""
-    stale = timezone.now() - timedelta(minutes=5)
-    due = list(
-        Notification.objects.filter(
-            status=Notification.Status.FAILED, next_attempt_at__lte=timezone.now()
-        ).values_list("pk", flat=True)[:limit]
-    ) + list(
-        Notification.objects.filter(
-            status=Notification.Status.PENDING, created_at__lte=stale
-        ).values_list("pk", flat=True)[:limit]
+    """Retry failed deliveries whose backoff has passed, pick up anything left pending, and
+    take back claims whose worker died (lease expired)."""
+    now = timezone.now()
+    stale = now - timedelta(minutes=5)
+    # A worker died during the last allowed attempt: give up rather than send once more.
+    Notification.objects.filter(
+        status=Notification.Status.SENDING,
+        lease_expires_at__lte=now,
+        attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS,
+    ).update(
+        status=Notification.Status.DEAD,
+        lease_expires_at=None,
+        last_error="the worker's claim expired on the last attempt",
+        updated_at=now,
+    )
+    due = (
+        list(
+            Notification.objects.filter(
+                status=Notification.Status.FAILED, next_attempt_at__lte=now
+            ).values_list("pk", flat=True)[:limit]
+        )
+        + list(
+            Notification.objects.filter(
+                status=Notification.Status.PENDING, created_at__lte=stale
+            ).values_list("pk", flat=True)[:limit]
+        )
+        + list(
+            Notification.objects.filter(
+                status=Notification.Status.SENDING, lease_expires_at__lte=now
+            ).values_list("pk", flat=True)[:limit]
+        )
     )
     for pk in due:
         deliver(pk)

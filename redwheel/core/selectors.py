@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from redwheel.accounts.permissions import granted_paths
 from redwheel.core.errors import NotFound
 from redwheel.core.models import AuditEntry, Notification
+from redwheel.core.permissions import granted_paths, is_unscoped, scope
 
 
 def inbox(viewer) -> QuerySet[Notification]:
@@ -22,16 +22,8 @@ def inbox_unread_count(viewer) -> int:
 
 
 def can_read_audit_log(viewer) -> bool:
-    """Superusers, and committee-level staff: the `audit` action on a root unit of the tree.
-
-    Audit entries are not tied to org units, so a grant lower in the tree (one platform's
-    committee) would otherwise see every other platform's activity.
-    """
-    if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
-        return False
-    if viewer.is_superuser:
-        return True
-    return any(path.count(".") == 1 for path in granted_paths(viewer, "audit"))
+    """Superusers, and staff with the `audit` action somewhere (they read their subtree's)."""
+    return is_unscoped(viewer) or bool(granted_paths(viewer, "audit"))
 
 
 def _day_start(day: date) -> datetime:
@@ -53,7 +45,7 @@ def audit_log(
     """
     if not can_read_audit_log(viewer):
         raise NotFound()
-    entries = AuditEntry.objects.all()
+    entries = scope(viewer, "audit", AuditEntry.objects.all())
     if action:
         entries = entries.filter(action__startswith=action.strip())
     if actor:

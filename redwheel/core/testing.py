@@ -3,9 +3,11 @@
 Data is set up through the services, as the conventions ask, so tests exercise real paths.
 """
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from cryptography.fernet import Fernet
 from stdnum.cn import ric
 
 from redwheel.accounts.models import Grant, User
@@ -106,8 +108,12 @@ def city() -> City:
         parent=None,
         region_code="510100",
     )
-    platform_a = services.platform_create(actor=admin, company_id=f"PA{root.pk}", name="甲出行")
-    platform_b = services.platform_create(actor=admin, company_id=f"PB{root.pk}", name="乙约车")
+    platform_a = services.platform_create(
+        actor=admin, company_id=f"PA{root.pk}", name="甲出行", city=root
+    )
+    platform_b = services.platform_create(
+        actor=admin, company_id=f"PB{root.pk}", name="乙约车", city=root
+    )
     committee_a = services.unit_create(
         actor=admin,
         name="甲出行党委",
@@ -149,3 +155,17 @@ def city() -> City:
         branch_b,
         mobile_branch_a,
     )
+
+
+def production_secrets() -> dict[str, str]:
+    """Fresh secrets that pass the deploy checks (redwheel/core/checks.py), as environment
+    variables, for tests that run manage.py in a subprocess with DEBUG off."""
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PII_BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "SMS_BACKEND": "redwheel.core.sms.HttpSmsBackend",
+        "SMS_GATEWAY_URL": "https://sms.example.invalid/send",
+        "SMS_GATEWAY_KEY": "test-gateway-key",
+        "SMS_GATEWAY_SECRET": secrets.token_urlsafe(32),
+    }

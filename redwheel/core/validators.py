@@ -1,15 +1,63 @@
-"""Validators for Chinese identity numbers, mobile numbers, plates and region codes."""
+"""Validators for Chinese identity numbers, mobile numbers, plates, region codes and the one
+rule for characters that no text field accepts (`reject_unsafe_text`)."""
 
 import functools
 import re
 
 import phonenumbers
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
 from redwheel.core.errors import ValidationFailed
+
+# The one character rule for every text field on every input path (forms, API schemas,
+# exchange records, roster imports). NUL is refused by PostgreSQL text columns, a lone UTF-16
+# surrogate cannot be encoded as UTF-8 (so neither database can store it), and the other C0
+# controls are invisible garbage that breaks exports and XML. Tab, newline and carriage return
+# are ordinary in multi-line text and pasted cells, so they stay allowed.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+UNSAFE_TEXT_CODE = "unsafe_text"
+UNSAFE_TEXT_MESSAGE = gettext_lazy(
+    "The text contains a control character or an invalid character (such as NUL)."
+)
+
+
+def has_unsafe_text(value: str) -> bool:
+    return _UNSAFE_TEXT.search(value) is not None
+
+
+def contains_unsafe_text(value) -> bool:
+    """`has_unsafe_text` for a str, or any str inside (keys included) a dict, list or set."""
+    if isinstance(value, str):
+        return has_unsafe_text(value)
+    if isinstance(value, dict):
+        return any(contains_unsafe_text(k) or contains_unsafe_text(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(contains_unsafe_text(item) for item in value)
+    return False
+
+
+def reject_unsafe_text(value: str) -> str:
+    """Return `value` unchanged, or raise ValidationFailed(code="unsafe_text")."""
+    if has_unsafe_text(value):
+        raise ValidationFailed(UNSAFE_TEXT_MESSAGE, code=UNSAFE_TEXT_CODE)
+    return value
+
+
+def validate_safe_text(value) -> None:
+    """`reject_unsafe_text` as a Django validator (forms, model fields; JSON values too)."""
+    if contains_unsafe_text(value):
+        raise DjangoValidationError(UNSAFE_TEXT_MESSAGE, code=UNSAFE_TEXT_CODE)
+
+
+def strip_unsafe_text(value: str) -> str:
+    """Drop the unsafe characters: only for echoing refused input back (logs, excerpts)."""
+    return _UNSAFE_TEXT.sub("", value)
+
 
 PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Ordinary plates: province + issuing-office letter + 5 letters/digits (I and O are never used).

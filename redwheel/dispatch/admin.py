@@ -3,10 +3,16 @@ through the services, with validation, immutability and the audit log)."""
 
 from django.contrib import admin
 
+from redwheel.core.permissions import scope
 from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun
+from redwheel.dispatch.permissions import SANDBOX_ACTION
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        # Same rows as the sandbox pages: the user's own cities only.
+        return scope(request.user, SANDBOX_ACTION, super().get_queryset(request))
+
     def has_add_permission(self, request):
         return False
 
@@ -19,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(ReadOnlyAdmin):
-    list_display = ("name", "version", "status", "published_at", "created_at")
+    list_display = ("name", "version", "city", "status", "published_at", "created_at")
     list_filter = ("status",)
     search_fields = ("name", "version")
 
@@ -36,7 +42,7 @@ class RunRuleSetInline(admin.TabularInline):
 
 @admin.register(SimulationRun)
 class SimulationRunAdmin(ReadOnlyAdmin):
-    list_display = ("title", "status", "progress", "demand_source", "fleet_source", "created_at")
+    list_display = ("title", "city", "status", "progress", "demand_source", "created_at")
     list_filter = ("status", "demand_source", "fleet_source")
     search_fields = ("title",)
     exclude = ("orders_csv",)

@@ -6,3 +6,8 @@ class DispatchConfig(AppConfig):
     name = "redwheel.dispatch"
     label = "dispatch"
     verbose_name = _("Dispatch sandbox")
+
+    def ready(self):
+        from redwheel.dispatch import permissions
+
+        permissions.register()

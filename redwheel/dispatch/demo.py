@@ -6,6 +6,10 @@ synthetic Chengdu afternoon (12:00-17:00, about 20,000 orders), one replaying th
 of the demo city's ingested orders (when `demo_operations` has loaded them). The fleet is the
 demo city's drivers with their composite scores when the scoring demo has stored scores, otherwise a
 synthetic fleet of the same size; the run's description says which.
+
+Everything belongs to the demo city (or, without it, to the database's one city) and is written
+through the services, as the demo city's committee staff member when that account exists and as
+an operator otherwise.
 """
 
 import sys
@@ -17,12 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core import crypto
-from redwheel.core.demo.city import STAFF, demo_city_exists
+from redwheel.core.demo.city import MARKER_COMPANY_ID, STAFF, demo_city_exists
+from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
+from redwheel.dispatch.permissions import city_for, city_platforms
 from redwheel.exchange.models import Trip
+from redwheel.orgs.models import OrgUnit, Platform
 
 BASELINE_NAME = "零奖励基线"
 INCENTIVE_NAME = "服务质量激励"
@@ -53,11 +59,18 @@ def _committee_user():
         return None
 
 
-def _published(actor, name: str, description: str, rules: engine.RuleSet) -> RuleSet:
-    existing = RuleSet.objects.filter(name=name, version=rules.version).first()
+def _demo_city() -> OrgUnit | None:
+    """The demo city's committee (the licensing city of the demo's marker platform)."""
+    platform = Platform.objects.filter(company_id=MARKER_COMPANY_ID).select_related("city").first()
+    return platform.city if platform is not None else None
+
+
+def _published(actor, city, name: str, description: str, rules: engine.RuleSet) -> RuleSet:
+    existing = RuleSet.objects.filter(city=city, name=name, version=rules.version).first()
     if existing is None:
         existing = services.ruleset_create(
             actor=actor,
+            city=city,
             name=name,
             version=rules.version,
             parameters=rules.to_dict(),
@@ -68,10 +81,12 @@ def _published(actor, name: str, description: str, rules: engine.RuleSet) -> Rul
     return existing
 
 
-def _busiest_ingested_day():
-    """The day with the most ingested trips that the exchange replay can use, or None."""
+def _busiest_ingested_day(city):
+    """The day with the most of the city's ingested trips that the replay can use, or None."""
     busiest = (
-        Trip.objects.filter(order_time__isnull=False, origin_lng__isnull=False)
+        Trip.objects.filter(
+            platform__in=city_platforms(city), order_time__isnull=False, origin_lng__isnull=False
+        )
         .annotate(day=TruncDate("order_time", tzinfo=services.LOCAL_TZ))
         .values("day")
         .annotate(n=Count("pk"))
@@ -82,20 +97,21 @@ def _busiest_ingested_day():
 
 
 def _store_run(
-    out, actor, *, title, description, rule_sets, demand_source, demand_params, seed
+    out, actor, city, *, title, description, rule_sets, demand_source, demand_params, seed
 ) -> bool:
-    done = SimulationRun.objects.filter(title=title, status=SimulationRun.Status.SUCCEEDED)
+    runs = SimulationRun.objects.filter(city=city, title=title)
+    done = runs.filter(status=SimulationRun.Status.SUCCEEDED)
     if done.exists():
         out.write(
             _("Demo sandbox run already stored: %(url)s") % {"url": _url(done.first())} + "\n"
         )
         return False
     # A failed or never-run earlier attempt is replaced.
-    SimulationRun.objects.filter(title=title).exclude(status=SimulationRun.Status.RUNNING).delete()
+    runs.exclude(status=SimulationRun.Status.RUNNING).delete()
 
     rows, score_day = [], None
     if demo_city_exists():
-        rows, score_day = services.drivers_fleet_rows(actor)
+        rows, score_day = services.drivers_fleet_rows(actor, city=city)
     scored = sum(1 for r in rows if r[1] is not None)
     if rows and scored:
         fleet_source, fleet_params = SimulationRun.FleetSource.DRIVERS, {}
@@ -113,6 +129,7 @@ def _store_run(
         )
     run = services.run_create(
         actor=actor,
+        city=city,
         title=title,
         description=description
         + fleet_text
@@ -136,15 +153,18 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
 
     `orders` exists for tests; the demo uses about 20,000 (under a minute on a laptop)."""
     out = stdout or sys.stdout
-    actor = _committee_user() or SystemActor("demo")
+    actor = _committee_user() or SystemActor.operator("demo")
+    city = city_for(actor, _demo_city())
     baseline = _published(
         actor,
+        city,
         BASELINE_NAME,
         BASELINE_DESCRIPTION,
         engine.RuleSet(name=BASELINE_NAME, version="1"),
     )
     incentive = _published(
         actor,
+        city,
         INCENTIVE_NAME,
         INCENTIVE_DESCRIPTION,
         engine.RuleSet(name=INCENTIVE_NAME, version="1", score_weight=1.0, bonus_cap_m=400.0),
@@ -152,6 +172,7 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
     stored = _store_run(
         out,
         actor,
+        city,
         title=RUN_TITLE,
         description=(
             "需求：成都中心城区 30×30 公里范围的合成订单，"
@@ -162,7 +183,7 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
         demand_params={"orders": orders, "start_hour": START_HOUR, "hours": HOURS},
         seed=seed,
     )
-    busiest = _busiest_ingested_day()
+    busiest = _busiest_ingested_day(city)
     if busiest is None:
         out.write(
             _("No ingested trips (run demo_operations first), so the replay run is skipped.") + "\n"
@@ -172,6 +193,7 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
     replayed = _store_run(
         out,
         actor,
+        city,
         title=REPLAY_TITLE,
         description=(
             f"需求：回放演示城市 {day.isoformat()} 全天已接入的真实订单（{trips} 单，"

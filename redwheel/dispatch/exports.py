@@ -1,20 +1,24 @@
-"""Run exports: the stored results as JSON, and a workbook (openpyxl) for people who read
-reports in a spreadsheet. Runs hold no personal data beyond driver ids and scores."""
+"""Run exports: the stored results as JSON, and a workbook (core.exports) for people who read
+reports in a spreadsheet. Runs hold no personal data beyond driver ids and scores.
+
+Each export checks itself that the viewer may use the run's city sandbox (NotFound otherwise)."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from redwheel.core.exports import Column, Sheet, xlsx_bytes
+from redwheel.core.permissions import require
 from redwheel.dispatch import selectors
 from redwheel.dispatch.models import SimulationRun
+from redwheel.dispatch.permissions import SANDBOX_ACTION
 
 
 def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def run_json(run: SimulationRun) -> dict:
+def run_json(viewer, run: SimulationRun) -> dict:
+    require(viewer, SANDBOX_ACTION, run)
     return {
         "id": run.pk,
         "title": run.title,
@@ -34,25 +38,16 @@ def run_json(run: SimulationRun) -> dict:
     }
 
 
-def _sheet(wb, title, header, rows, first=False):
-    sheet = wb.active if first else wb.create_sheet()
-    sheet.title = title[:31]
-    sheet.append([str(h) for h in header])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(row))
-    sheet.column_dimensions["A"].width = 40
-    return sheet
+def _sheet(title, header, rows) -> Sheet:
+    return Sheet(title, [Column(header[0], width=40), *header[1:]], rows)
 
 
-def run_workbook(run: SimulationRun) -> Workbook:
-    wb = Workbook()
+def run_workbook(viewer, run: SimulationRun) -> bytes:
+    require(viewer, SANDBOX_ACTION, run)
     results = run.results or {}
     sets = results.get("rule_sets") or []
     names = [f"{s['name']} v{s['version']}" for s in sets]
-    _sheet(
-        wb,
+    summary = _sheet(
         _("Summary"),
         [_("Run"), run.title],
         [
@@ -67,14 +62,13 @@ def run_workbook(run: SimulationRun) -> Workbook:
             (),
             *[(sentence,) for sentence in selectors.summary_sentences(results)],
         ],
-        first=True,
     )
     rows = []
     for key, label, _fmt, _better in selectors.METRIC_ROWS:
         rows.append([str(label), *[s["metrics"].get(key) for s in sets]])
     for key in ("orders", "served", "cancelled_unmatched_pct", "cancelled_long_pickup_pct"):
         rows.append([key, *[s["metrics"].get(key) for s in sets]])
-    _sheet(wb, _("Metrics"), [_("Metric"), *names], rows)
+    metrics = _sheet(_("Metrics"), [_("Metric"), *names], rows)
     loser_rows = []
     for entry, name in zip(sets[1:], names[1:], strict=True):
         for loser in entry.get("losers") or []:
@@ -90,8 +84,7 @@ def run_workbook(run: SimulationRun) -> Workbook:
                     loser["loss_pct"],
                 ]
             )
-    _sheet(
-        wb,
+    losers = _sheet(
         _("Income losers"),
         [
             _("Rule set"),
@@ -106,8 +99,7 @@ def run_workbook(run: SimulationRun) -> Workbook:
         loser_rows,
     )
     bins = results.get("income_bins") or []
-    _sheet(
-        wb,
+    income = _sheet(
         _("Income distribution"),
         [_("From (yuan)"), _("To (yuan)"), *names],
         [
@@ -116,16 +108,14 @@ def run_workbook(run: SimulationRun) -> Workbook:
         ],
     )
     bins = results.get("wait_bins") or []
-    _sheet(
-        wb,
+    wait = _sheet(
         _("Wait distribution"),
         [_("From (s)"), _("To (s)"), *names],
         [[bins[i], bins[i + 1], *[s["wait_hist"][i] for s in sets]] for i in range(len(bins) - 1)],
     )
     param_keys = sorted({k for s in sets for k in s["parameters"] if k != "fatigue"})
     fatigue_keys = sorted({k for s in sets for k in (s["parameters"].get("fatigue") or {})})
-    _sheet(
-        wb,
+    parameters = _sheet(
         _("Rule sets"),
         [_("Parameter"), *names],
         [[k, *[s["parameters"].get(k) for s in sets]] for k in param_keys]
@@ -134,4 +124,4 @@ def run_workbook(run: SimulationRun) -> Workbook:
             for k in fatigue_keys
         ],
     )
-    return wb
+    return xlsx_bytes([summary, metrics, losers, income, wait, parameters])

@@ -4,15 +4,17 @@ has the last word on the parameters (see services.parameters_clean)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.forms import SafeTextMixin
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
-from redwheel.orgs.models import Platform
+from redwheel.orgs.models import OrgUnit, Platform
 
 DEFAULTS = engine.RuleSet()
 FATIGUE = DEFAULTS.fatigue
 
 
-class RuleSetForm(forms.Form):
+class RuleSetForm(SafeTextMixin, forms.Form):
+    city = forms.ModelChoiceField(label=_("City"), queryset=OrgUnit.objects.none())
     name = forms.CharField(label=_("Name"), max_length=100)
     version = forms.CharField(label=_("Version"), max_length=40, initial="1")
     description = forms.CharField(
@@ -63,6 +65,15 @@ class RuleSetForm(forms.Form):
         min_value=0.1,
         initial=FATIGUE.daily_rest_s / 3600,
     )
+
+    def __init__(self, *args, cities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only someone who uses several cities' sandboxes chooses; the service defaults to the
+        # one city otherwise, and an existing rule set keeps its city.
+        if cities is not None and len(cities) > 1:
+            self.fields["city"].queryset = cities
+        else:
+            del self.fields["city"]
 
     @classmethod
     def for_rule_set(cls, rule_set: RuleSet, **kwargs):
@@ -126,7 +137,7 @@ class RuleSetForm(forms.Form):
         }
 
 
-class RunForm(forms.Form):
+class RunForm(SafeTextMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=150)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -173,7 +184,7 @@ class RunForm(forms.Form):
     )
     platform = forms.ModelChoiceField(
         label=_("Platform"),
-        queryset=Platform.objects.order_by("name"),
+        queryset=Platform.objects.none(),
         required=False,
         empty_label=_("All platforms"),
     )
@@ -192,11 +203,12 @@ class RunForm(forms.Form):
     )
     seed = forms.IntegerField(label=_("Seed"), initial=2026, min_value=0, max_value=2**62)
 
-    def __init__(self, *args, rule_sets=None, **kwargs):
+    def __init__(self, *args, rule_sets, platforms, **kwargs):
+        """`rule_sets` and `platforms` are those the viewer may use (selectors)."""
         super().__init__(*args, **kwargs)
-        qs = rule_sets if rule_sets is not None else RuleSet.objects.all()
-        self.fields["baseline"].queryset = qs
-        self.fields["others"].queryset = qs
+        self.fields["baseline"].queryset = rule_sets
+        self.fields["others"].queryset = rule_sets
+        self.fields["platform"].queryset = platforms.order_by("name")
 
     def clean(self):
         data = super().clean()

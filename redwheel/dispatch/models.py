@@ -4,6 +4,8 @@ A rule set's parameters are the engine's `RuleSet` JSON (without name and versio
 columns). Published rule sets never change: a change is a new version. A run records everything
 needed to replay it (rule sets in order, demand and fleet sources with their parameters, seed),
 so re-running it gives identical metrics.
+
+Rule sets and runs belong to one city (a root org unit): see `redwheel.dispatch.permissions`.
 """
 
 from django.conf import settings
@@ -19,6 +21,15 @@ class RuleSet(BaseModel):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
 
+    # The city (root org unit) whose committee owns it; two cities never see each other's.
+    city = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("city"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"parent__isnull": True},
+    )
     name = models.CharField(_("name"), max_length=100)
     version = models.CharField(_("version"), max_length=40)
     description = models.TextField(_("description"), blank=True)
@@ -41,7 +52,9 @@ class RuleSet(BaseModel):
         verbose_name = _("dispatch rule set")
         verbose_name_plural = _("dispatch rule sets")
         constraints = [
-            models.UniqueConstraint(fields=["name", "version"], name="dispatch_ruleset_version"),
+            models.UniqueConstraint(
+                fields=["city", "name", "version"], name="dispatch_ruleset_city_version"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(published_at__isnull=False),
                 name="dispatch_ruleset_published_has_date",
@@ -85,6 +98,15 @@ class SimulationRun(BaseModel):
         SYNTHETIC = "synthetic", _("Synthetic fleet (seeded)")
         DRIVERS = "drivers", _("The city's drivers with their composite scores")
 
+    # The city (root org unit) whose committee owns it; two cities never see each other's.
+    city = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("city"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"parent__isnull": True},
+    )
     title = models.CharField(_("title"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     rule_sets = models.ManyToManyField(

@@ -1,37 +1,43 @@
 """Reads for the dispatch sandbox, and the one rule for who may use it.
 
-The sandbox is a city-level tool: people with a regulator or staff grant on the committee (the
-root unit) may use it; everyone else is answered "not found".
+The sandbox is a city-level tool: a city's rule sets and runs are read by the people who may
+use that city's sandbox (`dispatch.permissions`: regulators and staff granted on the city's
+committee, the root unit); everyone else, and everyone for another city's rows, is answered
+"not found".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from redwheel.accounts.models import Role
+from redwheel.core.errors import NotFound
+from redwheel.core.permissions import get_or_404, scope
+from redwheel.dispatch import permissions
 from redwheel.dispatch.models import RuleSet, SimulationRun
+from redwheel.dispatch.permissions import SANDBOX_ACTION
+from redwheel.orgs.models import Platform
+from redwheel.orgs.permissions import platforms_led_within
 
-SANDBOX_ROLES = (Role.REGULATOR, Role.STAFF)
 # With no bonus the top score quintile takes ~20% of orders; far more means tied scores.
 TIED_SCORES_SHARE = 50.0
 
 
 def may_use_sandbox(user) -> bool:
-    """A regulator or staff grant on the committee (root unit), or a superuser."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    cache = user.__dict__
+    """May the user use the sandbox of at least one city (menus, the pages' guard)?"""
+    cache = getattr(user, "__dict__", {})
     if "_may_use_sandbox" not in cache:
-        cache["_may_use_sandbox"] = user.grants.filter(
-            role__in=SANDBOX_ROLES, unit__parent__isnull=True
-        ).exists()
+        cache["_may_use_sandbox"] = permissions.may_use_sandbox(user)
     return cache["_may_use_sandbox"]
+
+
+def sandbox_cities(viewer) -> QuerySet:
+    """The cities whose sandbox the viewer uses, for the forms' city choice."""
+    return permissions.sandbox_cities(viewer).order_by("path")
 
 
 def _require(viewer) -> None:
@@ -39,9 +45,22 @@ def _require(viewer) -> None:
         raise Http404
 
 
+def _one(viewer, queryset: QuerySet, pk: int):
+    try:
+        return get_or_404(viewer, SANDBOX_ACTION, queryset, pk=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def replay_platforms(viewer) -> QuerySet:
+    """The platforms whose ingested orders the viewer may replay: their cities' own."""
+    paths = list(permissions.sandbox_cities(viewer).values_list("path", flat=True))
+    return Platform.objects.filter(pk__in=platforms_led_within(paths))
+
+
 def rule_sets(viewer, status: str | None = None):
     _require(viewer)
-    qs = RuleSet.objects.select_related("created_by")
+    qs = scope(viewer, SANDBOX_ACTION, RuleSet.objects.select_related("created_by", "city"))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("name", "-created_at")
@@ -49,16 +68,18 @@ def rule_sets(viewer, status: str | None = None):
 
 def rule_set(viewer, pk: int) -> RuleSet:
     _require(viewer)
-    try:
-        return RuleSet.objects.select_related("created_by").get(pk=pk)
-    except RuleSet.DoesNotExist:
-        raise Http404 from None
+    return _one(viewer, RuleSet.objects.select_related("created_by", "city"), pk)
+
+
+def rule_set_runs(viewer, rule_set: RuleSet, limit: int = 10):
+    """The latest runs that compared `rule_set`, among those the viewer may see."""
+    return scope(viewer, SANDBOX_ACTION, rule_set.runs.all()).order_by("-created_at")[:limit]
 
 
 def runs(viewer):
     _require(viewer)
     return (
-        SimulationRun.objects.select_related("created_by")
+        scope(viewer, SANDBOX_ACTION, SimulationRun.objects.select_related("created_by", "city"))
         .prefetch_related("links__rule_set")
         .defer("results", "orders_csv")
         .order_by("-created_at", "-id")
@@ -67,10 +88,7 @@ def runs(viewer):
 
 def run(viewer, pk: int) -> SimulationRun:
     _require(viewer)
-    try:
-        return SimulationRun.objects.select_related("created_by").get(pk=pk)
-    except SimulationRun.DoesNotExist:
-        raise Http404 from None
+    return _one(viewer, SimulationRun.objects.select_related("created_by", "city"), pk)
 
 
 # Report --------------------------------------------------------------------------------------

@@ -4,13 +4,14 @@ A run is created queued and executed by the `run_simulation` task (or synchronou
 and the demo) through `run_execute`, which rebuilds the demand and the fleet from the run's
 stored sources and seed, calls the engine's `compare`, and stores compact results (metrics,
 histograms, samples, losers), never raw per-order arrays.
-"""
 
-from __future__ import annotations
+Rule sets and runs belong to one city. Every function taking an `actor` checks itself that the
+actor may use that city's sandbox (`dispatch.permissions.SANDBOX_ACTION`) and answers NotFound
+otherwise; a run only ever reads its own city's platforms' orders and its own city's drivers.
+"""
 
 import dataclasses
 import logging
-import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 
@@ -20,13 +21,22 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.permissions import SystemActor, scope
 from redwheel.core import audit
-from redwheel.core.errors import InvalidTransition, ValidationFailed
+from redwheel.core.errors import InvalidTransition, NotFound, ValidationFailed
+from redwheel.core.permissions import SystemActor, is_unscoped, require, scope
 from redwheel.dispatch import engine
 from redwheel.dispatch.engine.demand import DAY_S, BoundingBox, demand_intensity
 from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun
+from redwheel.dispatch.permissions import (
+    SANDBOX_ACTION,
+    city_for,
+    city_platforms,
+    city_rows,
+    sandbox_cities,
+)
+from redwheel.dispatch.results import SCATTER_POINTS, results_build  # noqa: F401 (re-exported)
 from redwheel.exchange.metrics import LOCAL_TZ
+from redwheel.orgs.models import OrgUnit
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +44,6 @@ MIN_RULE_SETS, MAX_RULE_SETS = 2, 4
 MAX_ORDERS = 200_000
 MAX_DRIVERS = 20_000
 MAX_CSV_BYTES = 20 * 1024 * 1024
-HIST_BINS = 20
-SCATTER_POINTS = 400
-LOSS_THRESHOLD = 0.10  # "earns more than 10% less than under the baseline"
 
 
 # Rule sets -----------------------------------------------------------------------------------
@@ -60,8 +67,10 @@ def parameters_clean(name: str, version: str, parameters: dict) -> dict:
     return out
 
 
-def _check_unique(name: str, version: str, exclude_pk=None) -> None:
-    clash = RuleSet.objects.filter(name=name, version=version).exclude(pk=exclude_pk)
+def _check_unique(city_id: int, name: str, version: str, exclude_pk=None) -> None:
+    clash = RuleSet.objects.filter(city_id=city_id, name=name, version=version).exclude(
+        pk=exclude_pk
+    )
     if clash.exists():
         raise ValidationFailed(
             _("A rule set named %(name)s with version %(version)s already exists.")
@@ -74,16 +83,31 @@ def _user(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
+def _locked(actor, rule_set: RuleSet) -> RuleSet:
+    """The stored rule set, locked for the transaction; NotFound outside the actor's sandbox."""
+    require(actor, SANDBOX_ACTION, rule_set)
+    return RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+
+
 @transaction.atomic
 def ruleset_create(
-    *, actor, name: str, version: str, parameters: dict, description: str = ""
+    *,
+    actor,
+    name: str,
+    version: str,
+    parameters: dict,
+    description: str = "",
+    city: OrgUnit | None = None,
 ) -> RuleSet:
+    """A draft rule set of `city` (by default the one city whose sandbox the actor uses)."""
+    city = city_for(actor, city)
     name, version = name.strip(), version.strip()
     if not name or not version:
         raise ValidationFailed(_("A rule set needs a name and a version."))
     params = parameters_clean(name, version, parameters)
-    _check_unique(name, version)
+    _check_unique(city.pk, name, version)
     rule_set = RuleSet.objects.create(
+        city=city,
         name=name,
         version=version,
         description=description,
@@ -98,14 +122,16 @@ def ruleset_create(
 def ruleset_update(
     *, actor, rule_set: RuleSet, name: str, version: str, parameters: dict, description: str = ""
 ) -> RuleSet:
-    rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    rule_set = _locked(actor, rule_set)
     if rule_set.is_published:
         raise InvalidTransition(
             _("A published rule set cannot be changed; create a new version instead.")
         )
     name, version = name.strip(), version.strip()
+    if not name or not version:
+        raise ValidationFailed(_("A rule set needs a name and a version."))
     params = parameters_clean(name, version, parameters)
-    _check_unique(name, version, exclude_pk=rule_set.pk)
+    _check_unique(rule_set.city_id, name, version, exclude_pk=rule_set.pk)
     rule_set.name, rule_set.version = name, version
     rule_set.parameters, rule_set.description = params, description
     rule_set.save()
@@ -115,7 +141,7 @@ def ruleset_update(
 
 @transaction.atomic
 def ruleset_publish(*, actor, rule_set: RuleSet, now: datetime | None = None) -> RuleSet:
-    rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+    rule_set = _locked(actor, rule_set)
     if rule_set.is_published:
         raise InvalidTransition(_("This rule set is already published."))
     parameters_clean(rule_set.name, rule_set.version, rule_set.parameters)
@@ -128,8 +154,10 @@ def ruleset_publish(*, actor, rule_set: RuleSet, now: datetime | None = None) ->
     return rule_set
 
 
-def _next_version(name: str, version: str) -> str:
-    taken = set(RuleSet.objects.filter(name=name).values_list("version", flat=True))
+def _next_version(city_id: int, name: str, version: str) -> str:
+    taken = set(
+        RuleSet.objects.filter(city_id=city_id, name=name).values_list("version", flat=True)
+    )
     if version.isdigit():
         candidate = int(version) + 1
         while str(candidate) in taken:
@@ -144,9 +172,11 @@ def _next_version(name: str, version: str) -> str:
 @transaction.atomic
 def ruleset_new_version(*, actor, rule_set: RuleSet) -> RuleSet:
     """A draft copy of `rule_set` with the next free version, to edit and publish."""
+    rule_set = _locked(actor, rule_set)
     copy = RuleSet.objects.create(
+        city_id=rule_set.city_id,
         name=rule_set.name,
-        version=_next_version(rule_set.name, rule_set.version),
+        version=_next_version(rule_set.city_id, rule_set.name, rule_set.version),
         description=rule_set.description,
         parameters=dict(rule_set.parameters),
         created_by=_user(actor),
@@ -161,11 +191,14 @@ def ruleset_new_version(*, actor, rule_set: RuleSet) -> RuleSet:
 
 
 @transaction.atomic
-def ruleset_import(*, actor, rules: engine.RuleSet, description: str = "") -> RuleSet:
-    """The stored rule set for an engine rule set (CLI `--save`): reused if name, version and
-    parameters match, refused if the name and version exist with other parameters."""
+def ruleset_import(
+    *, actor, rules: engine.RuleSet, description: str = "", city: OrgUnit | None = None
+) -> RuleSet:
+    """The stored rule set of `city` for an engine rule set (CLI `--save`): reused if name,
+    version and parameters match, refused if the name and version exist with other parameters."""
+    city = city_for(actor, city)
     params = parameters_clean(rules.name, rules.version, rules.to_dict())
-    existing = RuleSet.objects.filter(name=rules.name, version=rules.version).first()
+    existing = RuleSet.objects.filter(city=city, name=rules.name, version=rules.version).first()
     if existing is not None:
         if existing.parameters != params:
             raise ValidationFailed(
@@ -182,6 +215,7 @@ def ruleset_import(*, actor, rules: engine.RuleSet, description: str = "") -> Ru
         version=rules.version,
         parameters=params,
         description=description,
+        city=city,
     )
 
 
@@ -237,11 +271,15 @@ def _csv_orders(text: str) -> engine.Orders:
         ) from exc
 
 
-def _exchange_orders(day: date, platform_id: int | None) -> engine.Orders:
+def _exchange_orders(day: date, platform_id: int | None, city_id: int | None) -> engine.Orders:
+    """The day's ingested orders of the city's own platforms (of one of them if given)."""
     from redwheel.exchange.models import Trip
 
+    if city_id is None:
+        raise ValidationFailed(_("This run belongs to no city, so it cannot replay orders."))
     start = datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
     trips = Trip.objects.filter(
+        platform__in=city_platforms(OrgUnit.objects.get(pk=city_id)),
         order_time__gte=start,
         order_time__lt=start + timedelta(days=1),
         origin_lng__isnull=False,
@@ -294,7 +332,7 @@ def demand_build(run: SimulationRun) -> tuple[engine.Orders, float, float, Bound
     if run.demand_source == SimulationRun.Demand.CSV:
         raw = _csv_orders(run.orders_csv)
     else:
-        raw = _exchange_orders(date.fromisoformat(p["day"]), p.get("platform_id"))
+        raw = _exchange_orders(date.fromisoformat(p["day"]), p.get("platform_id"), run.city_id)
     if not len(raw):
         raise ValidationFailed(_("The orders file has no orders."))
     t0 = float(raw.time_s.min())
@@ -303,16 +341,20 @@ def demand_build(run: SimulationRun) -> tuple[engine.Orders, float, float, Bound
     return period_orders(raw, t0, t1), t0, t1, _bbox_of(raw)
 
 
-def drivers_fleet_rows(actor, score_day: date | None = None) -> tuple[list, date | None]:
-    """(driver id, composite score or None, verified party member) for every driver in the
-    actor's scope, with scores from the latest score snapshot day (or `score_day`)."""
+def drivers_fleet_rows(
+    actor, score_day: date | None = None, *, city: OrgUnit | None = None
+) -> tuple[list, date | None]:
+    """(driver id, composite score or None, verified party member) for every driver of `city`
+    (by default the actor's one sandbox city) that the actor may see, with scores from the
+    latest score snapshot day of those drivers (or `score_day`)."""
     from redwheel.drivers.models import PARTY_MEMBER_CATEGORIES, Driver, Membership
     from redwheel.scoring.models import ScoreSnapshot
 
-    drivers = scope(actor, "view", Driver.objects.all())
+    city = city_for(actor, city)
+    drivers = city_rows(scope(actor, "view", Driver.objects.all()), city)
     ids = list(drivers.order_by("pk").values_list("pk", flat=True))
     if score_day is None:
-        score_day = ScoreSnapshot.objects.aggregate(d=Max("day"))["d"]
+        score_day = ScoreSnapshot.objects.filter(driver__in=drivers).aggregate(d=Max("day"))["d"]
     scores = {}
     if score_day is not None:
         scores = dict(
@@ -331,8 +373,20 @@ def drivers_fleet_rows(actor, score_day: date | None = None) -> tuple[list, date
     return rows, score_day
 
 
-def fleet_build(run: SimulationRun, bbox: BoundingBox, t0: float, t1: float, actor=None):
+def _require_inputs(actor, run: SimulationRun) -> None:
+    """Building a run's inputs may read its city's orders and drivers: the actor must use that
+    city's sandbox. An unsaved run of no city (CLI without --save) reads no stored data."""
+    if run.pk is not None:
+        require(actor, SANDBOX_ACTION, run)
+    elif run.city_id is not None:
+        city_for(actor, run.city)
+    elif not is_unscoped(actor) and not sandbox_cities(actor).exists():
+        raise NotFound()
+
+
+def fleet_build(run: SimulationRun, bbox: BoundingBox, t0: float, t1: float, *, actor):
     """The run's fleet clipped to the period, and notes on where it came from."""
+    _require_inputs(actor, run)
     p = run.fleet_params
     if run.fleet_source == SimulationRun.FleetSource.SYNTHETIC:
         fleet = engine.synthetic_fleet(
@@ -340,7 +394,9 @@ def fleet_build(run: SimulationRun, bbox: BoundingBox, t0: float, t1: float, act
         )
         return period_fleet(fleet, t0, t1), {"drivers": len(fleet)}
     score_day = date.fromisoformat(p["score_day"]) if p.get("score_day") else None
-    rows, score_day = drivers_fleet_rows(actor or run.created_by or SystemActor(), score_day)
+    if run.city_id is None:
+        raise ValidationFailed(_("This run belongs to no city, so it has no drivers."))
+    rows, score_day = drivers_fleet_rows(actor, score_day, city=run.city)
     if not rows:
         raise ValidationFailed(_("There are no drivers to simulate."))
     base = engine.synthetic_fleet(len(rows), bbox, run.seed)  # positions and shifts only
@@ -359,11 +415,12 @@ def fleet_build(run: SimulationRun, bbox: BoundingBox, t0: float, t1: float, act
     return period_fleet(fleet, t0, t1), notes
 
 
-def inputs_build(run: SimulationRun, actor=None) -> Inputs:
+def inputs_build(run: SimulationRun, *, actor) -> Inputs:
+    _require_inputs(actor, run)
     orders, t0, t1, bbox = demand_build(run)
     if not len(orders):
         raise ValidationFailed(_("The chosen period has no orders."))
-    fleet, notes = fleet_build(run, bbox, t0, t1, actor)
+    fleet, notes = fleet_build(run, bbox, t0, t1, actor=actor)
     return Inputs(orders, fleet, (t0, t1), notes)
 
 
@@ -432,9 +489,16 @@ def run_create(
     orders_csv: str = "",
     description: str = "",
     enqueue: bool = True,
+    city: OrgUnit | None = None,
 ) -> SimulationRun:
-    """Store a queued run; the first rule set is the baseline. Enqueues the task on commit."""
+    """Store a queued run of `city` (by default the rule sets' city); the first rule set is the
+    baseline. All rule sets must be the city's. Enqueues the task on commit."""
     rule_sets = list(rule_sets)
+    city = city_for(actor, city or (rule_sets[0].city if rule_sets else None))
+    for r in rule_sets:
+        require(actor, SANDBOX_ACTION, r)
+        if r.city_id != city.pk:
+            raise ValidationFailed(_("All rule sets of a run must be its city's."))
     if not MIN_RULE_SETS <= len(rule_sets) <= MAX_RULE_SETS:
         raise ValidationFailed(
             _("Compare between %(min)d and %(max)d rule sets.")
@@ -451,9 +515,13 @@ def run_create(
             ) from exc
     demand_params, fleet_params = dict(demand_params or {}), dict(fleet_params or {})
     _check_sizes(demand_source, demand_params, orders_csv, fleet_source, fleet_params)
+    platform_id = demand_params.get("platform_id") if demand_source == "exchange" else None
+    if platform_id and not city_platforms(city).filter(pk=platform_id).exists():
+        raise NotFound()  # replays use only the city's own platforms' orders
     if not -(2**63) <= int(seed) < 2**63:
         raise ValidationFailed(_("The seed is out of range."))
     run = SimulationRun.objects.create(
+        city=city,
         title=title.strip() or _("Simulation run"),
         description=description,
         demand_source=demand_source,
@@ -511,7 +579,8 @@ def run_execute(
         )
     try:
         rule_sets = run.ordered_rule_sets()
-        inputs = inputs_build(run)
+        # The task runs for the system, bounded by the run's city (its orders and drivers).
+        inputs = inputs_build(run, actor=SystemActor.operator(f"dispatch run {run.pk}"))
         comparison = engine.compare(
             engine_rule_sets(rule_sets),
             inputs.orders,
@@ -529,7 +598,7 @@ def run_execute(
             finished_at=timezone.now(),
         )
         audit.record(
-            actor=SystemActor("dispatch"),
+            actor=SystemActor.operator("dispatch"),
             action="dispatch.run_failed",
             obj=run,
             summary=str(message)[:300],
@@ -549,83 +618,9 @@ def run_execute(
             finished_at=timezone.now(),
         )
         audit.record(
-            actor=SystemActor("dispatch"),
+            actor=SystemActor.operator("dispatch"),
             action="dispatch.run_succeeded",
             obj=run,
             summary=run.title,
         )
     return comparison
-
-
-# Results -------------------------------------------------------------------------------------
-
-
-def _nice_max(value: float, step: float) -> float:
-    return max(step, math.ceil(value / step) * step)
-
-
-def _histogram(values_per_set: list[np.ndarray], top: float) -> tuple[list[float], list[list]]:
-    edges = np.linspace(0.0, top, HIST_BINS + 1)
-    counts = []
-    for values in values_per_set:
-        clipped = np.clip(values, 0.0, top)  # the last bin also holds anything above `top`
-        counts.append(np.histogram(clipped, bins=edges)[0].astype(int).tolist())
-    return [round(float(e), 1) for e in edges], counts
-
-
-def _changes(baseline: engine.SimulationResult, other: engine.SimulationResult) -> dict:
-    base, now = baseline.driver_income, other.driver_income
-    earning = base > 0
-    change = np.zeros_like(base)
-    change[earning] = (now[earning] - base[earning]) / base[earning]
-    return {
-        "drivers_losing_10pct": int(np.count_nonzero(change < -LOSS_THRESHOLD)),
-        "drivers_gaining_10pct": int(np.count_nonzero(change > LOSS_THRESHOLD)),
-        "drivers_compared": int(np.count_nonzero(earning)),
-    }
-
-
-def results_build(comparison: engine.Comparison, rule_sets: Sequence[RuleSet], inputs) -> dict:
-    """Compact, JSON-ready results: per rule set metrics, histograms and a scatter sample."""
-    runs = comparison.results
-    online = [r.driver_online_s > 0 for r in runs]
-    incomes = [r.driver_income[mask] for r, mask in zip(runs, online, strict=True)]
-    income_top = _nice_max(max((float(i.max()) for i in incomes if i.size), default=0.0), 50.0)
-    waits = [r.wait_s for r in runs]
-    wait_top = _nice_max(
-        max((float(np.percentile(w, 99)) for w in waits if w.size), default=0.0), 60.0
-    )
-    income_edges, income_counts = _histogram(incomes, income_top)
-    wait_edges, wait_counts = _histogram(waits, wait_top)
-    sets = []
-    for i, (stored, result) in enumerate(zip(rule_sets, runs, strict=True)):
-        sample = result.bonus_distance_sample[:SCATTER_POINTS]
-        entry = {
-            "id": stored.pk,
-            "name": stored.name,
-            "version": stored.version,
-            "engine_name": result.rule_set.name,
-            "status": stored.status,
-            "parameters": stored.parameters,
-            "metrics": result.metrics,
-            "runtime_s": round(result.runtime_s, 2),
-            "income_hist": income_counts[i],
-            "wait_hist": wait_counts[i],
-            "bonus_sample": [[round(float(b), 1), round(float(p), 1)] for b, p in sample],
-        }
-        if i:
-            entry.update(_changes(runs[0], result))
-            entry["losers"] = comparison.losers.get(result.rule_set.name, [])
-        sets.append(entry)
-    t0, t1 = inputs.period
-    return {
-        "orders": len(inputs.orders),
-        "drivers": len(inputs.fleet),
-        "online_drivers": int(np.count_nonzero(online[0])) if online else 0,
-        "period_start_s": t0,
-        "period_end_s": t1,
-        "fleet": inputs.notes,
-        "income_bins": income_edges,
-        "wait_bins": wait_edges,
-        "rule_sets": sets,
-    }

@@ -1,6 +1,7 @@
 """Sandbox pages: rule sets (list, create, edit draft, publish, new version), runs (create, list,
 report with progress polling) and exports. Only sandbox users (selectors.may_use_sandbox) get
-anything; everyone else gets 404. Each POST parses one form and calls one service."""
+anything, and only of their own city; everyone else gets 404. Each POST parses one form and
+calls one service."""
 
 import json
 from functools import wraps
@@ -12,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError
+from redwheel.core.exports import content_disposition, download
 from redwheel.core.paging import paginate
 from redwheel.dispatch import exports, forms, selectors, services
 from redwheel.dispatch.models import RuleSet
@@ -60,12 +61,14 @@ def rule_set_list(request):
 
 @sandbox_required
 def rule_set_create(request):
-    form = forms.RuleSetForm(request.POST or None)
+    cities = selectors.sandbox_cities(request.user)
+    form = forms.RuleSetForm(request.POST or None, cities=cities)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             rule_set = services.ruleset_create(
                 actor=request.user,
+                city=d.get("city"),
                 name=d["name"],
                 version=d["version"],
                 parameters=d["parameters"],
@@ -99,7 +102,7 @@ def rule_set_detail(request, pk):
                 "dr": rules.fatigue.daily_rest_s / 3600,
             },
             "json": json.dumps(rules.to_dict(), indent=2, ensure_ascii=False),
-            "runs": rule_set.runs.order_by("-created_at")[:10],
+            "runs": selectors.rule_set_runs(request.user, rule_set),
         },
     )
 
@@ -189,7 +192,12 @@ def run_list(request):
 @sandbox_required
 def run_create(request):
     rule_sets = selectors.rule_sets(request.user)
-    form = forms.RunForm(request.POST or None, request.FILES or None, rule_sets=rule_sets)
+    form = forms.RunForm(
+        request.POST or None,
+        request.FILES or None,
+        rule_sets=rule_sets,
+        platforms=selectors.replay_platforms(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -247,9 +255,9 @@ def run_progress(request, pk):
 def run_export_json(request, pk):
     run = selectors.run(request.user, pk)
     response = JsonResponse(
-        exports.run_json(run), json_dumps_params={"ensure_ascii": False, "indent": 2}
+        exports.run_json(request.user, run), json_dumps_params={"ensure_ascii": False, "indent": 2}
     )
-    response["Content-Disposition"] = f'attachment; filename="sandbox-run-{run.pk}.json"'
+    response["Content-Disposition"] = content_disposition(f"sandbox-run-{run.pk}.json")
     return response
 
 
@@ -258,4 +266,4 @@ def run_export_xlsx(request, pk):
     run = selectors.run(request.user, pk)
     if not run.results:
         raise Http404
-    return download(exports.run_workbook(run), f"sandbox-run-{run.pk}.xlsx")
+    return download(exports.run_workbook(request.user, run), f"sandbox-run-{run.pk}.xlsx")

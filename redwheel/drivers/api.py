@@ -14,13 +14,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import StringConstraints, model_validator
+from ninja.pagination import paginate
+from pydantic import StringConstraints
 
-from redwheel.accounts.permissions import scope
 from redwheel.core import crypto
 from redwheel.core.api_auth import session_auth
+from redwheel.core.api_schemas import BodyIn, InputSchema, api_enum, error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
+from redwheel.core.paging import ApiPagination
+from redwheel.core.permissions import scope
 from redwheel.core.validators import clean_mobile
 from redwheel.drivers import services
 from redwheel.drivers.models import Affiliation, Category, Driver, Membership, MembershipActivity
@@ -30,7 +32,13 @@ router = Router(tags=["drivers"], auth=session_auth)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MembershipState = Membership.State
+MembershipCategory = api_enum("MembershipCategory", Category)
+MembershipState = api_enum("MembershipState", Membership.State)
+MembershipAction = api_enum("MembershipAction", MembershipActivity.Action)
+LIST_ERRORS = error_responses()
+DETAIL_ERRORS = error_responses(404)
+# Changes: 404 out of scope, 409 not allowed in the current state (or a conflict).
+CHANGE_ERRORS = error_responses(404, 409)
 
 # Schemas -------------------------------------------------------------------------------------
 
@@ -48,17 +56,17 @@ class PlatformRef(Schema):
 
 class MembershipSummary(Schema):
     id: int
-    category: Category = Field(examples=["full"])
+    category: MembershipCategory = Field(examples=["full"])
     state: MembershipState = Field(examples=["verified"])
 
 
-class ActivityOut(Schema):
+class MembershipActivityOut(Schema):
     id: int
     at: datetime
-    action: MembershipActivity.Action = Field(examples=["verify"])
+    action: MembershipAction = Field(examples=["verify"])
     from_state: str = Field(examples=["declared"])
     to_state: str = Field(examples=["verified"])
-    category: Category
+    category: MembershipCategory
     branch: UnitRef | None
     actor: str | None = Field(examples=["王书记"], description="Who made the change.")
     note: str
@@ -77,7 +85,7 @@ class MembershipOut(MembershipSummary):
     state_changed_at: datetime
     rejection_reason: str
     allowed_actions: list[str] = Field(examples=[["lapse", "transfer", "check_in"]])
-    timeline: list[ActivityOut]
+    timeline: list[MembershipActivityOut]
 
     @staticmethod
     def resolve_allowed_actions(obj: Membership) -> list[str]:
@@ -144,7 +152,7 @@ class DriverDetailOut(DriverOut):
         return list(obj.vehicles.all())
 
 
-class DriverFilter(Schema):
+class DriverFilter(InputSchema):
     q: str | None = Field(
         None,
         max_length=60,
@@ -152,7 +160,7 @@ class DriverFilter(Schema):
     )
     platform: int | None = Field(None, description="Platform id.")
     branch: int | None = Field(None, description="Org unit id; its whole subtree counts.")
-    category: Category | None = None
+    category: MembershipCategory | None = None
     state: MembershipState | Literal["none", "checked_in"] | None = Field(
         None,
         description="Membership state; 'none': no membership; 'checked_in': verified members "
@@ -160,23 +168,12 @@ class DriverFilter(Schema):
     )
 
 
-class BodyIn(Schema):
-    """Request bodies must be JSON objects (ninja's Schema would read attributes off anything)."""
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _object_only(cls, values, handler, info):
-        if not isinstance(values, dict | cls):
-            raise ValueError("The request body must be a JSON object.")
-        return handler(values)
-
-
 Note = Annotated[str, StringConstraints(max_length=300)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
 class DeclareIn(BodyIn):
-    category: Category = Field(examples=["full"])
+    category: MembershipCategory = Field(examples=["full"])
     branch_id: int = Field(examples=[3], description="Branch responsible for the member.")
     joined_party_on: date | None = Field(None, examples=["2015-07-01"])
     home_organisation: str = Field("", max_length=150)
@@ -259,8 +256,10 @@ def _unit(units, pk: int, field: str) -> OrgUnit:
     return unit
 
 
-@router.get("/drivers", response=list[DriverOut], summary="List drivers in scope")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+@router.get(
+    "/drivers", response={200: list[DriverOut], **LIST_ERRORS}, summary="List drivers in scope"
+)
+@paginate(ApiPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def driver_list(request, filters: Query[DriverFilter]):
     drivers = _drivers(request.auth).prefetch_related(
         Prefetch("affiliations", queryset=Affiliation.objects.select_related("platform"))
@@ -290,12 +289,20 @@ def driver_list(request, filters: Query[DriverFilter]):
     return drivers.order_by("name", "id")
 
 
-@router.get("/drivers/{int:id}", response=DriverDetailOut, summary="One driver, masked")
+@router.get(
+    "/drivers/{int:id}",
+    response={200: DriverDetailOut, **DETAIL_ERRORS},
+    summary="One driver, masked",
+)
 def driver_detail(request, id: int):
     return get_object_or_404(_detail_queryset(request.auth), pk=id)
 
 
-@router.post("/drivers/{int:id}:reveal", response=RevealOut, summary="Reveal one number (audited)")
+@router.post(
+    "/drivers/{int:id}:reveal",
+    response={200: RevealOut, **DETAIL_ERRORS},
+    summary="Reveal one number (audited)",
+)
 def driver_reveal(request, id: int, payload: RevealIn, response: HttpResponse):
     driver = get_object_or_404(_drivers(request.auth), pk=id)
     value = services.pii_reveal(
@@ -326,7 +333,7 @@ def _declarable_branches(user):
 
 @router.post(
     "/drivers/{int:id}/membership:declare",
-    response=MembershipOut,
+    response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Declare party membership",
     tags=["memberships"],
 )
@@ -347,7 +354,7 @@ def membership_declare(request, id: int, payload: DeclareIn):
 
 @router.post(
     "/memberships/{int:id}:verify",
-    response=MembershipOut,
+    response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Verify a declaration",
     tags=["memberships"],
 )
@@ -360,7 +367,7 @@ def membership_verify(request, id: int, payload: NoteIn):
 
 @router.post(
     "/memberships/{int:id}:reject",
-    response=MembershipOut,
+    response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Reject a declaration (reason required)",
     tags=["memberships"],
 )
@@ -373,7 +380,7 @@ def membership_reject(request, id: int, payload: ReasonIn):
 
 @router.post(
     "/memberships/{int:id}:lapse",
-    response=MembershipOut,
+    response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Mark a verified membership lapsed (reason required)",
     tags=["memberships"],
 )
@@ -386,7 +393,7 @@ def membership_lapse(request, id: int, payload: ReasonIn):
 
 @router.post(
     "/memberships/{int:id}:transfer",
-    response=MembershipOut,
+    response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Transfer a member to another branch",
     tags=["memberships"],
 )
@@ -403,7 +410,7 @@ def membership_transfer(request, id: int, payload: TransferIn):
 
 @router.post(
     "/memberships/{int:id}:check-in",
-    response=MembershipOut,
+    response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Check a mobile member in to a mobile-member branch",
     tags=["memberships"],
 )
@@ -427,14 +434,19 @@ def _own_driver(request) -> Driver:
     return get_object_or_404(_detail_queryset(request.auth), user=request.auth)
 
 
-@router.get("/me", response=DriverDetailOut, summary="The signed-in driver", tags=["me"])
+@router.get(
+    "/me",
+    response={200: DriverDetailOut, **DETAIL_ERRORS},
+    summary="The signed-in driver",
+    tags=["me"],
+)
 def me(request):
     return _own_driver(request)
 
 
 @router.put(
     "/me/badge-consent",
-    response=ConsentOut,
+    response={200: ConsentOut, **CHANGE_ERRORS},
     summary="Switch the party-member badge on or off",
     tags=["me"],
 )

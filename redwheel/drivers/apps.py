@@ -6,3 +6,8 @@ class DriversConfig(AppConfig):
     name = "redwheel.drivers"
     label = "drivers"
     verbose_name = _("Drivers and members")
+
+    def ready(self):
+        from redwheel.drivers import permissions
+
+        permissions.register()

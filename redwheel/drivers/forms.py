@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.forms import SafeTextMixin
 from redwheel.drivers.models import Category, Membership
 from redwheel.drivers.selectors import (
     CATEGORY_PROSPECTIVE,
@@ -13,7 +14,7 @@ from redwheel.drivers.selectors import (
 from redwheel.orgs.models import OrgUnit, Platform
 
 
-class DriverFilterForm(forms.Form):
+class DriverFilterForm(SafeTextMixin, forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -60,17 +61,17 @@ class DriverFilterForm(forms.Form):
         self.fields["branch"].queryset = units
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(SafeTextMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(SafeTextMixin, forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class RevealForm(forms.Form):
+class RevealForm(SafeTextMixin, forms.Form):
     field = forms.ChoiceField(
         label=_("Number"),
         choices=[("phone", _("Mobile number")), ("license_no", _("Licence / ID number"))],
@@ -78,7 +79,7 @@ class RevealForm(forms.Form):
     reason = forms.CharField(label=_("Why do you need to see it?"), max_length=300)
 
 
-class TransferForm(forms.Form):
+class TransferForm(SafeTextMixin, forms.Form):
     to_branch = forms.ModelChoiceField(label=_("New branch"), queryset=OrgUnit.objects.none())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
@@ -87,7 +88,7 @@ class TransferForm(forms.Form):
         self.fields["to_branch"].queryset = branches
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(SafeTextMixin, forms.Form):
     mobile_branch = forms.ModelChoiceField(
         label=_("Mobile-member branch"), queryset=OrgUnit.objects.none()
     )
@@ -100,7 +101,7 @@ class CheckInForm(forms.Form):
         self.fields["mobile_branch"].queryset = branches
 
 
-class DeclareForm(forms.Form):
+class DeclareForm(SafeTextMixin, forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     branch = forms.ModelChoiceField(label=_("Branch"), queryset=OrgUnit.objects.none())
     joined_party_on = forms.DateField(
@@ -117,11 +118,11 @@ class DeclareForm(forms.Form):
         self.fields["branch"].queryset = branches
 
 
-class ContactPairForm(forms.Form):
+class ContactPairForm(SafeTextMixin, forms.Form):
     number = forms.CharField(label=_("Other driver's full mobile or licence number"), max_length=24)
 
 
-class BadgeForm(forms.Form):
+class BadgeForm(SafeTextMixin, forms.Form):
     consented = forms.TypedChoiceField(
         choices=[("1", "on"), ("0", "off")], coerce=lambda v: v == "1"
     )

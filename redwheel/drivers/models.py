@@ -16,10 +16,10 @@ class Driver(BaseModel):
     name = models.CharField(_("name"), max_length=60, db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     license_no = crypto.EncryptedTextField(_("licence / ID number"))
-    license_index = models.CharField(_("licence index"), max_length=40, unique=True)
+    license_index = crypto.BlindIndexField(_("licence index"), source="license_no", unique=True)
     license_masked = models.CharField(_("licence (masked)"), max_length=24)
     phone = crypto.EncryptedTextField(_("mobile number"))
-    phone_index = models.CharField(_("mobile number index"), max_length=40, db_index=True)
+    phone_index = crypto.BlindIndexField(_("mobile number index"), source="phone", db_index=True)
     phone_masked = models.CharField(_("mobile number (masked)"), max_length=20, db_index=True)
     region_code = models.CharField(_("region code"), max_length=6, blank=True)
     branch = models.ForeignKey(

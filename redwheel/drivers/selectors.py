@@ -5,8 +5,8 @@ import re
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from redwheel.accounts.permissions import can, scope
 from redwheel.core import crypto
+from redwheel.core.permissions import can, scope
 from redwheel.drivers.models import (
     PARTY_MEMBER_CATEGORIES,
     Affiliation,

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
-from redwheel.accounts.permissions import can
 from redwheel.core import audit, crypto
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.notifications import notify_platform, notify_user
+from redwheel.core.permissions import acting_platform, can, is_unscoped
 from redwheel.core.validators import clean_identity_number, clean_mobile, clean_plate
 from redwheel.drivers.models import (
     PARTY_MEMBER_CATEGORIES,
@@ -88,13 +88,20 @@ def driver_create(
     platforms: list[Platform] = (),
     create_account: bool = True,
 ) -> Driver:
+    # The new driver must land inside the actor's scope — in a branch they may change, or
+    # with a platform they act for or whose organisation they run — and every platform it is
+    # affiliated with opens the driver to that platform, so each must be the actor's too.
+    if branch is not None:
+        _require(actor, "change", branch)
+    elif not platforms and not is_unscoped(actor):
+        raise NotFound()
+    if not all(can(actor, "change", p) for p in platforms):
+        raise NotFound()
     license_no = clean_identity_number(license_no)
     phone = clean_mobile(phone)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("A name is required."))
-    if branch is not None:
-        _require(actor, "change", branch)
     with transaction.atomic():
         if Driver.objects.filter(license_index=crypto.blind_index(license_no)).exists():
             raise Conflict(
@@ -175,7 +182,11 @@ def affiliation_add(
     certificate_no: str = "",
     joined_on: date | None = None,
 ) -> Affiliation:
-    _require(actor, "change", driver)
+    # A platform's own feed declares that a driver works for it (the regulator format's
+    # baseInfoDriver) before the driver is in its scope; anyone else needs the driver.
+    if acting_platform(actor) != platform.pk:
+        _require(actor, "change", driver)
+    _require(actor, "change", platform)
     with transaction.atomic():
         affiliation, created = Affiliation.objects.get_or_create(
             driver=driver,
@@ -214,11 +225,11 @@ def vehicle_add(
 
 def pii_reveal(*, actor, driver: Driver, field: str, reason: str) -> str:
     """Return one plaintext identifier, leaving an audit entry that says who, when and why."""
+    _require(actor, "reveal", driver)
     if field not in ("phone", "license_no"):
         raise ValidationFailed(_("Only the phone or licence number can be revealed."))
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why you need to see this number."), code="reason_required")
-    _require(actor, "reveal", driver)
     audit.record(
         actor=actor,
         action=f"driver.reveal.{field}",
@@ -278,6 +289,9 @@ def membership_declare(
 ) -> Membership:
     """A driver (for themselves) or staff (on their behalf) declares party status."""
     _require(actor, "change", driver)
+    _require_placement(
+        actor, driver, branch, own_choices=("declarable_branches", "city_mobile_branches")
+    )
     if category not in Category.values:
         raise ValidationFailed(_("Unknown membership category."))
     _branch(branch)
@@ -353,10 +367,10 @@ def membership_transfer(
     *, actor, membership: Membership, to_branch: OrgUnit, note: str = ""
 ) -> Membership:
     """Move a member to another branch; both the sending and receiving side must be in scope."""
-    _branch(to_branch)
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "change")
         _require(actor, "change", to_branch)
+        _branch(to_branch)
         if to_branch.pk == membership.branch_id:
             raise ValidationFailed(_("The member is already in this branch."))
         membership.branch = to_branch
@@ -376,13 +390,16 @@ def membership_check_in(
     note: str = "",
 ) -> Membership:
     """流动党员报到: a verified member registers with a mobile-member branch."""
-    if not (
-        mobile_branch.kind == OrgUnit.Kind.BRANCH
-        and mobile_branch.branch_type == OrgUnit.BranchType.MOBILE
-    ):
-        raise ValidationFailed(_("Mobile members check in to a mobile-member branch."))
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "change")
+        _require_placement(
+            actor, membership.driver, mobile_branch, own_choices=("city_mobile_branches",)
+        )
+        if not (
+            mobile_branch.kind == OrgUnit.Kind.BRANCH
+            and mobile_branch.branch_type == OrgUnit.BranchType.MOBILE
+        ):
+            raise ValidationFailed(_("Mobile members check in to a mobile-member branch."))
         if membership.mobile_branch_id == mobile_branch.pk:
             return membership
         membership.mobile_branch = mobile_branch
@@ -391,6 +408,29 @@ def membership_check_in(
             membership.home_organisation = home_organisation
         _transition(membership, Action.CHECK_IN, actor=actor, note=note, branch=mobile_branch)
     return membership
+
+
+def is_self(actor, driver: Driver) -> bool:
+    """Is `actor` the driver's own account (not a token or feed that happens to share an id)?"""
+    return (
+        acting_platform(actor) is None
+        and getattr(actor, "is_authenticated", False)
+        and driver.user_id is not None
+        and driver.user_id == actor.pk
+    )
+
+
+def _require_placement(actor, driver: Driver, unit: OrgUnit, *, own_choices: tuple) -> None:
+    """Placing a driver in a unit opens them to its staff: staff place drivers only in units
+    they may change; a driver places themself in any unit their city offers them."""
+    from redwheel.drivers import selectors
+
+    if is_self(actor, driver):
+        offered = (getattr(selectors, name)(driver) for name in own_choices)
+        if not any(choices.filter(pk=unit.pk).exists() for choices in offered):
+            raise NotFound()
+        return
+    _require(actor, "change", unit)
 
 
 def membership_check_out(*, actor, membership: Membership, note: str = "") -> Membership:

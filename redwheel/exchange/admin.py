@@ -7,6 +7,7 @@ deletes rows; lists are scoped to the platforms the staff member may view.
 from django.contrib import admin
 
 from redwheel.core.admin_scoping import ScopedAdmin
+from redwheel.core.crypto import EncryptedTextField
 from redwheel.exchange import models
 from redwheel.orgs.models import Platform
 
@@ -24,7 +25,8 @@ class ReadOnlyFactAdmin(ScopedAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        # Encrypted numbers (an unknown driver's licence) are never shown: the masked copy is.
+        return [f.name for f in self.model._meta.fields if not isinstance(f, EncryptedTextField)]
 
 
 class RejectionInline(admin.TabularInline):

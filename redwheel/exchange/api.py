@@ -9,11 +9,13 @@ import json
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Schema
 
 from redwheel.accounts.models import TokenScope
 from redwheel.core.api_auth import PlatformTokenAuth
+from redwheel.core.api_schemas import error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services
 from redwheel.exchange.models import Source
 from redwheel.exchange.records import RECORD_TYPES
@@ -21,10 +23,30 @@ from redwheel.exchange.records import RECORD_TYPES
 router = Router(tags=["exchange"])
 
 
+class RejectionOut(Schema):
+    index: int
+    field: str
+    code: str
+    message: str
+    message_zh: str
+    message_en: str
+
+
+class BatchOut(Schema):
+    batch_id: int
+    record_type: str
+    received: int
+    accepted: int
+    unchanged: int
+    rejected: int
+    rejections: list[RejectionOut]
+
+
 @router.post(
     "exchange/{record_type}",
     auth=PlatformTokenAuth(TokenScope.EXCHANGE_WRITE),
     summary="Push one batch of exchange records",
+    response={200: BatchOut, **error_responses(404)},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -49,7 +71,7 @@ def push_batch(request: HttpRequest, record_type: str):
     records = _parse(request.body)
     token = request.auth
     result = services.ingest(
-        actor=f"platform token {token.key_prefix}",
+        actor=SystemActor.for_platform(token.platform_id, f"platform token {token.key_prefix}"),
         platform=token.platform,
         record_type=record_type,
         records=records,

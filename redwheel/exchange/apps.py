@@ -9,6 +9,9 @@ class ExchangeConfig(AppConfig):
 
     def ready(self):
         from redwheel.core import scheduler
+        from redwheel.exchange import permissions
+
+        permissions.register()
 
         scheduler.register(
             "exchange_purge_position_samples",

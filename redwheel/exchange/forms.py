@@ -4,6 +4,7 @@ scope by the view; a value outside them makes the view answer 404."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.forms import SafeTextMixin
 from redwheel.exchange import metrics
 from redwheel.orgs.models import OrgUnit, Platform
 
@@ -23,7 +24,7 @@ class MonthField(forms.CharField):
             raise forms.ValidationError(_("Enter a month as YYYY-MM."), code="month") from None
 
 
-class _ScopedForm(forms.Form):
+class _ScopedForm(SafeTextMixin, forms.Form):
     def __init__(self, *args, platforms=None, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         if "platform" in self.fields:

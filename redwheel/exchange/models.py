@@ -1,7 +1,7 @@
 """Facts ingested from the regulator exchange format (see docs/exchange.md).
 
 Drivers are referenced by the blind index of their LicenseId (an ID number, so never stored in
-clear here) and linked to `drivers.Driver` when known. Operating data about drivers we do not
+clear here; only `UnknownDriver` keeps it, encrypted, for key rotation) and linked to `drivers.Driver` when known. Operating data about drivers we do not
 know yet is kept, with `driver` empty, and listed in `UnknownDriver` until their base record
 arrives. Coordinates are stored as WGS-84 degrees.
 """
@@ -9,6 +9,8 @@ arrives. Coordinates are stored as WGS-84 degrees.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core import crypto
+from redwheel.core.crypto import BlindIndexField, EncryptedTextField
 from redwheel.core.models import BaseModel
 
 
@@ -72,7 +74,7 @@ class DriverRef(models.Model):
     """Common columns of facts about a driver: platform, LicenseId blind index, linked driver."""
 
     platform = models.ForeignKey("orgs.Platform", on_delete=models.CASCADE, related_name="+")
-    license_index = models.CharField(max_length=40, db_index=True)
+    license_index = BlindIndexField(kind="license_no", db_index=True)
     driver = models.ForeignKey(
         "drivers.Driver", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -82,10 +84,14 @@ class DriverRef(models.Model):
 
 
 class UnknownDriver(BaseModel):
-    """A LicenseId seen in operating data with no base record yet."""
+    """A LicenseId seen in operating data with no base record yet.
+
+    The licence itself is kept encrypted (like a driver's) so that a blind-index key rotation
+    can re-index the facts about it; rows recorded before it was kept have it empty."""
 
     platform = models.ForeignKey("orgs.Platform", on_delete=models.CASCADE, related_name="+")
-    license_index = models.CharField(max_length=40)
+    license_no = EncryptedTextField(_("licence / ID number"), blank=True, editable=False)
+    license_index = BlindIndexField(source="license_no")
     license_masked = models.CharField(_("licence (masked)"), max_length=24)
     first_seen_type = models.CharField(_("first seen in"), max_length=32)
     records = models.PositiveIntegerField(_("records"), default=0)
@@ -111,7 +117,7 @@ class Trip(DriverRef):
     `license_index` come from whichever of match/depart/pay arrived first.
     """
 
-    license_index = models.CharField(max_length=40, blank=True, db_index=True)
+    license_index = BlindIndexField(kind="license_no", blank=True, db_index=True)
     order_id = models.CharField(_("OrderId"), max_length=64)
     region_code = models.CharField(max_length=6, blank=True)
     vehicle_no = models.CharField(max_length=10, blank=True)
@@ -345,7 +351,7 @@ class DriverMonthMetric(models.Model):
     """Snapshot of a driver's month, recomputed from the facts (a test proves they agree)."""
 
     platform = models.ForeignKey("orgs.Platform", on_delete=models.CASCADE, related_name="+")
-    license_index = models.CharField(max_length=40)
+    license_index = BlindIndexField(kind="license_no")
     driver = models.ForeignKey(
         "drivers.Driver", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -370,3 +376,50 @@ class DriverMonthMetric(models.Model):
 
     def __str__(self):
         return f"{self.platform_id}:{self.license_index[:8]} {self.month:%Y-%m}"
+
+
+class DriverFeedRecord(BaseModel):
+    """What one platform's feed last reported about a driver (baseInfoDriver), per platform.
+
+    Only the feed that created the driver (`created_driver`) changes the driver's name and
+    phone; what any other feed reports is kept here and, while it differs from the driver and
+    is not settled, listed to the city committee as a conflict (docs/exchange.md, "Feed
+    ownership"). The phone is stored like a driver's: encrypted, blind index, masked copy.
+    """
+
+    driver = models.ForeignKey(
+        "drivers.Driver",
+        verbose_name=_("driver"),
+        on_delete=models.CASCADE,
+        related_name="feed_records",
+    )
+    platform = models.ForeignKey(
+        "orgs.Platform", verbose_name=_("platform"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("reported name"), max_length=60)
+    phone = EncryptedTextField(_("reported mobile number"))
+    phone_index = BlindIndexField(_("reported mobile number index"), source="phone")
+    phone_masked = models.CharField(_("reported mobile number (masked)"), max_length=20)
+    created_driver = models.BooleanField(_("created the driver"), default=False)
+    reported_at = models.DateTimeField(_("report last changed at"))
+    settled_at = models.DateTimeField(_("conflict settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("driver feed record")
+        verbose_name_plural = _("driver feed records")
+        constraints = [
+            models.UniqueConstraint(fields=["driver", "platform"], name="feed_record_unique"),
+            models.UniqueConstraint(
+                fields=["driver"],
+                condition=models.Q(created_driver=True),
+                name="feed_record_one_creator",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.driver_id} {self.name}"
+
+    def set_phone(self, phone: str) -> None:
+        self.phone = phone
+        self.phone_index = crypto.blind_index(phone)
+        self.phone_masked = crypto.mask_phone(phone)

@@ -18,6 +18,9 @@ class Field:
 
     kind: str | int | num | money | time14 | date8 | month6 | hhmm | unix | lng | lat | code |
           license | phone | plate | region | company | vin
+
+    Whatever the kind, a text value holding NUL, another C0 control character or a lone
+    surrogate rejects the record with `unsafe_text` (the rule is `core.validators`').
     """
 
     kind: str

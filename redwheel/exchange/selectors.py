@@ -12,10 +12,9 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.http import Http404
 from django.utils import timezone
 
-from redwheel.accounts.permissions import scope
+from redwheel.core.permissions import scope
 from redwheel.drivers.models import Driver
 from redwheel.exchange import metrics
 from redwheel.exchange.models import DriverMonthMetric, IngestBatch, Rejection, UnknownDriver
@@ -31,20 +30,6 @@ def platforms(viewer) -> QuerySet:
 
 def units(viewer) -> QuerySet:
     return scope(viewer, "view", OrgUnit.objects.all()).order_by("path")
-
-
-def platform_in_scope(viewer, pk) -> Platform:
-    platform = platforms(viewer).filter(pk=pk).first()
-    if platform is None:
-        raise Http404
-    return platform
-
-
-def unit_in_scope(viewer, pk) -> OrgUnit:
-    unit = units(viewer).filter(pk=pk).first()
-    if unit is None:
-        raise Http404
-    return unit
 
 
 # Ingestion status ----------------------------------------------------------------------------
@@ -76,13 +61,14 @@ def ingestion_status(viewer, *, today: date | None = None) -> list[PlatformStatu
     since = timezone.make_aware(timezone.datetime.combine(since_day, timezone.datetime.min.time()))
     visible = list(platforms(viewer))
     by_id = {p.id: PlatformStatus(platform=p) for p in visible}
-    batches = IngestBatch.objects.filter(platform__in=visible)
+    batches = scope(viewer, "view", IngestBatch.objects.all())
     for row in (
         batches.values("platform_id", "record_type")
         .annotate(last=Max("created_at"))
         .order_by("platform_id", "record_type")
     ):
-        by_id[row["platform_id"]].last_by_type.append((row["record_type"], row["last"]))
+        if row["platform_id"] in by_id:
+            by_id[row["platform_id"]].last_by_type.append((row["record_type"], row["last"]))
     daily = {}
     for row in (
         batches.filter(created_at__gte=since)
@@ -91,21 +77,23 @@ def ingestion_status(viewer, *, today: date | None = None) -> list[PlatformStatu
         .annotate(n=Sum("received"), r=Sum("rejected"))
     ):
         daily[(row["platform_id"], row["day"])] = row["n"] or 0
-        status = by_id[row["platform_id"]]
+        status = by_id.get(row["platform_id"])
+        if status is None:
+            continue
         status.received += row["n"] or 0
         status.rejected += row["r"] or 0
     days = [since_day + timedelta(days=i) for i in range(STATUS_DAYS)]
     for status in by_id.values():
         status.days = [(day, daily.get((status.platform.id, day), 0)) for day in days]
     reasons = (
-        Rejection.objects.filter(batch__platform__in=visible, batch__created_at__gte=since)
+        scope(viewer, "view", Rejection.objects.filter(batch__created_at__gte=since))
         .values("batch__platform_id", "code")
         .annotate(n=Count("id"))
         .order_by("batch__platform_id", "-n", "code")
     )
     for row in reasons:
-        status = by_id[row["batch__platform_id"]]
-        if len(status.reasons) < TOP_REASONS:
+        status = by_id.get(row["batch__platform_id"])
+        if status is not None and len(status.reasons) < TOP_REASONS:
             status.reasons.append((row["code"], row["n"]))
     return list(by_id.values())
 
@@ -113,7 +101,7 @@ def ingestion_status(viewer, *, today: date | None = None) -> list[PlatformStatu
 def rejections(
     viewer, *, platform: Platform | None = None, record_type: str = "", code: str = ""
 ) -> QuerySet:
-    qs = Rejection.objects.filter(batch__platform__in=platforms(viewer))
+    qs = scope(viewer, "view", Rejection.objects.all())
     if platform is not None:
         qs = qs.filter(batch__platform=platform)
     if record_type:
@@ -125,7 +113,7 @@ def rejections(
 
 def rejection_choices(viewer) -> tuple[list[str], list[str]]:
     """Record types and codes that occur in the viewer's rejections (for the filter form)."""
-    qs = Rejection.objects.filter(batch__platform__in=platforms(viewer))
+    qs = scope(viewer, "view", Rejection.objects.all())
     types = sorted(set(qs.values_list("batch__record_type", flat=True).distinct()))
     codes = sorted(set(qs.values_list("code", flat=True).distinct()))
     return types, codes
@@ -134,7 +122,7 @@ def rejection_choices(viewer) -> tuple[list[str], list[str]]:
 def unknown_drivers(
     viewer, *, platform: Platform | None = None, include_resolved: bool = False
 ) -> QuerySet:
-    qs = UnknownDriver.objects.filter(platform__in=platforms(viewer))
+    qs = scope(viewer, "view", UnknownDriver.objects.all())
     if platform is not None:
         qs = qs.filter(platform=platform)
     if not include_resolved:
@@ -153,7 +141,12 @@ def metric_rows(
     branch: OrgUnit | None = None,
     members_only: bool = False,
 ) -> QuerySet:
-    """The month's `DriverMonthMetric` rows the viewer may see, filtered."""
+    """The month's `DriverMonthMetric` rows the viewer may see, filtered.
+
+    Narrower than `scope(viewer, "view", DriverMonthMetric)`: the staff tables need both the
+    platform the numbers come from and the driver in scope (or no driver yet), so neither a
+    platform's staff nor a driver's branch read what the driver did on a competitor; the
+    driver reads their own rows through `my_metrics`."""
     visible_platforms = platforms(viewer).values("id")
     visible_drivers = scope(viewer, "view", Driver.objects.all()).values("id")
     qs = DriverMonthMetric.objects.filter(month=metrics.month_start(month)).filter(
@@ -196,7 +189,7 @@ def my_metrics(viewer, *, months: int = 12) -> list[DriverMonthMetric]:
     if driver is None:
         return []
     return list(
-        DriverMonthMetric.objects.filter(driver=driver)
+        scope(viewer, "view", DriverMonthMetric.objects.filter(driver=driver))
         .select_related("platform")
         .order_by("-month", "platform__name")[: months * 5]
     )

@@ -11,13 +11,19 @@ How records become facts (see docs/exchange.md):
 - A Trip is joined from several record types. Each stage owns its columns (set when the field
   is present) and may fill shared ones only while they are empty, so the result does not
   depend on the order in which stages arrive.
-- Drivers are resolved with one query per batch. Operating data about an unknown LicenseId is
-  kept with `driver` empty and counted in `UnknownDriver`; when baseInfoDriver for that
-  licence arrives, the driver is created or updated and the facts are back-filled.
+- Drivers are resolved with one query per batch, and only those affiliated with the sending
+  platform: operating data about any other LicenseId is kept with `driver` empty and counted
+  in `UnknownDriver`; when that platform's baseInfoDriver for the licence arrives, the driver
+  is created (or the platform affiliated) and the platform's facts are back-filled.
+- Feed ownership (feed_ownership.py): only the feed that created a driver changes the
+  driver's name, phone and vehicles; every feed's report is kept per platform, and the ones
+  that differ are conflicts for the city committee.
 
-System actor: driver, affiliation and vehicle writes go through `redwheel.drivers.services`
-with a `permissions.SystemActor` labelled after the platform's feed, so those services keep
-their own audit entries; the batch itself gets one audit entry with the caller as actor.
+Permission: the caller must act for the batch's platform (its token or feed) or hold `import`
+on it; anyone else gets NotFound. Driver, affiliation and vehicle writes go through
+`redwheel.drivers.services` with `SystemActor.for_platform` labelled after the platform's
+feed, so those services check that platform's scope and keep their own audit entries; the
+batch itself gets one audit entry with the caller as actor.
 """
 
 from dataclasses import dataclass, field
@@ -28,12 +34,12 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core import audit, crypto
 from redwheel.core.errors import DomainError, NotFound
+from redwheel.core.permissions import SystemActor, acting_platform, is_unscoped, require
 from redwheel.drivers import services as driver_services
 from redwheel.drivers.models import Affiliation, Driver, Vehicle
-from redwheel.exchange import validation, writers
+from redwheel.exchange import feed_ownership, validation, writers
 from redwheel.exchange.models import (
     Complaint,
     CreditLevel,
@@ -84,9 +90,10 @@ class _Context:
     def __init__(self, platform, record_type: str):
         self.platform = platform
         self.record_type = record_type
-        self.system = SystemActor(f"exchange {platform.company_id}")
+        self.system = SystemActor.for_platform(platform.pk, f"exchange {platform.company_id}")
         self._indexes: dict[str, str] = {}
         self.masked: dict[str, str] = {}
+        self.licences: dict[str, str] = {}  # index -> LicenseId, kept encrypted for unknowns
         self.drivers: dict[str, int] = {}
         self.unknown: dict[str, int] = {}
         self.extra: dict[str, int] = {}
@@ -96,16 +103,18 @@ class _Context:
         if idx is None:
             idx = self._indexes[license_no] = crypto.blind_index(license_no)
             self.masked[idx] = crypto.mask_identity(license_no)
+            self.licences[idx] = license_no
         return idx
 
     def resolve(self, cleaned: list[tuple[int, dict]]) -> None:
-        """One query: blind index → driver id for every LicenseId in the batch."""
+        """One query: blind index → driver id for every LicenseId in the batch whose driver
+        works for this platform (a licence known only to other platforms stays unknown here)."""
         wanted = {self.index(r["LicenseId"]) for _, r in cleaned if "LicenseId" in r}
         if wanted:
             self.drivers = dict(
-                Driver.objects.filter(writers.one_of("license_index", wanted)).values_list(
-                    "license_index", "id"
-                )
+                Driver.objects.filter(
+                    writers.one_of("license_index", wanted), affiliations__platform=self.platform
+                ).values_list("license_index", "id")
             )
 
     def note_unknown(self, idx: str) -> None:
@@ -477,13 +486,21 @@ _FIELD_FOR_CODE = {
 
 
 def _ingest_drivers(ctx, cleaned):
-    ctx.resolve(cleaned)
+    """baseInfoDriver. Four queries per batch (drivers, their affiliations with this platform,
+    feed reports and cities) plus the service writes of the records that change something."""
     platform = ctx.platform
-    drivers = {d.license_index: d for d in Driver.objects.filter(pk__in=ctx.drivers.values())}
+    wanted = {ctx.index(r["LicenseId"]) for _, r in cleaned}
+    drivers = {
+        d.license_index: d
+        for d in Driver.objects.filter(writers.one_of("license_index", wanted)).select_related(
+            "branch", "membership__branch", "membership__mobile_branch"
+        )
+    }
     affiliations = {
         a.driver_id: a
         for a in Affiliation.objects.filter(platform=platform, driver__in=drivers.values())
     }
+    ownership = feed_ownership.load(platform, list(drivers.values()))
     statuses, touched = [], set()
     for _, r in cleaned:
         idx = ctx.index(r["LicenseId"])
@@ -493,16 +510,18 @@ def _ingest_drivers(ctx, cleaned):
                 if _deleted(r) or r.get("State") == 1:
                     status = _affiliation_end(ctx, affiliations.get(driver.pk) if driver else None)
                 else:
-                    driver, status = _driver_upsert(ctx, driver, affiliations, r)
-                    drivers[idx] = driver
-                    touched.add(idx)
+                    driver, status = _driver_upsert(ctx, ownership, driver, affiliations, r)
+                    if isinstance(status, str):
+                        drivers[idx] = driver
+                        touched.add(idx)
         except DomainError as exc:
             statuses.append(_reject(exc.code, _FIELD_FOR_CODE.get(exc.code, ""), str(exc.message)))
             continue
         statuses.append(status)
+    ownership.save()
     if touched:
         ctx.drivers.update({idx: drivers[idx].pk for idx in touched})
-        resolve_unknown_drivers(touched)
+        _link_known_drivers(platform, touched)
     return statuses
 
 
@@ -515,14 +534,17 @@ def _affiliation_end(ctx, affiliation: Affiliation | None) -> str:
     return ACCEPTED
 
 
-def _driver_upsert(ctx, driver: Driver | None, affiliations: dict, r: dict):
+def _driver_upsert(ctx, ownership, driver: Driver | None, affiliations: dict, r: dict):
+    """Create the driver, or affiliate this platform with a driver of its city; change the
+    driver's name and phone only when this feed owns the driver and its report changed."""
     platform, system = ctx.platform, ctx.system
+    name, phone = r["DriverName"], r["DriverPhone"]
     if driver is None:
         driver = driver_services.driver_create(
             actor=system,
-            name=r["DriverName"],
+            name=name,
             license_no=r["LicenseId"],
-            phone=r["DriverPhone"],
+            phone=phone,
             region_code=r.get("Address", ""),
             platforms=[platform],
         )
@@ -532,16 +554,14 @@ def _driver_upsert(ctx, driver: Driver | None, affiliations: dict, r: dict):
             affiliation.joined_on = r.get("RegisterDate")
             affiliation.save(update_fields=["certificate_no", "joined_on", "updated_at"])
         affiliations[driver.pk] = affiliation
+        ownership.report(driver, name, phone, created=True)
         return driver, ACCEPTED
+    if not ownership.in_city(driver):
+        return driver, _reject("driver_other_city", "LicenseId")
     changed = False
-    if driver.name != r["DriverName"] or driver.phone_index != crypto.blind_index(r["DriverPhone"]):
-        driver_services.driver_update(
-            actor=system, driver=driver, name=r["DriverName"], phone=r["DriverPhone"]
-        )
-        changed = True
     affiliation = affiliations.get(driver.pk)
     if affiliation is None:
-        affiliations[driver.pk] = driver_services.affiliation_add(
+        affiliation = driver_services.affiliation_add(
             actor=system,
             driver=driver,
             platform=platform,
@@ -553,6 +573,11 @@ def _driver_upsert(ctx, driver: Driver | None, affiliations: dict, r: dict):
         affiliation.is_active = True
         affiliation.save(update_fields=["is_active", "updated_at"])
         changed = True
+    if ownership.owns(driver) and ownership.is_new_report(driver, name, phone):
+        # driver_update changes (and audits) only what differs from the driver.
+        driver_services.driver_update(actor=system, driver=driver, name=name, phone=phone)
+    changed = ownership.report(driver, name, phone) or changed
+    affiliations[driver.pk] = affiliation
     return driver, ACCEPTED if changed else UNCHANGED
 
 
@@ -560,11 +585,6 @@ def _ingest_vehicles(ctx, cleaned):
     platform, system = ctx.platform, ctx.system
     plates = {r["VehicleNo"] for _, r in cleaned}
     vehicles = {v.plate: v for v in Vehicle.objects.filter(plate__in=plates)}
-    ours = set(
-        Affiliation.objects.filter(platform=platform)
-        .filter(driver__in={v.driver_id for v in vehicles.values()})
-        .values_list("driver_id", flat=True)
-    )
     # The format's vehicle record names no driver: the driver is whoever last used the plate
     # in this platform's operating data (login or order).
     users: dict[str, int] = {}
@@ -576,10 +596,17 @@ def _ingest_vehicles(ctx, cleaned):
         )
         for plate, driver_id in rows:
             users.setdefault(plate, driver_id)
+    # A feed writes vehicles only of the drivers it owns (feed_ownership.py).
+    ours = feed_ownership.owned_by(
+        platform, {v.driver_id for v in vehicles.values()} | set(users.values())
+    )
     statuses = []
     for _, r in cleaned:
         plate = r["VehicleNo"]
         vehicle = vehicles.get(plate)
+        if vehicle is None and plate in users and users[plate] not in ours:
+            statuses.append(_reject("foreign_vehicle", "VehicleNo"))
+            continue
         if vehicle is not None and vehicle.driver_id not in ours:
             statuses.append(_reject("foreign_vehicle", "VehicleNo"))
             continue
@@ -677,8 +704,10 @@ def ingest(
     """Validate and store one batch of one record type from `platform`.
 
     Valid records are stored and invalid ones rejected (with index, field, code and message);
-    the batch is one transaction. `actor` is a user, a label (e.g. a token) or None (system).
+    the batch is one transaction. `actor` acts for `platform` (`SystemActor.for_platform`
+    for its token or file feed), is an operator, or is a person with `import` on it.
     """
+    _require_feed(actor, platform)
     if record_type not in HANDLERS:
         raise NotFound(code="unknown_record_type")
     if source not in Source.values:
@@ -747,6 +776,13 @@ def ingest(
     )
 
 
+def _require_feed(actor, platform) -> None:
+    """The platform's own token or feed, or a person with `import` on the platform (or an
+    operator); anyone else, including another platform, is told the platform is not found."""
+    action = "change" if acting_platform(actor) is not None else "import"
+    require(actor, action, platform)
+
+
 def _record_unknown(ctx: _Context) -> None:
     if not ctx.unknown:
         return
@@ -763,6 +799,7 @@ def _record_unknown(ctx: _Context) -> None:
             new.append(
                 UnknownDriver(
                     platform=ctx.platform,
+                    license_no=ctx.licences.get(idx, ""),
                     license_index=idx,
                     license_masked=ctx.masked.get(idx, ""),
                     first_seen_type=ctx.record_type,
@@ -771,9 +808,10 @@ def _record_unknown(ctx: _Context) -> None:
             )
         else:
             row.records += count
+            row.license_no = row.license_no or ctx.licences.get(idx, "")  # rows from before 0002
             changed.append(row)
     UnknownDriver.objects.bulk_create(new, batch_size=_WRITE_BATCH)
-    UnknownDriver.objects.bulk_update(changed, ["records"], batch_size=_WRITE_BATCH)
+    UnknownDriver.objects.bulk_update(changed, ["records", "license_no"], batch_size=_WRITE_BATCH)
 
 
 DRIVER_FACTS = (
@@ -789,27 +827,35 @@ DRIVER_FACTS = (
 )
 
 
-def resolve_unknown_drivers(license_indexes) -> int:
-    """Link facts about these licences to their (now known) drivers; mark UnknownDriver rows."""
+def _link_known_drivers(platform, license_indexes) -> int:
+    """Link `platform`'s facts about these licences to their drivers, now affiliated with it,
+    and mark its UnknownDriver rows resolved. Other platforms' facts wait for their own base
+    record: a licence never links a platform's data to a driver who does not work for it."""
     indexes = list(license_indexes)
     driver_id = Subquery(
-        Driver.objects.filter(license_index=OuterRef("license_index")).values("id")[:1]
+        Driver.objects.filter(
+            license_index=OuterRef("license_index"), affiliations__platform=platform
+        ).values("id")[:1]
     )
     linked = 0
     for model in DRIVER_FACTS:
-        linked += model.objects.filter(license_index__in=indexes, driver__isnull=True).update(
-            driver_id=driver_id
-        )
-    UnknownDriver.objects.filter(license_index__in=indexes, resolved_at__isnull=True).update(
-        resolved_at=timezone.now()
-    )
+        linked += model.objects.filter(
+            platform=platform, license_index__in=indexes, driver__isnull=True
+        ).update(driver_id=driver_id)
+    UnknownDriver.objects.filter(
+        platform=platform, license_index__in=indexes, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now())
     return linked
 
 
-def position_samples_purge(*, actor=None, now: datetime | None = None) -> int:
-    """Delete position samples older than POSITION_RETENTION_DAYS; returns the number deleted."""
+def position_samples_purge(*, actor, now: datetime | None = None) -> int:
+    """Delete position samples older than POSITION_RETENTION_DAYS; returns the number deleted.
+
+    A city-wide job: operators only (the scheduler's `SystemActor.operator`)."""
     from datetime import timedelta
 
+    if not is_unscoped(actor):
+        raise NotFound()
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.POSITION_RETENTION_DAYS)
     with transaction.atomic():

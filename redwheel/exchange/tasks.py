@@ -2,10 +2,11 @@
 
 from django_tasks import task
 
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services
 
 
 @task()
 def purge_position_samples() -> int:
     """Delete position samples older than POSITION_RETENTION_DAYS (daily)."""
-    return services.position_samples_purge(actor=None)
+    return services.position_samples_purge(actor=SystemActor.operator("exchange position purge"))

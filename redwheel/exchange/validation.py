@@ -21,6 +21,7 @@ from django.utils.translation import get_language, gettext, gettext_noop, overri
 from stdnum import numdb
 
 from redwheel.core import crypto
+from redwheel.core.validators import has_unsafe_text, strip_unsafe_text
 from redwheel.exchange import coords
 from redwheel.exchange.records import COORDINATE_PAIRS, SPECS, Field
 
@@ -29,6 +30,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "required": (gettext_noop("Required field is missing."), "缺少必填字段。"),
     "bad_type": (gettext_noop("The value has the wrong type."), "字段值类型错误。"),
     "too_long": (gettext_noop("The value is too long."), "字段值过长。"),
+    "unsafe_text": (
+        gettext_noop(
+            "The text contains a control character or an invalid character (such as NUL)."
+        ),
+        "文本含有控制字符或无效字符（如 NUL）。",
+    ),
     "bad_number": (
         gettext_noop("The number is not valid or out of range."),
         "数值无效或超出范围。",
@@ -84,6 +91,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "foreign_vehicle": (
         gettext_noop("This vehicle belongs to a driver of another platform."),
         "该车辆属于其他平台的司机。",
+    ),
+    "driver_other_city": (
+        gettext_noop(
+            "This licence belongs to a driver of another city; a platform reports only drivers "
+            "of its own city."
+        ),
+        "该证件号属于其他城市的司机，平台只能上报本市司机。",
     ),
     "invalid": (gettext_noop("The record is not valid."), "记录无效。"),
 }
@@ -399,6 +413,10 @@ def clean_record(spec: CompiledSpec, record, memo: dict) -> dict:
     out = {}
     for name, check, required in spec.fields:
         value = record.get(name)
+        # Before the emptiness test: str.strip() takes \x1c-\x1f for blanks. Every kind of
+        # field, so that what cannot be stored is named as such (core.validators).
+        if isinstance(value, str) and has_unsafe_text(value):
+            raise _bad("unsafe_text", name)
         if _empty(value):
             if required:
                 raise _bad("required", name)
@@ -448,7 +466,7 @@ def excerpt(record, limit: int = 40) -> dict:
         return {"value": _short(record)}
     out = {}
     for key, value in list(record.items())[:limit]:
-        key = str(key)[:40].replace("\x00", "")
+        key = strip_unsafe_text(str(key)[:40])
         text = _short(value)
         if key in _MASK_IDENTITY:
             text = crypto.mask_identity(text)
@@ -462,8 +480,9 @@ def _short(value, n: int = 100) -> str:
     if isinstance(value, dict | list):  # never repr a (possibly huge or deep) structure
         return f"<{type(value).__name__} of {len(value)}>"
     text = value if isinstance(value, str) else repr(value)
-    # NUL cannot be stored in PostgreSQL text or jsonb.
-    return text[:n].replace("\x00", "")
+    # NUL and lone surrogates cannot be stored in PostgreSQL text or jsonb (nor surrogates in
+    # SQLite): the excerpt only shows what was refused, so it drops them.
+    return strip_unsafe_text(text[:n])
 
 
 def validate_batch(record_type: str, records: list, company_id: str):

@@ -2,15 +2,20 @@
 party-member comparison with its .xlsx export, the monthly driver-metrics table) and the
 driver's own metrics page. Thin: parse the filters, call one selector, render."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from redwheel.core.downloads import download
+from redwheel.core.errors import DomainError, NotFound
+from redwheel.core.exports import Column, Sheet, xlsx_response
 from redwheel.core.paging import paginate
+from redwheel.core.permissions import get_or_404
+from redwheel.drivers.models import Driver
 from redwheel.drivers.selectors import MEMBER_UNIT_KINDS
-from redwheel.exchange import metrics, selectors
+from redwheel.exchange import feed_ownership, metrics, selectors
 from redwheel.exchange.forms import (
     MetricFilterForm,
     RejectionFilterForm,
@@ -152,111 +157,95 @@ def _round(value, digits=2):
 
 @staff_required
 def comparison_export(request):
-    from openpyxl import Workbook
-
     _form, filters, report, _months = _report(request)
     c = report.comparison
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Comparison")[:31]
-    sheet.append([_("Month"), report.month.strftime("%Y-%m")])
-    sheet.append([])
-    sheet.append([_("Measure"), _("Verified party members"), _("All drivers"), _("Ratio")])
-    sheet.append([_("Active drivers"), c.members.active, c.everyone.active, None])
-    sheet.append([_("Completed orders"), c.members.orders, c.everyone.orders, None])
-    sheet.append(
+    measures = [
+        [_("Month"), report.month.strftime("%Y-%m")],
+        [_("Active drivers"), c.members.active, c.everyone.active, None],
+        [_("Completed orders"), c.members.orders, c.everyone.orders, None],
         [
             _("Orders per active driver"),
             _round(c.members.orders_per_active),
             _round(c.everyone.orders_per_active),
             _round(c.order_ratio, 3),
-        ]
-    )
-    sheet.append(
+        ],
         [
             _("Complaints per 10,000 orders"),
             _round(c.members.complaints_per_10k),
             _round(c.everyone.complaints_per_10k),
             _round(c.complaint_ratio, 3),
-        ]
-    )
-    sheet.append(
+        ],
         [
             _("Average rating"),
             _round(c.members.rating, 3),
             _round(c.everyone.rating, 3),
             _round(c.rating_difference, 3),
-        ]
-    )
-    sheet.append(
+        ],
         [
             _("Revenue per online hour (yuan)"),
             _round(c.members.revenue_per_hour),
             _round(c.everyone.revenue_per_hour),
             _round(c.revenue_per_hour_ratio, 3),
-        ]
-    )
+        ],
+    ]
     if c.too_few:
-        sheet.append([])
-        sheet.append(
+        measures += [
+            [],
             [
                 _(
                     "Too few verified party members to compare (minimum %(d)s drivers and "
                     "%(o)s orders)."
                 )
                 % {"d": c.min_drivers, "o": c.min_orders}
-            ]
+            ],
+        ]
+    sheets = [
+        Sheet(
+            _("Comparison"),
+            [
+                Column(_("Measure"), width=32),
+                _("Verified party members"),
+                _("All drivers"),
+                _("Ratio"),
+            ],
+            measures,
         )
+    ]
+    group_columns = [
+        Column(_("Name"), width=32),
+        _("Active drivers"),
+        _("Completed orders"),
+        _("Revenue (yuan)"),
+        _("Online hours"),
+        _("Average rating"),
+        _("Complaints per 10,000 orders"),
+        _("Punishments"),
+        _("Training minutes"),
+    ]
     for title, groups in (
         (_("By platform"), report.by_platform),
         (_("By party unit"), report.by_branch),
     ):
-        ws = book.create_sheet(title[:31])
-        ws.append(
-            [
-                _("Name"),
-                _("Active drivers"),
-                _("Completed orders"),
-                _("Revenue (yuan)"),
-                _("Online hours"),
-                _("Average rating"),
-                _("Complaints per 10,000 orders"),
-                _("Punishments"),
-                _("Training minutes"),
-            ]
-        )
-        for t in groups:
-            ws.append(
-                [
-                    t.label,
-                    t.active,
-                    t.orders,
-                    float(t.revenue),
-                    round(t.online_hours, 1),
-                    _round(t.rating, 3),
-                    _round(t.complaints_per_10k),
-                    t.punishments,
-                    t.training_minutes,
-                ]
+        sheets.append(
+            Sheet(
+                title,
+                group_columns,
+                (
+                    [
+                        t.label,
+                        t.active,
+                        t.orders,
+                        float(t.revenue),
+                        round(t.online_hours, 1),
+                        _round(t.rating, 3),
+                        _round(t.complaints_per_10k),
+                        t.punishments,
+                        t.training_minutes,
+                    ]
+                    for t in groups
+                ),
             )
-    ws = book.create_sheet(_("Drivers")[:31])
-    ws.append(
-        [
-            _("Name"),
-            _("Licence (masked)"),
-            _("Platform"),
-            _("Party unit"),
-            _("Verified party member"),
-            _("Completed orders"),
-            _("Revenue (yuan)"),
-            _("Online hours"),
-            _("Ratings"),
-            _("Average rating"),
-            _("Complaints"),
-            _("Punishments"),
-            _("Training minutes"),
-        ]
-    )
+        )
     rows = selectors.metric_table(
         request.user,
         month=report.month,
@@ -264,26 +253,47 @@ def comparison_export(request):
         branch=filters.get("branch"),
     )
     member_ids = set(rows.filter(metrics.MEMBER_Q).values_list("id", flat=True))
-    for m in rows.iterator(2000):
-        d = m.driver
-        ws.append(
+    sheets.append(
+        Sheet(
+            _("Drivers"),
             [
-                d.name if d else _("Unknown driver"),
-                d.license_masked if d else "",
-                m.platform.name,
-                d.branch.name if d and d.branch else "",
-                _("yes") if m.id in member_ids else _("no"),
-                m.completed_orders,
-                float(m.revenue_yuan),
-                round(m.online_seconds / 3600, 1),
-                m.rating_count,
-                round(m.rating_sum / m.rating_count, 3) if m.rating_count else None,
-                m.complaints,
-                m.punishments,
-                m.training_minutes,
-            ]
+                Column(_("Name"), width=20),
+                _("Licence (masked)"),
+                _("Platform"),
+                Column(_("Party unit"), width=32),
+                _("Verified party member"),
+                _("Completed orders"),
+                _("Revenue (yuan)"),
+                _("Online hours"),
+                _("Ratings"),
+                _("Average rating"),
+                _("Complaints"),
+                _("Punishments"),
+                _("Training minutes"),
+            ],
+            (_driver_row(m, member_ids) for m in rows.iterator(2000)),
         )
-    return download(book, f"member-comparison-{report.month:%Y-%m}.xlsx")
+    )
+    return xlsx_response(f"member-comparison-{report.month:%Y-%m}.xlsx", sheets)
+
+
+def _driver_row(m, member_ids) -> list:
+    d = m.driver
+    return [
+        d.name if d else _("Unknown driver"),
+        d.license_masked if d else "",
+        m.platform.name,
+        d.branch.name if d and d.branch else "",
+        _("yes") if m.id in member_ids else _("no"),
+        m.completed_orders,
+        float(m.revenue_yuan),
+        round(m.online_seconds / 3600, 1),
+        m.rating_count,
+        round(m.rating_sum / m.rating_count, 3) if m.rating_count else None,
+        m.complaints,
+        m.punishments,
+        m.training_minutes,
+    ]
 
 
 @staff_required
@@ -318,3 +328,53 @@ def my_metrics(request):
     if not rows and not hasattr(request.user, "driver"):
         raise Http404
     return render(request, "exchange/my_metrics.html", {"rows": rows})
+
+
+# Feed conflicts (docs/exchange.md, "Feed ownership") ----------------------------------------
+
+
+@staff_required
+def conflict_list(request):
+    """Drivers whose platforms report other names or phones than the driver holds. Only a
+    city committee resolves them; other staff see an empty list."""
+    rows = feed_ownership.conflict_drivers(request.user).select_related("branch")
+    page = paginate(request, rows.order_by("name", "id"), PAGE_SIZE)
+    return render(request, "exchange/conflicts.html", {"page": page, "query": _query(request)})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def conflict_detail(request, driver_id: int):
+    """Each platform's report next to the driver's values; POST `accept` (a platform id, or
+    empty to keep the driver's values) resolves the conflict."""
+    try:
+        if request.method == "POST":
+            return _conflict_resolve(request, driver_id)
+        driver = get_or_404(
+            request.user, "change", feed_ownership.conflict_drivers(request.user), pk=driver_id
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    reports = feed_ownership.reports_of(request.user, driver)
+    return render(request, "exchange/conflict_detail.html", {"driver": driver, "reports": reports})
+
+
+def _conflict_resolve(request, driver_id: int):
+    driver = get_or_404(request.user, "change", Driver.objects.all(), pk=driver_id)
+    choice = request.POST.get("accept", "").strip()
+    if choice and not choice.isdigit():
+        raise Http404
+    try:
+        feed_ownership.feed_conflict_resolve(
+            actor=request.user,
+            driver=driver,
+            platform_id=int(choice) if choice else None,
+            note=request.POST.get("note", ""),
+        )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("exchange:conflict_detail", driver_id=driver.pk)
+    messages.success(request, _("The conflict is resolved."))
+    return redirect("exchange:conflicts")

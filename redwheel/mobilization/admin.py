@@ -1,11 +1,13 @@
-"""Read-only admin: every write goes through the services (pages and API)."""
+"""Read-only admin, scoped like the pages (`ScopedAdmin`): every write goes through the
+services (pages and API)."""
 
 from django.contrib import admin
 
+from redwheel.core.admin_scoping import ScopedAdmin
 from redwheel.mobilization import models
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ScopedAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -3,12 +3,12 @@ the live board figures. Session auth (same as the pages). Out-of-scope ids answe
 
 from datetime import datetime
 
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from redwheel.core.api_auth import session_auth
+from redwheel.core.api_schemas import BodyIn, error_responses
 from redwheel.mobilization import selectors, services
-from redwheel.mobilization.models import Mobilisation, ResponseStatus
+from redwheel.mobilization.models import ResponseStatus
 
 router = Router(tags=["mobilization"], auth=session_auth)
 
@@ -25,7 +25,7 @@ class CallOut(Schema):
     my_answer: ResponseStatus | None
 
 
-class AnswerIn(Schema):
+class AnswerIn(BodyIn):
     status: ResponseStatus = Field(examples=["received"])
 
 
@@ -50,7 +50,7 @@ class BoardOut(Schema):
     summary: dict = Field(description="The closing summary once closed; empty before.")
 
 
-class SightingIn(Schema):
+class SightingIn(BodyIn):
     lng: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     note: str = Field(min_length=1, max_length=500)
@@ -61,7 +61,7 @@ class SightingOut(Schema):
     alert_id: int
 
 
-@router.get("/mobilizations/my-calls", response=list[CallOut])
+@router.get("/mobilizations/my-calls", response={200: list[CallOut], **error_responses(404)})
 def my_calls(request):
     """The signed-in driver's calls, newest first, with their current answer."""
     driver = selectors.own_driver(request.auth)
@@ -77,22 +77,28 @@ def my_calls(request):
             ends_at=c.mobilisation.ends_at,
             my_answer=c.response.status if c.response else None,
         )
-        for c in selectors.my_calls(driver)
+        for c in selectors.my_calls(request.auth, driver)
     ]
 
 
-@router.post("/mobilizations/{mobilisation_id}/answer", response=AnswerOut)
+@router.post(
+    "/mobilizations/{mobilisation_id}/answer",
+    response={200: AnswerOut, **error_responses(404, 409)},
+)
 def answer(request, mobilisation_id: int, body: AnswerIn):
     """Answer a call: received / on_my_way / arrived / cant_come. Idempotent; refused with
     409 `mobilisation_closed` once the mobilisation has ended."""
-    mobilisation = get_object_or_404(Mobilisation, pk=mobilisation_id)
+    driver = selectors.own_driver(request.auth)
+    mobilisation = selectors.my_call(request.auth, driver, mobilisation_id).mobilisation
     response, changed = services.response_record(
         actor=request.auth, mobilisation=mobilisation, status=body.status
     )
     return AnswerOut(mobilisation_id=mobilisation_id, status=response.status, changed=changed)
 
 
-@router.get("/mobilizations/{mobilisation_id}/board", response=BoardOut)
+@router.get(
+    "/mobilizations/{mobilisation_id}/board", response={200: BoardOut, **error_responses(404)}
+)
 def board(request, mobilisation_id: int):
     """Live figures for staff in scope (the same numbers as the htmx board)."""
     m = selectors.mobilisation_detail(request.auth, mobilisation_id)
@@ -118,11 +124,13 @@ def board(request, mobilisation_id: int):
     )
 
 
-@router.post("/alerts/{alert_id}/sightings", response={201: SightingOut})
+@router.post(
+    "/alerts/{alert_id}/sightings", response={201: SightingOut, **error_responses(404, 409)}
+)
 def sighting(request, alert_id: int, body: SightingIn):
     """A driver who received the alert reports "seen something"; routed to the sender."""
     driver = selectors.own_driver(request.auth)
-    alert = selectors.my_alert(driver, alert_id)
+    alert = selectors.my_alert(request.auth, driver, alert_id)
     s = services.sighting_report(
         actor=request.auth, alert=alert, lng=body.lng, lat=body.lat, note=body.note
     )

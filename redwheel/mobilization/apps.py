@@ -6,3 +6,8 @@ class MobilizationConfig(AppConfig):
     name = "redwheel.mobilization"
     label = "mobilization"
     verbose_name = _("Fleets and mobilisation")
+
+    def ready(self):
+        from redwheel.mobilization import permissions
+
+        permissions.register()

@@ -1,10 +1,10 @@
-"""`.xlsx` exports (openpyxl): a mobilisation's record, per-unit statistics, a driver's service.
-Only masked personal data goes into a workbook."""
+"""`.xlsx` exports (core.exports): a mobilisation's record, per-unit statistics, a driver's
+service. Only masked personal data goes into a workbook."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
+from redwheel.core.exports import Sheet, xlsx_bytes
 from redwheel.mobilization.services import summary_compute
 
 
@@ -12,17 +12,7 @@ def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _sheet(workbook, title, header, rows, first=False):
-    sheet = workbook.active if first else workbook.create_sheet()
-    sheet.title = title[:31]
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
-    return sheet
-
-
-def mobilisation_workbook(m) -> Workbook:
-    wb = Workbook()
+def mobilisation_workbook(m) -> bytes:
     summary = m.summary or summary_compute(m)
     labels = {
         "drivers_called": _("Drivers called"),
@@ -39,8 +29,7 @@ def mobilisation_workbook(m) -> Workbook:
         "driver_hours": _("Driver hours"),
         "duration_hours": _("Duration (hours)"),
     }
-    _sheet(
-        wb,
+    summary = Sheet(
         _("Summary"),
         [_("Figure"), _("Value")],
         [
@@ -51,11 +40,9 @@ def mobilisation_workbook(m) -> Workbook:
             (_("Closed at"), _local(m.closed_at)),
         ]
         + [(labels.get(k, k), v) for k, v in summary.items()],
-        first=True,
     )
     responses = {r.driver_id: r for r in m.responses.all()}
-    _sheet(
-        wb,
+    drivers = Sheet(
         _("Drivers"),
         [_("Driver"), _("Mobile"), _("Called via"), _("Answer"), _("Arrived at")],
         [
@@ -69,8 +56,7 @@ def mobilisation_workbook(m) -> Workbook:
             for c in m.calls.select_related("driver").order_by("id")
         ],
     )
-    _sheet(
-        wb,
+    rides = Sheet(
         _("Rides"),
         [_("Time"), _("Driver"), _("Passengers"), _("Destination district")],
         [
@@ -78,7 +64,7 @@ def mobilisation_workbook(m) -> Workbook:
             for r in m.rides.select_related("driver").order_by("id")
         ],
     )
-    return wb
+    return xlsx_bytes([summary, drivers, rides])
 
 
 STAT_COLUMNS = [
@@ -98,22 +84,23 @@ STAT_COLUMNS = [
 ]
 
 
-def statistics_workbook(rows) -> Workbook:
-    wb = Workbook()
-    _sheet(
-        wb,
-        _("Service statistics"),
-        [str(label) for _k, label in STAT_COLUMNS],
-        [[float(r[k]) if k.endswith("hours") else r[k] for k, _l in STAT_COLUMNS] for r in rows],
-        first=True,
+def statistics_workbook(rows) -> bytes:
+    return xlsx_bytes(
+        [
+            Sheet(
+                _("Service statistics"),
+                [str(label) for _k, label in STAT_COLUMNS],
+                [
+                    [float(r[k]) if k.endswith("hours") else r[k] for k, _l in STAT_COLUMNS]
+                    for r in rows
+                ],
+            )
+        ]
     )
-    return wb
 
 
-def history_workbook(driver, h) -> Workbook:
-    wb = Workbook()
-    _sheet(
-        wb,
+def history_workbook(driver, h) -> bytes:
+    service = Sheet(
         _("Service"),
         [_("Date"), _("Kind"), _("What"), _("Hours"), _("Rides"), _("Passengers")],
         [
@@ -127,10 +114,8 @@ def history_workbook(driver, h) -> Workbook:
             )
             for r in h["records"]
         ],
-        first=True,
     )
-    _sheet(
-        wb,
+    calls = Sheet(
         _("Calls"),
         [_("Mobilisation"), _("Hub"), _("Called at"), _("Answer")],
         [
@@ -143,4 +128,4 @@ def history_workbook(driver, h) -> Workbook:
             for c in h["calls"]
         ],
     )
-    return wb
+    return xlsx_bytes([service, calls])

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.forms import SafeTextMixin
 from redwheel.mobilization.models import (
     PHOTO_EXTENSIONS,
     Alert,
@@ -21,7 +22,7 @@ def _dt(label):
     return forms.DateTimeField(label=label, widget=DT, input_formats=DT_FORMATS)
 
 
-class FleetForm(forms.Form):
+class FleetForm(SafeTextMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Organised by"), queryset=None)
     name = forms.CharField(label=_("Name"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=Fleet.Kind.choices)
@@ -43,7 +44,7 @@ class FleetForm(forms.Form):
         self.fields["unit"].queryset = units
 
 
-class DriverLookupForm(forms.Form):
+class DriverLookupForm(SafeTextMixin, forms.Form):
     driver = forms.CharField(
         label=_("Driver"),
         max_length=40,
@@ -54,12 +55,12 @@ class DriverLookupForm(forms.Form):
     )
 
 
-class MarkersForm(forms.Form):
+class MarkersForm(SafeTextMixin, forms.Form):
     vehicle_sign = forms.BooleanField(label=_("Vehicle sign"), required=False)
     identity_shown = forms.BooleanField(label=_("Identity shown"), required=False)
 
 
-class HubForm(forms.Form):
+class HubForm(SafeTextMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Managed by"), queryset=None)
     name = forms.CharField(label=_("Name"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=Hub.Kind.choices)
@@ -73,14 +74,14 @@ class HubForm(forms.Form):
         self.fields["unit"].queryset = units
 
 
-class PickupPointForm(forms.Form):
+class PickupPointForm(SafeTextMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
     lng = forms.FloatField(label=_("Longitude (WGS-84)"), min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("Latitude (WGS-84)"), min_value=-90, max_value=90)
 
 
-class MobilisationForm(forms.Form):
+class MobilisationForm(SafeTextMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Organised by"), queryset=None)
     hub = forms.ModelChoiceField(label=_("Hub"), queryset=None)
     title = forms.CharField(label=_("Title"), max_length=150)
@@ -96,7 +97,7 @@ class MobilisationForm(forms.Form):
         self.fields["hub"].queryset = hubs
 
 
-class CallForm(forms.Form):
+class CallForm(SafeTextMixin, forms.Form):
     fleets = forms.ModelMultipleChoiceField(
         label=_("Fleets"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -115,7 +116,7 @@ class CallForm(forms.Form):
         self.fields["fleets"].queryset = fleets
 
 
-class QueueForm(forms.Form):
+class QueueForm(SafeTextMixin, forms.Form):
     party_size = forms.IntegerField(label=_("Passengers"), min_value=1, max_value=8, initial=1)
     need = forms.ChoiceField(
         label=_("Priority need"), choices=QueueEntry.Need.choices, initial=QueueEntry.Need.NONE
@@ -131,7 +132,7 @@ class QueueForm(forms.Form):
         self.fields["pickup_point"].queryset = points
 
 
-class RideForm(forms.Form):
+class RideForm(SafeTextMixin, forms.Form):
     driver = forms.TypedChoiceField(label=_("Driver"), coerce=int)
     destination_district = forms.CharField(
         label=_("Destination district"),
@@ -151,21 +152,21 @@ class RideForm(forms.Form):
         self.fields["driver"].choices = [(d.pk, d.name) for d in drivers]
 
 
-class NoteForm(forms.Form):
+class NoteForm(SafeTextMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(SafeTextMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
-class RespondForm(forms.Form):
+class RespondForm(SafeTextMixin, forms.Form):
     status = forms.ChoiceField(choices=ResponseStatus.choices)
 
 
-class OpportunityForm(forms.Form):
+class OpportunityForm(SafeTextMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Organised by"), queryset=None)
     fleet = forms.ModelChoiceField(label=_("Fleet"), queryset=None, required=False)
     title = forms.CharField(label=_("Title"), max_length=150)
@@ -185,7 +186,7 @@ class OpportunityForm(forms.Form):
         self.fields["fleet"].queryset = fleets
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(SafeTextMixin, forms.Form):
     hours = forms.DecimalField(
         label=_("Hours"),
         min_value=0,
@@ -196,7 +197,7 @@ class ConfirmForm(forms.Form):
     )
 
 
-class AlertForm(forms.Form):
+class AlertForm(SafeTextMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Sent by unit"), queryset=None)
     kind = forms.ChoiceField(label=_("Kind"), choices=Alert.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=150)
@@ -224,7 +225,7 @@ class AlertForm(forms.Form):
         return photo
 
 
-class SightingForm(forms.Form):
+class SightingForm(SafeTextMixin, forms.Form):
     lng = forms.FloatField(label=_("Longitude (WGS-84)"), min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("Latitude (WGS-84)"), min_value=-90, max_value=90)
     note = forms.CharField(

@@ -1,9 +1,9 @@
 """Reads for fleets, hubs, mobilisations, volunteer service and alerts, scoped to the viewer.
 
-Staff see the objects of the units in their scope (`permissions.scope` on OrgUnit); hubs are
-city infrastructure, so a hub is also visible to anyone granted somewhere below its unit.
-Drivers see only their own calls, sign-ups and the alerts that reached them. Anything else
-raises Http404.
+Every read goes through `core.permissions.scope` on the mobilisation models themselves; who
+owns what is declared once in `mobilization/permissions.py` (staff: the organising unit's
+subtree, hubs also below their unit; drivers: their own calls, sign-ups, alerts received).
+Anything else raises Http404.
 """
 
 from collections import Counter
@@ -13,8 +13,9 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from redwheel.accounts.permissions import SystemActor, granted_paths, scope
-from redwheel.drivers.models import Affiliation, Driver, Membership
+from redwheel.core.errors import NotFound
+from redwheel.core.permissions import get_or_404, scope
+from redwheel.drivers.models import Driver
 from redwheel.mobilization.models import (
     Alert,
     AlertRecipient,
@@ -32,25 +33,27 @@ from redwheel.mobilization.models import (
     Sighting,
     SignUp,
 )
+from redwheel.mobilization.permissions import driver_unit_paths
 from redwheel.orgs.models import OrgUnit
 
 
 def units(viewer, action: str = "view"):
+    """The units a viewer may pick as organiser in a form."""
     return scope(viewer, action, OrgUnit.objects.all())
 
 
-def _get(qs, pk):
-    obj = qs.filter(pk=pk).first()
-    if obj is None:
-        raise Http404
-    return obj
+def _get(viewer, action: str, qs, **lookup):
+    try:
+        return get_or_404(viewer, action, qs, **lookup)
+    except NotFound as exc:
+        raise Http404 from exc
 
 
 def own_driver(user) -> Driver:
-    driver = Driver.objects.filter(user_id=getattr(user, "pk", None)).first()
-    if driver is None:
+    """The signed-in person's own driver record (404 for anyone else, system actors included)."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "pk", None) is None:
         raise Http404
-    return driver
+    return _get(user, "view", Driver.objects.all(), user_id=user.pk)
 
 
 # Fleets and hubs -----------------------------------------------------------------------------
@@ -58,7 +61,7 @@ def own_driver(user) -> Driver:
 
 def fleets(viewer, action: str = "view"):
     return (
-        Fleet.objects.filter(unit__in=units(viewer, action))
+        scope(viewer, action, Fleet.objects.all())
         .select_related("unit")
         .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
         .order_by("name", "id")
@@ -66,9 +69,9 @@ def fleets(viewer, action: str = "view"):
 
 
 def fleet_detail(viewer, pk: int, action: str = "view") -> Fleet:
-    fleet = _get(fleets(viewer, action), pk)
+    fleet = _get(viewer, action, fleets(viewer, action), pk=pk)
     fleet.roster = list(
-        fleet.members.filter(is_active=True)
+        scope(viewer, "view", fleet.members.filter(is_active=True))
         .select_related("driver", "driver__membership")
         .order_by("-role", "driver__name", "id")
     )
@@ -76,45 +79,61 @@ def fleet_detail(viewer, pk: int, action: str = "view") -> Fleet:
 
 
 def fleet_member(viewer, pk: int, action: str = "change") -> FleetMember:
+    """A roster row for staff: `action` must hold on the fleet itself (a driver's own row
+    does not let them manage the roster)."""
+    managed = scope(viewer, action, Fleet.objects.all())
     return _get(
-        FleetMember.objects.filter(fleet__unit__in=units(viewer, action)).select_related(
+        viewer,
+        action,
+        FleetMember.objects.filter(fleet__in=managed).select_related(
             "fleet", "fleet__unit", "driver"
         ),
-        pk,
+        pk=pk,
     )
 
 
-def hubs(viewer):
-    qs = Hub.objects.select_related("unit").order_by("name", "id")
-    if isinstance(viewer, SystemActor) or (
-        getattr(viewer, "is_superuser", False) and viewer.is_active
-    ):
-        return qs
-    paths = granted_paths(viewer, "view")
-    above = {a for p in paths for a in OrgUnit(path=p).ancestor_paths()}
-    return qs.filter(Q(unit__in=units(viewer)) | Q(unit__path__in=above))
+def my_fleet_memberships(viewer, driver: Driver):
+    return (
+        scope(viewer, "view", FleetMember.objects.filter(driver=driver, is_active=True))
+        .select_related("fleet", "fleet__unit")
+        .order_by("fleet__name", "id")
+    )
 
 
-def hub_detail(viewer, pk: int) -> Hub:
-    return _get(hubs(viewer).prefetch_related("pickup_points"), pk)
+def my_fleet_membership(viewer, driver: Driver, pk: int) -> FleetMember:
+    return _get(
+        viewer,
+        "change",
+        FleetMember.objects.filter(driver=driver).select_related("fleet", "driver"),
+        pk=pk,
+    )
+
+
+def hubs(viewer, action: str = "view"):
+    return scope(viewer, action, Hub.objects.select_related("unit")).order_by("name", "id")
+
+
+def hub_detail(viewer, pk: int, action: str = "view") -> Hub:
+    return _get(viewer, action, hubs(viewer, action).prefetch_related("pickup_points"), pk=pk)
 
 
 # Mobilisations -------------------------------------------------------------------------------
 
 
 def mobilisations(viewer, *, status: str = "", action: str = "view"):
-    qs = Mobilisation.objects.filter(unit__in=units(viewer, action)).select_related("hub", "unit")
+    qs = scope(viewer, action, Mobilisation.objects.select_related("hub", "unit"))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-starts_at", "-id")
 
 
 def mobilisation_detail(viewer, pk: int, action: str = "view") -> Mobilisation:
-    return _get(mobilisations(viewer, action=action), pk)
+    return _get(viewer, action, mobilisations(viewer, action=action), pk=pk)
 
 
 def board(mobilisation: Mobilisation) -> dict:
-    """The live board: counts, the queue in serving order, responses and recent rides."""
+    """The live board: counts, the queue in serving order, responses and recent rides.
+    Its rows are owned like the mobilisation, which the caller has already scoped."""
     statuses = Counter(mobilisation.responses.values_list("status", flat=True))
     rides = mobilisation.rides.aggregate(n=Count("id"), p=Sum("passengers"))
     waiting = list(
@@ -157,25 +176,21 @@ def arrived_driver(mobilisation: Mobilisation, driver_id: int) -> Driver:
 
 
 def queue_entry(viewer, pk: int) -> QueueEntry:
-    return _get(
-        QueueEntry.objects.filter(mobilisation__unit__in=units(viewer, "change")).select_related(
-            "mobilisation"
-        ),
-        pk,
-    )
+    return _get(viewer, "change", QueueEntry.objects.select_related("mobilisation"), pk=pk)
 
 
-def my_calls(driver: Driver):
-    """The driver's own calls, newest first, each with their current response (or None)."""
+def my_calls(viewer, driver: Driver):
+    """The driver's calls the viewer may see (the driver: all of them), newest first, each with
+    its current response (or None)."""
     calls = list(
-        Call.objects.filter(driver=driver)
+        scope(viewer, "view", Call.objects.filter(driver=driver))
         .select_related("mobilisation", "mobilisation__hub")
         .order_by("-mobilisation__starts_at", "-id")
     )
     responses = {
         r.mobilisation_id: r
-        for r in Response.objects.filter(
-            driver=driver, mobilisation_id__in=[c.mobilisation_id for c in calls]
+        for r in scope(viewer, "view", Response.objects.filter(driver=driver)).filter(
+            mobilisation_id__in=[c.mobilisation_id for c in calls]
         )
     }
     for call in calls:
@@ -183,16 +198,18 @@ def my_calls(driver: Driver):
     return calls
 
 
-def my_call(driver: Driver, mobilisation_pk: int) -> Call:
-    call = (
-        Call.objects.filter(driver=driver, mobilisation_id=mobilisation_pk)
+def my_call(viewer, driver: Driver, mobilisation_pk: int) -> Call:
+    call = _get(
+        viewer,
+        "view",
+        Call.objects.filter(driver=driver)
         .select_related("mobilisation", "mobilisation__hub")
-        .prefetch_related("mobilisation__hub__pickup_points")
-        .first()
+        .prefetch_related("mobilisation__hub__pickup_points"),
+        mobilisation_id=mobilisation_pk,
     )
-    if call is None:
-        raise Http404
-    call.response = Response.objects.filter(driver=driver, mobilisation_id=mobilisation_pk).first()
+    call.response = scope(
+        viewer, "view", Response.objects.filter(driver=driver, mobilisation_id=mobilisation_pk)
+    ).first()
     return call
 
 
@@ -201,8 +218,7 @@ def my_call(driver: Driver, mobilisation_pk: int) -> Call:
 
 def opportunities(viewer, action: str = "view"):
     return (
-        Opportunity.objects.filter(unit__in=units(viewer, action))
-        .select_related("unit", "fleet")
+        scope(viewer, action, Opportunity.objects.select_related("unit", "fleet"))
         .annotate(
             taken=Count(
                 "signups",
@@ -221,41 +237,30 @@ def opportunities(viewer, action: str = "view"):
 
 
 def opportunity_detail(viewer, pk: int, action: str = "view") -> Opportunity:
-    opportunity = _get(opportunities(viewer, action), pk)
+    opportunity = _get(viewer, action, opportunities(viewer, action), pk=pk)
     opportunity.signup_rows = list(
-        opportunity.signups.select_related("driver", "service_record").order_by("created_at")
+        scope(viewer, "view", opportunity.signups.all())
+        .select_related("driver", "service_record")
+        .order_by("created_at")
     )
     return opportunity
 
 
 def signup_for_staff(viewer, pk: int) -> SignUp:
+    """A sign-up the viewer may manage: `change` must hold on its opportunity."""
+    managed = scope(viewer, "change", Opportunity.objects.all())
     return _get(
-        SignUp.objects.filter(opportunity__unit__in=units(viewer, "change")).select_related(
-            "opportunity", "driver"
-        ),
-        pk,
+        viewer,
+        "change",
+        SignUp.objects.filter(opportunity__in=managed).select_related("opportunity", "driver"),
+        pk=pk,
     )
 
 
-def _driver_unit_paths(driver: Driver) -> set[str]:
-    """Paths of every unit above the driver: their branch, membership branches, and the
-    party units of the platforms they work for. Opportunities of these units are theirs."""
-    unit_ids = {driver.branch_id}
-    membership = Membership.objects.filter(driver=driver).first()
-    if membership is not None:
-        unit_ids |= {membership.branch_id, membership.mobile_branch_id}
-    platform_ids = Affiliation.objects.filter(driver=driver, is_active=True).values("platform_id")
-    paths = set(
-        OrgUnit.objects.filter(
-            Q(pk__in=unit_ids - {None}) | Q(platform_id__in=platform_ids)
-        ).values_list("path", flat=True)
-    )
-    return {a for p in paths for a in [*OrgUnit(path=p).ancestor_paths(), p]}
-
-
-def opportunities_for_driver(driver: Driver):
+def opportunities_for_driver(viewer, driver: Driver):
+    """The opportunities offered to `driver` (those of the units above them)."""
     return (
-        Opportunity.objects.filter(unit__path__in=_driver_unit_paths(driver))
+        scope(viewer, "view", Opportunity.objects.filter(unit__path__in=driver_unit_paths(driver)))
         .select_related("unit")
         .annotate(taken=Count("signups", filter=~Q(signups__status=SignUp.Status.CANCELLED)))
         .order_by("-starts_at", "-id")
@@ -264,23 +269,23 @@ def opportunities_for_driver(driver: Driver):
 
 def driver_within_unit(driver: Driver, unit: OrgUnit) -> bool:
     """Is the driver looked after somewhere in `unit`'s subtree (so its opportunities show)?"""
-    return unit.path in _driver_unit_paths(driver)
+    return unit.path in driver_unit_paths(driver)
 
 
-def opportunity_visible_to_driver(driver: Driver, opportunity: Opportunity) -> bool:
-    return opportunities_for_driver(driver).filter(pk=opportunity.pk).exists()
+def my_signups(viewer, driver: Driver) -> dict:
+    return {
+        s.opportunity_id: s for s in scope(viewer, "view", SignUp.objects.filter(driver=driver))
+    }
 
 
-def my_signups(driver: Driver) -> dict:
-    return {s.opportunity_id: s for s in SignUp.objects.filter(driver=driver)}
+def my_signup(viewer, driver: Driver, pk: int) -> SignUp:
+    return _get(
+        viewer, "change", SignUp.objects.filter(driver=driver).select_related("opportunity"), pk=pk
+    )
 
 
-def my_signup(driver: Driver, pk: int) -> SignUp:
-    return _get(SignUp.objects.filter(driver=driver).select_related("opportunity"), pk)
-
-
-def my_opportunity(driver: Driver, pk: int) -> Opportunity:
-    return _get(opportunities_for_driver(driver), pk)
+def my_opportunity(viewer, driver: Driver, pk: int) -> Opportunity:
+    return _get(viewer, "view", opportunities_for_driver(viewer, driver), pk=pk)
 
 
 # Alerts --------------------------------------------------------------------------------------
@@ -288,71 +293,81 @@ def my_opportunity(driver: Driver, pk: int) -> Opportunity:
 
 def alerts(viewer, action: str = "view"):
     return (
-        Alert.objects.filter(unit__in=units(viewer, action))
-        .select_related("unit", "sender")
+        scope(viewer, action, Alert.objects.select_related("unit", "sender"))
         .annotate(sighting_count=Count("sightings"))
         .order_by("-created_at", "-id")
     )
 
 
 def alert_detail(viewer, pk: int, action: str = "view") -> Alert:
-    alert = _get(alerts(viewer, action), pk)
-    alert.sighting_rows = list(alert.sightings.select_related("driver").order_by("-created_at"))
+    alert = _get(viewer, action, alerts(viewer, action), pk=pk)
+    alert.sighting_rows = list(
+        scope(viewer, "view", alert.sightings.all())
+        .select_related("driver")
+        .order_by("-created_at")
+    )
     return alert
 
 
-def my_alerts(driver: Driver, *, active_only: bool = False):
-    qs = Alert.objects.filter(recipients__driver=driver).order_by("-created_at", "-id")
+def my_alerts(viewer, driver: Driver, *, active_only: bool = False):
+    qs = scope(viewer, "view", Alert.objects.filter(recipients__driver=driver)).order_by(
+        "-created_at", "-id"
+    )
     if active_only:
         qs = qs.filter(withdrawn_at__isnull=True, expires_at__gt=timezone.now())
     return qs
 
 
-def my_alert(driver: Driver, pk: int) -> Alert:
-    alert = _get(Alert.objects.filter(recipients__driver=driver), pk)
-    alert.my_sightings = list(alert.sightings.filter(driver=driver))
+def my_alert(viewer, driver: Driver, pk: int) -> Alert:
+    alert = _get(viewer, "view", Alert.objects.filter(recipients__driver=driver), pk=pk)
+    alert.my_sightings = list(scope(viewer, "view", alert.sightings.filter(driver=driver)))
     return alert
 
 
 # Records -------------------------------------------------------------------------------------
 
 
-def service_history(driver: Driver) -> dict:
-    """Mobilisations (called, answer, rides), confirmed service hours and alerts answered."""
+def service_history(viewer, driver: Driver) -> dict:
+    """Mobilisations (called, answer, rides), confirmed service hours and alerts answered: the
+    driver's own rows that the viewer may see (the driver sees all of theirs; staff those of
+    the units in their scope)."""
+
+    def mine(model):
+        return scope(viewer, "view", model.objects.filter(driver=driver))
+
     records = list(
-        ServiceRecord.objects.filter(driver=driver).select_related(
-            "mobilisation", "signup__opportunity", "unit"
-        )
+        mine(ServiceRecord).select_related("mobilisation", "signup__opportunity", "unit")
     )
     hours = sum((r.hours for r in records), Decimal("0.0"))
     return {
-        "calls": my_calls(driver),
+        "calls": my_calls(viewer, driver),
         "records": records,
         "hours": hours,
         "mobilisation_hours": sum(
             (r.hours for r in records if r.kind == "mobilisation"), Decimal("0.0")
         ),
         "volunteer_hours": sum((r.hours for r in records if r.kind == "volunteer"), Decimal("0.0")),
-        "rides": Ride.objects.filter(driver=driver).aggregate(n=Count("id"), p=Sum("passengers")),
+        "rides": mine(Ride).aggregate(n=Count("id"), p=Sum("passengers")),
         "signups": list(
-            SignUp.objects.filter(driver=driver)
-            .select_related("opportunity")
-            .order_by("-opportunity__starts_at")
+            mine(SignUp).select_related("opportunity").order_by("-opportunity__starts_at")
         ),
-        "sightings": list(Sighting.objects.filter(driver=driver).select_related("alert")),
-        "alerts_received": AlertRecipient.objects.filter(driver=driver).count(),
+        "sightings": list(mine(Sighting).select_related("alert")),
+        "alerts_received": mine(AlertRecipient).count(),
     }
 
 
 def driver_for_history(viewer, pk: int) -> Driver:
-    return _get(scope(viewer, "view", Driver.objects.all()).select_related("branch"), pk)
+    return _get(viewer, "view", Driver.objects.select_related("branch"), pk=pk)
 
 
 def unit_statistics(viewer) -> list[dict]:
-    """Per unit in scope: mobilisations, calls, arrivals, rides, passengers and service hours.
-    Grouped queries only (one per figure), whatever the number of units."""
-    visible = units(viewer)
+    """Per organising unit, over the rows in the viewer's scope: mobilisations, calls,
+    arrivals, rides, passengers and service hours. Grouped queries only (one per figure),
+    whatever the number of units."""
     rows: dict[int, dict] = {}
+
+    def visible(model, **filters):
+        return scope(viewer, "view", model.objects.filter(**filters))
 
     def row(unit_id):
         return rows.setdefault(
@@ -374,32 +389,31 @@ def unit_statistics(viewer) -> list[dict]:
             },
         )
 
-    for r in (
-        Mobilisation.objects.filter(unit__in=visible)
-        .values("unit_id")
-        .annotate(n=Count("id"), c=Count("id", filter=Q(status="closed")))
+    staff_mobilisations = visible(Mobilisation)
+    for r in staff_mobilisations.values("unit_id").annotate(
+        n=Count("id"), c=Count("id", filter=Q(status="closed"))
     ):
         row(r["unit_id"]).update(mobilisations=r["n"], closed=r["c"])
     for r in (
-        Call.objects.filter(mobilisation__unit__in=visible)
+        Call.objects.filter(mobilisation__in=staff_mobilisations)
         .values("mobilisation__unit_id")
         .annotate(n=Count("id"))
     ):
         row(r["mobilisation__unit_id"])["drivers_called"] = r["n"]
     for r in (
-        Response.objects.filter(mobilisation__unit__in=visible, arrived_at__isnull=False)
+        Response.objects.filter(mobilisation__in=staff_mobilisations, arrived_at__isnull=False)
         .values("mobilisation__unit_id")
         .annotate(n=Count("id"))
     ):
         row(r["mobilisation__unit_id"])["drivers_arrived"] = r["n"]
     for r in (
-        Ride.objects.filter(mobilisation__unit__in=visible)
+        Ride.objects.filter(mobilisation__in=staff_mobilisations)
         .values("mobilisation__unit_id")
         .annotate(n=Count("id"), p=Sum("passengers"))
     ):
         row(r["mobilisation__unit_id"]).update(rides=r["n"], passengers=r["p"] or 0)
     for r in (
-        ServiceRecord.objects.filter(unit__in=visible)
+        visible(ServiceRecord)
         .values("unit_id", "kind")
         .annotate(h=Sum("hours"), d=Count("driver_id", distinct=True))
     ):
@@ -408,10 +422,10 @@ def unit_statistics(viewer) -> list[dict]:
             target["mobilisation_hours"] = r["h"]
         else:
             target["volunteer_hours"], target["volunteers"] = r["h"], r["d"]
-    for r in Opportunity.objects.filter(unit__in=visible).values("unit_id").annotate(n=Count("id")):
+    for r in visible(Opportunity).values("unit_id").annotate(n=Count("id")):
         row(r["unit_id"])["opportunities"] = r["n"]
     for r in (
-        Alert.objects.filter(unit__in=visible)
+        visible(Alert)
         .values("unit_id")
         .annotate(n=Count("id", distinct=True), s=Count("sightings"))
     ):

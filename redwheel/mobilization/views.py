@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from redwheel.core.downloads import download
 from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.exports import download
 from redwheel.core.paging import paginate
 from redwheel.drivers import selectors as driver_selectors
 from redwheel.mobilization import exports, forms, selectors, services
@@ -210,7 +210,7 @@ def _hub_detail(request, pk, status=200, form=None):
 def hub_detail(request, pk: int):
     if request.method != "POST":
         return _hub_detail(request, pk)
-    hub = selectors.hub_detail(request.user, pk)
+    hub = selectors.hub_detail(request.user, pk, "change")
     form = forms.PickupPointForm(request.POST)
     return _run(
         request,
@@ -598,7 +598,7 @@ def statistics(request):
 @staff_required
 def driver_history(request, pk: int):
     driver = selectors.driver_for_history(request.user, pk)
-    history = selectors.service_history(driver)
+    history = selectors.service_history(request.user, driver)
     if request.GET.get("format") == "xlsx":
         return download(exports.history_workbook(driver, history), f"service-{driver.pk}.xlsx")
     return render(

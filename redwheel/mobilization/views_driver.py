@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.mobilization import forms, selectors, services
-from redwheel.mobilization.models import FleetMember, ResponseStatus
+from redwheel.mobilization.models import ResponseStatus
 
 
 def _error(request, exc: DomainError):
@@ -23,17 +23,15 @@ def _error(request, exc: DomainError):
 @login_required
 def home(request):
     driver = selectors.own_driver(request.user)
-    calls = selectors.my_calls(driver)
+    calls = selectors.my_calls(request.user, driver)
     return render(
         request,
         "mobilization/me_home.html",
         {
             "driver": driver,
             "open_calls": [c for c in calls if c.mobilisation.is_open],
-            "alerts": selectors.my_alerts(driver, active_only=True)[:10],
-            "fleets": FleetMember.objects.filter(driver=driver, is_active=True).select_related(
-                "fleet"
-            ),
+            "alerts": selectors.my_alerts(request.user, driver, active_only=True)[:10],
+            "fleets": selectors.my_fleet_memberships(request.user, driver),
         },
     )
 
@@ -43,7 +41,7 @@ def _call_page(request, driver, pk, status=200):
         request,
         "mobilization/me_call.html",
         {
-            "call": selectors.my_call(driver, pk),
+            "call": selectors.my_call(request.user, driver, pk),
             "answers": ResponseStatus.choices,
         },
         status=status,
@@ -59,7 +57,7 @@ def call_detail(request, pk: int):
 @require_POST
 def respond(request, pk: int):
     driver = selectors.own_driver(request.user)
-    call = selectors.my_call(driver, pk)
+    call = selectors.my_call(request.user, driver, pk)
     form = forms.RespondForm(request.POST)
     try:
         if not form.is_valid():
@@ -81,11 +79,7 @@ def respond(request, pk: int):
 @require_POST
 def pledge_sign(request, pk: int):
     driver = selectors.own_driver(request.user)
-    member = (
-        FleetMember.objects.filter(pk=pk, driver=driver).select_related("fleet", "driver").first()
-    )
-    if member is None:
-        raise Http404
+    member = selectors.my_fleet_membership(request.user, driver, pk)
     try:
         services.fleet_pledge_sign(actor=request.user, member=member)
     except DomainError as exc:
@@ -102,9 +96,7 @@ def fleets(request):
         request,
         "mobilization/me_fleets.html",
         {
-            "memberships": FleetMember.objects.filter(driver=driver, is_active=True).select_related(
-                "fleet", "fleet__unit"
-            ),
+            "memberships": selectors.my_fleet_memberships(request.user, driver),
         },
     )
 
@@ -112,8 +104,8 @@ def fleets(request):
 @login_required
 def opportunities(request):
     driver = selectors.own_driver(request.user)
-    rows = list(selectors.opportunities_for_driver(driver).filter(status="open")[:50])
-    mine = selectors.my_signups(driver)
+    rows = list(selectors.opportunities_for_driver(request.user, driver).filter(status="open")[:50])
+    mine = selectors.my_signups(request.user, driver)
     for o in rows:
         o.my_signup = mine.get(o.pk)
     return render(
@@ -130,7 +122,7 @@ def opportunities(request):
 @require_POST
 def sign_up(request, pk: int):
     driver = selectors.own_driver(request.user)
-    opportunity = selectors.my_opportunity(driver, pk)
+    opportunity = selectors.my_opportunity(request.user, driver, pk)
     try:
         services.signup_create(actor=request.user, opportunity=opportunity)
     except DomainError as exc:
@@ -156,7 +148,7 @@ def signup_action(request, pk: int, action: str):
     if action not in SIGNUP_ACTIONS:
         raise Http404
     driver = selectors.own_driver(request.user)
-    signup = selectors.my_signup(driver, pk)
+    signup = selectors.my_signup(request.user, driver, pk)
     service, message = SIGNUP_ACTIONS[action]
     try:
         service(actor=request.user, signup=signup)
@@ -172,7 +164,7 @@ def _alert_page(request, driver, pk, form=None, status=200):
         request,
         "mobilization/me_alert.html",
         {
-            "alert": selectors.my_alert(driver, pk),
+            "alert": selectors.my_alert(request.user, driver, pk),
             "form": form or forms.SightingForm(),
         },
         status=status,
@@ -184,7 +176,7 @@ def alert_detail(request, pk: int):
     driver = selectors.own_driver(request.user)
     if request.method != "POST":
         return _alert_page(request, driver, pk)
-    alert = selectors.my_alert(driver, pk)
+    alert = selectors.my_alert(request.user, driver, pk)
     form = forms.SightingForm(request.POST)
     try:
         if not form.is_valid():
@@ -206,7 +198,7 @@ def history(request):
         "mobilization/driver_history.html",
         {
             "driver": driver,
-            "h": selectors.service_history(driver),
+            "h": selectors.service_history(request.user, driver),
             "staff_view": False,
         },
     )

@@ -46,6 +46,9 @@ class PlatformAdmin(ScopedAdmin):
     search_fields = ["name", "company_id"]
     filter_horizontal = ["partners"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["city"] if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
@@ -66,6 +69,7 @@ class PlatformAdmin(ScopedAdmin):
         else:
             created = services.platform_create(
                 actor=request.user,
+                city=data["city"],
                 company_id=data["company_id"],
                 name=data["name"],
                 kind=data["kind"],

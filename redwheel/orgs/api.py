@@ -4,28 +4,34 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from redwheel.accounts.permissions import scope
 from redwheel.core.api_auth import session_auth
+from redwheel.core.api_schemas import InputSchema, api_enum, error_responses
+from redwheel.core.paging import ApiPagination
+from redwheel.core.permissions import scope
 from redwheel.orgs.models import OrgUnit, Platform
 
 router = Router(tags=["org units"], auth=session_auth)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+UnitKind = api_enum("UnitKind", OrgUnit.Kind)
+PlatformKind = api_enum("PlatformKind", Platform.Kind)
+LIST_ERRORS = error_responses()
+DETAIL_ERRORS = error_responses(404)
 
 
-class UnitRef(Schema):
+class ChildUnitRef(Schema):
     id: int
     name: str
-    kind: str
+    kind: UnitKind
 
 
 class UnitOut(Schema):
     id: int = Field(examples=[3])
     name: str = Field(examples=["甲出行第一支部"])
-    kind: OrgUnit.Kind = Field(examples=["branch"])
+    kind: UnitKind = Field(examples=["branch"])
     kind_label: str = Field(examples=["Party branch"])
     branch_type: str = Field(examples=["regular"], description="Only set on branches.")
     parent_id: int | None = Field(examples=[2])
@@ -37,22 +43,22 @@ class UnitOut(Schema):
 
 
 class UnitDetailOut(UnitOut):
-    children: list[UnitRef] = Field(description="Child units visible to the caller.")
+    children: list[ChildUnitRef] = Field(description="Child units visible to the caller.")
 
     @staticmethod
     def resolve_children(obj: OrgUnit, context) -> list[OrgUnit]:
         return list(_units(context["request"]).filter(parent=obj).order_by("path"))
 
 
-class UnitFilter(Schema):
-    kind: OrgUnit.Kind | None = Field(None, description="Only units of this kind.")
+class UnitFilter(InputSchema):
+    kind: UnitKind | None = Field(None, description="Only units of this kind.")
 
 
 class PlatformOut(Schema):
     id: int = Field(examples=[1])
     company_id: str = Field(examples=["PA001"], description="CompanyId in the exchange format.")
     name: str = Field(examples=["甲出行"])
-    kind: Platform.Kind = Field(examples=["platform"])
+    kind: PlatformKind = Field(examples=["platform"])
     commission_cap_percent: Decimal | None = Field(examples=["25.00"])
     partner_ids: list[int] = Field(examples=[[2, 5]], description="Aggregators: partner ids.")
 
@@ -65,8 +71,10 @@ def _units(request):
     return scope(request.auth, "view", OrgUnit.objects.all())
 
 
-@router.get("/units", response=list[UnitOut], summary="List org units in scope")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+@router.get(
+    "/units", response={200: list[UnitOut], **LIST_ERRORS}, summary="List org units in scope"
+)
+@paginate(ApiPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def unit_list(request, filters: Query[UnitFilter]):
     units = _units(request)
     if filters.kind:
@@ -74,15 +82,20 @@ def unit_list(request, filters: Query[UnitFilter]):
     return units.order_by("path")
 
 
-@router.get("/units/{int:id}", response=UnitDetailOut, summary="One org unit")
+@router.get(
+    "/units/{int:id}", response={200: UnitDetailOut, **DETAIL_ERRORS}, summary="One org unit"
+)
 def unit_detail(request, id: int):
     return get_object_or_404(_units(request), pk=id)
 
 
 @router.get(
-    "/platforms", response=list[PlatformOut], summary="List platforms in scope", tags=["platforms"]
+    "/platforms",
+    response={200: list[PlatformOut], **LIST_ERRORS},
+    summary="List platforms in scope",
+    tags=["platforms"],
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+@paginate(ApiPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def platform_list(request):
     platforms = scope(request.auth, "view", Platform.objects.all())
     return platforms.prefetch_related("partners").order_by("name", "id")

@@ -6,3 +6,8 @@ class OrgsConfig(AppConfig):
     name = "redwheel.orgs"
     label = "orgs"
     verbose_name = _("Organisations")
+
+    def ready(self):
+        from redwheel.orgs import permissions
+
+        permissions.register()

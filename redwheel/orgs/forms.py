@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.forms import SafeTextMixin
 from redwheel.orgs.models import OrgUnit
 
 
-class ChildUnitForm(forms.Form):
+class ChildUnitForm(SafeTextMixin, forms.Form):
     """Shape of the "create a child unit" form; the rules live in `services.unit_create`."""
 
     name = forms.CharField(label=_("Name"), max_length=120)

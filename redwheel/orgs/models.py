@@ -1,8 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.core.models import BaseModel
+from redwheel.core.webhooks import validate_webhook_url
 
 company_id_validator = RegexValidator(
     r"^[A-Za-z0-9_-]{2,32}$", _("CompanyId must be 2–32 letters, digits, '-' or '_'.")
@@ -38,6 +40,15 @@ class Platform(BaseModel):
         related_name="aggregators",
         help_text=_("For an aggregator: the platforms whose cars it dispatches."),
     )
+    # Ride-hailing operating licences are granted per city; the city's committee oversees it.
+    city = models.ForeignKey(
+        "OrgUnit",
+        verbose_name=_("city"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="licensed_platforms",
+        limit_choices_to={"parent__isnull": True},
+    )
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=128, blank=True)
 
@@ -48,6 +59,15 @@ class Platform(BaseModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # Not a field validator: it depends on settings and DNS, which a migration must not
+        # freeze. Delivery re-checks the URL every time (redwheel.core.webhooks).
+        super().clean()
+        try:
+            validate_webhook_url(self.webhook_url)
+        except ValidationError as exc:
+            raise ValidationError({"webhook_url": exc.error_list}) from exc
 
 
 class OrgUnit(BaseModel):

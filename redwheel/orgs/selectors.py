@@ -6,11 +6,12 @@ viewer's grants is ever counted or listed. Counts come from grouped queries, nev
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from redwheel.accounts.models import Grant, Role
-from redwheel.accounts.permissions import can, home_kind, scope
+from redwheel.accounts.models import Grant, PlatformToken, Role
+from redwheel.accounts.permissions import home_kind
+from redwheel.core.permissions import can, scope
 from redwheel.core.validators import region_name
 from redwheel.drivers.models import (
     PARTY_MEMBER_CATEGORIES,
@@ -142,12 +143,13 @@ def _unit_member_counts(unit_ids: list[int]) -> dict[int, dict]:
 class UnitDetail:
     unit: OrgUnit
     children: list
-    grants: list
+    grants: QuerySet  # everyone holding a role on the unit; empty unless the viewer may grant
     instructors: list
     led_agreements: list
     joined_agreements: list
     counts: dict
     can_change: bool
+    can_grant: bool
     ancestors: list = field(default_factory=list)
     region: str = ""
 
@@ -160,9 +162,12 @@ def unit_detail(viewer, pk: int) -> UnitDetail:
     counts = _unit_member_counts([unit.pk, *(c.pk for c in children)])
     for child in children:
         child.counts = counts.get(child.pk, _zero())
-    grants = list(
-        Grant.objects.filter(unit=unit).select_related("user").order_by("role", "created_at")
+    instructors = list(
+        Grant.objects.filter(unit=unit, role=Role.INSTRUCTOR)
+        .select_related("user")
+        .order_by("created_at")
     )
+    may_grant = can(viewer, "grant", unit)
     agreements = JointAgreement.objects.prefetch_related("partner_units").select_related(
         "lead_unit"
     )
@@ -170,14 +175,50 @@ def unit_detail(viewer, pk: int) -> UnitDetail:
     return UnitDetail(
         unit=unit,
         children=children,
-        grants=[g for g in grants if g.role != Role.INSTRUCTOR],
-        instructors=[g for g in grants if g.role == Role.INSTRUCTOR],
+        grants=unit_grants(viewer, unit) if may_grant else Grant.objects.none(),
+        instructors=instructors,
         led_agreements=list(agreements.filter(lead_unit=unit)),
         joined_agreements=list(agreements.filter(partner_units=unit)),
         counts=counts.get(unit.pk, _zero()),
         can_change=can(viewer, "change", unit),
+        can_grant=may_grant,
         ancestors=ancestors,
         region=region_name(unit.region_code),
+    )
+
+
+# Access management: role grants, platforms and their tokens, joint building ------------------
+
+
+def unit_grants(viewer, unit: OrgUnit) -> QuerySet:
+    """The role grants on `unit` itself that `viewer` may revoke (needs `grant` on the unit)."""
+    return (
+        scope(viewer, "grant", Grant.objects.filter(unit=unit))
+        .select_related("user", "granted_by")
+        .order_by("role", "created_at", "pk")
+    )
+
+
+def platform_list(viewer) -> QuerySet:
+    return platforms(viewer).select_related("city").order_by("name", "pk")
+
+
+def platform_tokens(viewer, platform: Platform) -> QuerySet:
+    """The platform's API tokens, for those who may manage them (`grant` on the platform)."""
+    return (
+        scope(viewer, "grant", PlatformToken.objects.filter(platform=platform))
+        .select_related("created_by")
+        .order_by(F("revoked_at").asc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def agreements(viewer) -> QuerySet:
+    """Joint-building agreements the viewer sees as lead or partner, newest first."""
+    return (
+        scope(viewer, "view", JointAgreement.objects.all())
+        .select_related("lead_unit")
+        .prefetch_related("partner_units")
+        .order_by("-signed_on", "-pk")
     )
 
 

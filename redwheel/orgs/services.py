@@ -4,9 +4,9 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.permissions import can
 from redwheel.core import audit
 from redwheel.core.errors import NotFound, ValidationFailed
+from redwheel.core.permissions import can, is_unscoped
 from redwheel.core.validators import clean_region_code
 from redwheel.orgs.models import JointAgreement, OrgUnit, Platform
 
@@ -34,6 +34,16 @@ def unit_create(
     branch_type: str = "",
     platform: Platform | None = None,
 ) -> OrgUnit:
+    # A new city needs an operator; anything else, the right to change its parent — and a
+    # unit tied to a platform opens that platform's drivers, so the platform must be the
+    # actor's to change too.
+    if parent is None:
+        if not is_unscoped(actor):
+            raise NotFound()
+    elif not can(actor, "change", parent):
+        raise NotFound()
+    if platform is not None and not can(actor, "change", platform):
+        raise NotFound()
     if kind not in OrgUnit.Kind.values:
         raise ValidationFailed(_("Unknown unit kind."))
     parent_kind = parent.kind if parent else None
@@ -41,11 +51,6 @@ def unit_create(
         raise ValidationFailed(
             _("A %(kind)s cannot be placed here.") % {"kind": OrgUnit.Kind(kind).label}
         )
-    if parent is None:
-        if not getattr(actor, "is_superuser", False):
-            raise NotFound()
-    elif not can(actor, "change", parent):
-        raise NotFound()
     if kind == OrgUnit.Kind.BRANCH:
         branch_type = branch_type or OrgUnit.BranchType.REGULAR
         if branch_type not in OrgUnit.BranchType.values:
@@ -104,10 +109,13 @@ def platform_create(
     commission_cap_percent=None,
     webhook_url: str = "",
     webhook_secret: str = "",
+    city: OrgUnit,
 ) -> Platform:
-    if not getattr(actor, "is_superuser", False) and not _is_committee_staff(actor):
+    """Register a platform licensed in `city`: the city committee's staff (or a superuser)."""
+    if city is None or city.parent_id is not None or not can(actor, "grant", city):
         raise NotFound()
     platform = Platform(
+        city=city,
         company_id=(company_id or "").strip(),
         name=(name or "").strip(),
         kind=kind,
@@ -123,10 +131,10 @@ def platform_create(
 
 
 def platform_set_partners(*, actor, aggregator: Platform, partners: list[Platform]) -> Platform:
+    if not can(actor, "change", aggregator) or not all(can(actor, "view", p) for p in partners):
+        raise NotFound()
     if aggregator.kind != Platform.Kind.AGGREGATOR:
         raise ValidationFailed(_("Only an aggregator has partner platforms."))
-    if not can(actor, "change", aggregator):
-        raise NotFound()
     with transaction.atomic():
         aggregator.partners.set([p for p in partners if p.pk != aggregator.pk])
         audit.record(
@@ -151,6 +159,9 @@ def agreement_create(
     """联建 links units of *different* platforms; the actor must be able to change the lead."""
     if not can(actor, "change", lead_unit):
         raise NotFound()
+    city_path = lead_unit.path.split(".", 1)[0]
+    if any(u.path.split(".", 1)[0] != city_path for u in partner_units):
+        raise NotFound()  # 联建 stays within one city
     partners = [u for u in partner_units if u.pk != lead_unit.pk]
     if not partners:
         raise ValidationFailed(_("A joint-building agreement needs at least one partner unit."))
@@ -171,13 +182,6 @@ def agreement_create(
     return agreement
 
 
-def _is_committee_staff(actor) -> bool:
-    return (
-        getattr(actor, "is_authenticated", False)
-        and actor.grants.filter(role="staff", unit__kind=OrgUnit.Kind.COMMITTEE).exists()
-    )
-
-
 def _full_clean(obj) -> None:
     from django.core.exceptions import ValidationError
 
@@ -190,11 +194,11 @@ def _full_clean(obj) -> None:
 
 
 def platform_update(*, actor, platform: Platform, **fields) -> Platform:
+    if not can(actor, "change", platform):
+        raise NotFound()
     editable = {"name", "kind", "commission_cap_percent", "webhook_url", "webhook_secret"}
     if set(fields) - editable:
         raise ValidationFailed(_("These fields cannot be changed here."))
-    if not can(actor, "change", platform):
-        raise NotFound()
     for name, value in fields.items():
         setattr(platform, name, value)
     _full_clean(platform)

@@ -11,8 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from redwheel.core.errors import DomainError
+from redwheel.core.paging import paginate
 from redwheel.orgs import selectors, services
 from redwheel.orgs.forms import ChildUnitForm
+from redwheel.orgs.forms_access import GrantForm
+
+GRANTS_PER_PAGE = 50
 
 
 def staff_required(view):
@@ -45,11 +49,15 @@ def unit_detail(request, pk: int):
     return _render_unit(request, pk, ChildUnitForm())
 
 
-def _render_unit(request, pk, form, status=200):
+def _render_unit(request, pk, form, status=200, grant_form=None):
     detail = selectors.unit_detail(request.user, pk)
     if form is not None and not form.is_bound:
         form.initial = {"region_code": detail.unit.region_code}
-    return render(request, "orgs/unit_detail.html", {"d": detail, "form": form}, status=status)
+    context = {"d": detail, "form": form}
+    if detail.can_grant:
+        context["grants"] = paginate(request, detail.grants, GRANTS_PER_PAGE)
+        context["grant_form"] = grant_form or GrantForm()
+    return render(request, "orgs/unit_detail.html", context, status=status)
 
 
 @staff_required

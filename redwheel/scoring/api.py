@@ -11,7 +11,8 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from pydantic import StringConstraints
 
-from redwheel.drivers.api import BodyIn
+from redwheel.core.api_schemas import THROTTLED, BodyIn, error_responses
+from redwheel.core.permissions import acting_platform
 from redwheel.scoring import lookup
 from redwheel.scoring.auth import PlatformTokenAuth
 
@@ -56,12 +57,6 @@ class ScoreLookupOut(Schema):
     results: list[ScoreOut]
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict
-
-
 def _answer(request, body: bytes) -> HttpResponse:
     etag = lookup.etag(body)
     if lookup.etag_matches(request.headers.get("If-None-Match", ""), etag):
@@ -73,14 +68,7 @@ def _answer(request, body: bytes) -> HttpResponse:
     return response
 
 
-RESPONSES_BADGES = {
-    200: BadgeLookupOut,
-    304: None,
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    429: ErrorOut,
-}
+RESPONSES_BADGES = {200: BadgeLookupOut, 304: None, **error_responses(*THROTTLED)}
 RESPONSES_SCORES = {**RESPONSES_BADGES, 200: ScoreLookupOut}
 
 
@@ -91,7 +79,8 @@ RESPONSES_SCORES = {**RESPONSES_BADGES, 200: ScoreLookupOut}
     summary="Badges for a batch of licence numbers (token scope badges:read)",
 )
 def badges_lookup(request, payload: LookupIn):
-    return _answer(request, lookup.badges_body(request.auth.platform_id, payload.license_ids))
+    platform_id = acting_platform(request.auth)  # the token is a platform principal
+    return _answer(request, lookup.badges_body(platform_id, payload.license_ids))
 
 
 @router.post(
@@ -101,7 +90,8 @@ def badges_lookup(request, payload: LookupIn):
     summary="Scores and credit grades for a batch of licence numbers (token scope scores:read)",
 )
 def scores_lookup(request, payload: LookupIn):
-    return _answer(request, lookup.scores_body(request.auth.platform_id, payload.license_ids))
+    platform_id = acting_platform(request.auth)
+    return _answer(request, lookup.scores_body(platform_id, payload.license_ids))
 
 
 class PingOut(Schema):

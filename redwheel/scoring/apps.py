@@ -9,8 +9,9 @@ class ScoringConfig(AppConfig):
 
     def ready(self):
         from redwheel.core import scheduler
-        from redwheel.scoring import signals
+        from redwheel.scoring import permissions, signals
 
+        permissions.register()
         signals.connect()
         # Daily score snapshots (the job is cheap to run more often; it upserts today's rows).
         scheduler.register(

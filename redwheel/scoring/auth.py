@@ -52,6 +52,11 @@ class AuthenticatedToken(NamedTuple):
     platform_id: int
     scopes: tuple[str, ...]
 
+    @property
+    def acts_for_platform(self) -> int:
+        """Makes the token a platform principal for `core.permissions` (its platform's rows)."""
+        return self.platform_id
+
 
 class PlatformTokenAuth(api_auth.PlatformTokenAuth):
     """`api_auth.PlatformTokenAuth` whose successful outcomes are cached for `TOKEN_TTL` seconds.

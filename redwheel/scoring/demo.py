@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core.demo.city import demo_city_exists
 from redwheel.core.errors import Conflict
+from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver, Membership
 from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import defaults, services
@@ -41,7 +41,8 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
         out.write(_("No demo city: run `manage.py demo_city` first.") + "\n")
         return False
     rng = random.Random(seed)
-    admin = User.objects.filter(is_superuser=True).order_by("id").first() or SystemActor("demo")
+    superuser = User.objects.filter(is_superuser=True).order_by("id").first()
+    admin = superuser or SystemActor.operator("demo")
     now = timezone.now()
     if not RuleBook.objects.filter(status=RuleBook.Status.PUBLISHED).exists():
         v1 = defaults.draft_default(actor=admin)
@@ -109,7 +110,7 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
         day = today - timedelta(days=back)
         if back and ScoreSnapshot.objects.filter(day=day).exists():
             continue
-        stored += services.scores_snapshot(actor=SystemActor("demo"), day=day).stored
+        stored += services.scores_snapshot(actor=SystemActor.operator("demo"), day=day).stored
     out.write(
         _("Stored %(count)d score snapshots. Rule book: %(url)s")
         % {"count": stored, "url": "/scoring/rules/"}

@@ -2,8 +2,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.forms import SafeTextMixin
 
-class GrantForm(forms.Form):
+
+class GrantForm(SafeTextMixin, forms.Form):
     rule_code = forms.ChoiceField(label=_("Rule"))
     occurred_at = forms.DateTimeField(
         label=_("When it happened"),
@@ -19,5 +21,5 @@ class GrantForm(forms.Form):
             self.initial.setdefault("occurred_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(SafeTextMixin, forms.Form):
     reason = forms.CharField(label=_("Reason for the correction"), max_length=300)

@@ -15,6 +15,15 @@ At 300 batches a second the per-request Python work matters, so the JSON body is
 from pre-encoded pieces rather than dicts passed to `json.dumps`: each snapshot carries its
 answer as a JSON object text written with it (`snapshot_json`), which goes into the body
 undecoded, and each LicenseId is encoded once with the C string encoder.
+
+Scope: the SQL is not built by `core.permissions.scope` (that would cost ORM compilation per
+request), but its platform condition is taken from the permission registry: `platform_join`
+resolves the lookup through which the registry lets a platform principal see a `Driver`
+(`affiliations__platform_id`) into the table and columns the SQL joins, and
+`scoring.permissions.check_lookup_scope` refuses to start if that lookup changes shape. The SQL
+adds one narrowing of its own: only *active* affiliations answer (a driver who left the platform
+is unknown to it). `tests/test_permissions.py` proves the answers equal `scope(token, "view",
+Driver)` for the platform's drivers.
 """
 
 import hashlib
@@ -24,9 +33,11 @@ from types import SimpleNamespace
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
+from redwheel.core import permissions
 from redwheel.drivers.models import Affiliation, Driver, Membership
 from redwheel.drivers.services import badge_visible
 from redwheel.exchange.metrics import LOCAL_TZ
@@ -112,18 +123,50 @@ def blind_indexes(license_ids: list[str]) -> list[str]:
 # Queries -------------------------------------------------------------------------------------
 
 
+def platform_join() -> tuple[str, str, str]:
+    """(table, driver column, platform column) of the registry's platform lookup for `Driver`:
+    the one-to-many step from a driver to their affiliations and its platform id."""
+    platforms = permissions.registered(Driver).platforms
+    relation, _sep, column = platforms[0].partition("__") if len(platforms) == 1 else ("", "", "")
+    try:
+        reverse = Driver._meta.get_field(relation)
+        target = reverse.related_model._meta.get_field(column)
+    except Exception:
+        reverse = target = None
+    if (
+        reverse is None
+        or not reverse.one_to_many
+        or reverse.related_model is not Affiliation  # the SQL also reads its `is_active`
+        or not target.many_to_one
+        or target.related_model._meta.label != "orgs.Platform"
+    ):
+        raise ImproperlyConfigured(
+            f"scoring.lookup cannot express Driver's registered platform lookup {platforms!r}"
+        )
+    return Affiliation._meta.db_table, reverse.field.column, target.column
+
+
+_tables_cache: dict[str, str] = {}
+
+
 def _tables() -> dict[str, str]:
-    return {
-        "driver": Driver._meta.db_table,
-        "affiliation": Affiliation._meta.db_table,
-        "membership": Membership._meta.db_table,
-        "snapshot": ScoreSnapshot._meta.db_table,
-    }
+    if not _tables_cache:  # computed once: the registry is complete after start-up
+        affiliation, driver_column, platform_column = platform_join()
+        _tables_cache.update(
+            driver=Driver._meta.db_table,
+            affiliation=affiliation,
+            affiliation_driver=driver_column,
+            affiliation_platform=platform_column,
+            membership=Membership._meta.db_table,
+            snapshot=ScoreSnapshot._meta.db_table,
+        )
+    return _tables_cache
 
 
+# The platform condition is the registry's (`platform_join`), narrowed to active affiliations.
 _AFFILIATED = (
-    "FROM {driver} d JOIN {affiliation} a ON a.driver_id = d.id "
-    "AND a.platform_id = %s AND a.is_active = %s "
+    "FROM {driver} d JOIN {affiliation} a ON a.{affiliation_driver} = d.id "
+    "AND a.{affiliation_platform} = %s AND a.is_active = %s "
 )
 _BADGE_SQL = (
     "SELECT d.license_index, d.badge_consent, m.state, m.category "

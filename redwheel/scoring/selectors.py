@@ -7,7 +7,7 @@ from django.db.models.functions import Cast, Floor, Least
 from django.http import Http404
 from django.utils import timezone
 
-from redwheel.accounts.permissions import scope
+from redwheel.core.permissions import scope
 from redwheel.drivers.models import Affiliation, Driver
 from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import compute

@@ -4,9 +4,9 @@
 (learning, mobilisation volunteer hours, appeals, grassroots reports) alike:
 
     from redwheel.scoring.services import points_grant
-    points_grant(actor=SystemActor("mobilization"), driver=driver, rule_code="volunteer_hour",
-                 occurred_at=service.ended_at, source=service, note="3 h at the airport",
-                 quantity=3)
+    points_grant(actor=SystemActor.operator("mobilization"), driver=driver,
+                 rule_code="volunteer_hour", occurred_at=service.ended_at, source=service,
+                 note="3 h at the airport", quantity=3)
 
 It picks the rule book version in force at `occurred_at`, checks the rule's per-day and
 per-month caps while holding a lock on the (driver, rule) row, and appends one ledger entry of
@@ -25,12 +25,19 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.permissions import SystemActor, can, granted_paths
 from redwheel.core import audit
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from redwheel.core.permissions import (
+    SystemActor,
+    acting_platform,
+    can,
+    is_unscoped,
+    require,
+)
 from redwheel.drivers.models import Driver
 from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import lookup
+from redwheel.scoring import permissions as scoring_permissions
 from redwheel.scoring.models import (
     COMMUNITY_WEIGHT_MAX,
     DEDUCTION_STEPS,
@@ -50,30 +57,33 @@ Status = RuleBook.Status
 
 
 def may_manage_rules(actor) -> bool:
-    """Rule books are the city's: the superuser or staff granted on the industry committee."""
-    if isinstance(actor, SystemActor):
-        return True
-    if not getattr(actor, "is_active", False):
-        return False
-    if actor.is_superuser:
-        return True
-    return any(path.count(".") == 1 for path in granted_paths(actor, "grant"))
+    """Rule books are the city's: operators, superusers and staff granted on a city committee
+    (`orgs.permissions.is_city_committee`). There is one rule book for the deployment today."""
+    return scoring_permissions.may_manage_rules(actor)
+
+
+def _is_api_token(actor) -> bool:
+    """A platform's API token: it reads badges and scores and writes nothing here."""
+    return acting_platform(actor) is not None and not isinstance(actor, SystemActor)
 
 
 def may_grant(actor, driver: Driver) -> bool:
-    """Staff who may change the driver's records; never the driver themselves."""
-    if isinstance(actor, SystemActor):
+    """Operators, or whoever may change the driver's records (staff in scope, the feed of a
+    platform the driver works for); never the driver themselves."""
+    if is_unscoped(actor):
         return True
-    if not getattr(actor, "is_authenticated", False):
+    if _is_api_token(actor):
         return False
-    if driver.user_id is not None and driver.user_id == actor.pk and not actor.is_superuser:
+    if driver.user_id is not None and driver.user_id == getattr(actor, "pk", None):
         return False
     return can(actor, "change", driver)
 
 
-def _require_rules(actor) -> None:
+def _require_rules(actor, book: RuleBook | None = None) -> None:
     if not may_manage_rules(actor):
         raise NotFound()
+    if book is not None:
+        require(actor, "change", book)
 
 
 # Rule books -----------------------------------------------------------------------------------
@@ -130,7 +140,7 @@ def rulebook_draft(
 ) -> RuleBook:
     """A new draft version, copying rules, deductions and weights of `based_on` (by default
     the newest published version)."""
-    _require_rules(actor)
+    _require_rules(actor, based_on)
     title = (title or "").strip()
     if not title:
         raise ValidationFailed(_("A title is required."))
@@ -161,7 +171,7 @@ def _draft(book: RuleBook) -> RuleBook:
 
 
 def rulebook_weights_set(*, actor, book: RuleBook, **values) -> RuleBook:
-    _require_rules(actor)
+    _require_rules(actor, book)
     unknown = set(values) - set(WEIGHT_FIELDS)
     if unknown:
         raise ValidationFailed(details={"fields": sorted(unknown)})
@@ -208,7 +218,7 @@ def rule_set(
     monthly_cap: int | None = None,
 ) -> Rule:
     """Add or change a rule of a draft rule book."""
-    _require_rules(actor)
+    _require_rules(actor, book)
     if points <= 0:
         raise ValidationFailed(_("Points must be positive."), details={"field": "points"})
     for cap in (daily_cap, monthly_cap):
@@ -239,7 +249,7 @@ def rule_set(
 
 
 def rule_remove(*, actor, book: RuleBook, code: str) -> None:
-    _require_rules(actor)
+    _require_rules(actor, book)
     with transaction.atomic():
         book = _draft(book)
         book.rules.filter(code=code).delete()
@@ -249,7 +259,7 @@ def rule_remove(*, actor, book: RuleBook, code: str) -> None:
 def deduction_add(
     *, actor, book: RuleBook, source: str, keyword: str, points: int, label: str, position: int = 0
 ) -> Deduction:
-    _require_rules(actor)
+    _require_rules(actor, book)
     if points not in DEDUCTION_STEPS:
         raise ValidationFailed(_("Deductions are 1, 3, 5, 10 or 20 points."))
     with transaction.atomic():
@@ -296,7 +306,7 @@ def rulebook_publish(
 ) -> RuleBook:
     """Publish a draft. It takes effect at `effective_from`, which must be at least 30 days
     away unless the version only adds points (then it may take effect at once)."""
-    _require_rules(actor)
+    _require_rules(actor, book)
     now = now or timezone.now()
     with transaction.atomic():
         book = _draft(book)
@@ -477,7 +487,7 @@ def points_reverse(*, actor, entry: PointsEntry, reason: str) -> PointsEntry:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("A reason is required."), code="reason_required")
-    if not may_grant(actor, entry.driver):
+    if not may_grant(actor, entry.driver) or not can(actor, "view", entry):
         raise NotFound()
     if entry.reverses_id is not None:
         raise InvalidTransition(_("A reversal cannot itself be reversed."))
@@ -521,9 +531,13 @@ class SnapshotRun:
 
 
 def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
-    """Compute and store the day's scores (today in Asia/Shanghai by default)."""
+    """Compute and store the day's scores (today in Asia/Shanghai by default) of every driver,
+    or of `driver_ids`. A city-wide job: only operators (the scheduler's task, the demo) and
+    superusers run it; anyone else is answered NotFound."""
     from redwheel.scoring import compute
 
+    if not is_unscoped(actor):
+        raise NotFound()
     day = day or timezone.localtime(timezone.now(), LOCAL_TZ).date()
     results = compute.collect(day, driver_ids=driver_ids)
     rows = [

@@ -2,11 +2,11 @@
 
 from django_tasks import task
 
-from redwheel.accounts.permissions import SystemActor
+from redwheel.core.permissions import SystemActor
 from redwheel.scoring import services
 
 
 @task()
 def snapshot_scores() -> dict:
-    run = services.scores_snapshot(actor=SystemActor("score snapshots"))
+    run = services.scores_snapshot(actor=SystemActor.operator("score snapshots"))
     return {"day": run.day.isoformat(), "stored": run.stored}

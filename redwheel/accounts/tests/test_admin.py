@@ -77,20 +77,38 @@ def test_grants_are_created_and_revoked_through_the_services(client, city):
     assert AuditEntry.objects.filter(action="grant.revoke", object_id=str(grant.pk)).exists()
 
 
-def test_staff_cannot_grant_outside_their_subtree_in_the_admin(client, city):
-    platform_staff = testing.staff(city.committee_a)
+def test_the_admin_is_reserved_to_superusers(client, city):
+    """Staff with Django model permissions still get 404: the admin is not a second
+    permission system (defect 3 of issue 12: platform staff read other platforms' entries)."""
+    platform_staff = testing.staff(city.committee_b)
     platform_staff.is_staff = True
     platform_staff.save()
-    platform_staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_grant"))
+    platform_staff.user_permissions.add(*Permission.objects.all())
     client.force_login(platform_staff)
     person = testing.user()
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:core_auditentry_changelist"),
+        reverse("admin:drivers_driver_changelist"),
+        reverse("admin:accounts_grant_add"),
+        reverse("admin:login"),
+    ):
+        assert client.get(url).status_code == 404, url
     response = client.post(
         reverse("admin:accounts_grant_add"),
-        {"user": person.pk, "unit": city.branch_b.pk, "role": "viewer"},
+        {"user": person.pk, "unit": city.branch_a.pk, "role": "viewer"},
     )
-    assert response.status_code == 200
-    assert response.context["adminform"].form.has_error("unit")
+    assert response.status_code == 404
     assert not Grant.objects.filter(user=person).exists()
+
+
+def test_signed_out_visitors_are_sent_to_the_one_login(client, city):
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    client.force_login(city.admin)
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:login")).status_code == 302
 
 
 def test_notification_retry_action_calls_delivery(client, city, settings):

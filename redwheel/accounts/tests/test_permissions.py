@@ -1,7 +1,7 @@
 import pytest
 
-from redwheel.accounts.permissions import can, scope
 from redwheel.core import testing
+from redwheel.core.permissions import can, scope
 from redwheel.drivers.models import Driver
 from redwheel.orgs import services as org_services
 
@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_committee_staff_see_every_driver_even_on_platforms_without_party_units(city):
-    gap_platform = org_services.platform_create(actor=city.admin, company_id="GAP1", name="无组织")
+    gap_platform = org_services.platform_create(
+        actor=city.admin, company_id="GAP1", name="无组织", city=city.root
+    )
     orphan = city.driver(platform=gap_platform, branch=None)
     orphan.branch = None
     orphan.save()

@@ -315,9 +315,14 @@ def _build_accounts_and_tree(b: _Builder) -> None:
     audit.record(actor=None, action="user.create", obj=admin, summary=admin.phone_masked)
     b.users["admin"] = admin
 
+    root_key, _parent, root_name, root_kind, _type, root_region = UNITS[0]
+    b.units[root_key] = orgs.unit_create(
+        actor=admin, name=root_name, kind=root_kind, parent=None, region_code=root_region
+    )
     for spec in PLATFORMS:
         b.platforms[spec.key] = orgs.platform_create(
             actor=admin,
+            city=b.units[root_key],
             company_id=spec.company_id,
             name=spec.name,
             kind=spec.kind,
@@ -330,7 +335,7 @@ def _build_accounts_and_tree(b: _Builder) -> None:
     )
     b.say(_("%(count)s platforms") % {"count": len(b.platforms)})
 
-    for key, parent, name, kind, branch_type, region in UNITS:
+    for key, parent, name, kind, branch_type, region in UNITS[1:]:
         platform_key = PLATFORM_OF_UNIT.get(key)
         b.units[key] = orgs.unit_create(
             actor=admin,

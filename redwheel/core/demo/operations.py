@@ -32,6 +32,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
+from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import PARTY_MEMBER_CATEGORIES, Affiliation, Membership, Vehicle
 from redwheel.exchange import metrics
 from redwheel.exchange.models import IngestBatch, Source
@@ -709,7 +710,7 @@ def generate_month(seed: int, month_start: date, stdout=None, scale: float = 1.0
             records = feed.records.get(record_type, [])
             for i in range(0, len(records), CHUNK):
                 result = ingest(
-                    actor=None,
+                    actor=SystemActor.for_platform(feed.platform.pk, "demo feed"),
                     platform=feed.platform,
                     record_type=record_type,
                     records=records[i : i + CHUNK],

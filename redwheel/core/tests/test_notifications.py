@@ -18,6 +18,12 @@ from redwheel.orgs.services import platform_update
 SECRET = "whsec-test-1234567890"
 
 
+@pytest.fixture(autouse=True)
+def _local_webhook_targets(settings):
+    """These endpoints listen on 127.0.0.1, which production refuses (test_webhooks_safety)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+
+
 class WebhookServer:
     """A real HTTP endpoint on localhost that records requests and answers `status`."""
 

@@ -126,6 +126,7 @@ def test_the_long_running_worker_needs_the_database_backend(db, monkeypatch):
 def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path):
     env = {
         **os.environ,
+        **testing.production_secrets(),  # DEBUG off: the deploy checks want real secrets
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "DEBUG": "false",

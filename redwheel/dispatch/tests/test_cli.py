@@ -82,11 +82,13 @@ def test_rejects_missing_and_bad_order_files(tmp_path):
         simulate("--rules", RULES[0], "--synthetic", *TINY)
 
 
-@pytest.mark.django_db
-def test_save_stores_a_reproducible_run(tmp_path):
+def test_save_stores_a_reproducible_run(tmp_path, city):
     text = simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "4", "--save")
     run = SimulationRun.objects.get()
     assert f"simulation run {run.pk}" in text
+    assert run.city == city.root and set(RuleSet.objects.values_list("city", flat=True)) == {
+        city.root.pk
+    }
     assert run.status == SimulationRun.Status.SUCCEEDED
     assert [r.name for r in run.ordered_rule_sets()] == [
         "zero-bonus-baseline",

@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
-from redwheel.accounts.permissions import scope
 from redwheel.core import crypto
 from redwheel.core.errors import ValidationFailed
-from redwheel.core.validators import clean_identity_number, clean_mobile, clean_plate
+from redwheel.core.permissions import scope
+from redwheel.core.validators import (
+    UNSAFE_TEXT_MESSAGE,
+    clean_identity_number,
+    clean_mobile,
+    clean_plate,
+    has_unsafe_text,
+)
 from redwheel.drivers.imports.parsing import CATEGORIES, parse_date, parse_yes_no
 from redwheel.drivers.models import Driver, ImportJob, Vehicle
 from redwheel.orgs.models import OrgUnit, Platform
@@ -212,12 +218,24 @@ class RowChecker:
         data["home_organisation"] = home
         return checked
 
+    @staticmethod
+    def _unsafe_cells(number: int, row: dict) -> CheckedRow | None:
+        """A row with NUL, control characters or lone surrogates in a cell is refused with
+        those cells' errors and checked no further (its text must not reach the database)."""
+        unsafe = [key for key, text in row.items() if has_unsafe_text(text)]
+        if not unsafe:
+            return None
+        checked = CheckedRow(number, {})
+        for key in unsafe:
+            checked.error(key, UNSAFE_TEXT_MESSAGE)
+        return checked
+
     # Chunks ----------------------------------------------------------------------------------
 
     def check(self, chunk: list[tuple[int, dict]]) -> list[CheckedRow]:
         """Check a chunk of rows; each result lists its problems (empty when the row is fine)."""
         one = self._driver_row if self.kind == ImportJob.Kind.DRIVERS else self._member_row
-        rows = [one(number, row) for number, row in chunk]
+        rows = [self._unsafe_cells(number, row) or one(number, row) for number, row in chunk]
         licenses = {r.data["license_index"] for r in rows if "license_index" in r.data}
         phones = {r.data["phone_index"] for r in rows if "phone_index" in r.data}
         known = {

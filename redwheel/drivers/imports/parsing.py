@@ -7,7 +7,6 @@ Nothing here touches the database. Rows are yielded one at a time as
 
 import codecs
 import csv
-import io
 import re
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +17,9 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from redwheel.core import exports
 from redwheel.core.errors import ValidationFailed
+from redwheel.core.validators import strip_unsafe_text
 
 
 class MalformedFile(ValidationFailed):
@@ -218,8 +219,12 @@ class RosterReader:
         except Exception:
             self.close()
             raise
-        # Column key -> the header as written in this file, for error messages.
-        self.headers = {key: cell_text(header_row[index]) for index, key in self.positions.items()}
+        # Column key -> the header as written in this file, for error messages. Cells are
+        # checked for unsafe characters row by row (checks.py); a header only labels errors.
+        self.headers = {
+            key: strip_unsafe_text(cell_text(header_row[index]))
+            for index, key in self.positions.items()
+        }
 
     def _open(self) -> Iterator[list]:
         if self.format == XLSX:
@@ -278,33 +283,30 @@ class RosterReader:
 # Templates -----------------------------------------------------------------------------------
 
 
+def _template_columns(kind: str) -> list[exports.Column]:
+    return [
+        exports.Column(
+            c.header,
+            width=max(14, len(c.header) * 2 + 4),
+            # Long numbers must stay text, or Excel turns 18-digit IDs into 5.10107E+17.
+            text=True,
+            highlight=c.required,
+        )
+        for c in COLUMNS[kind]
+    ]
+
+
 def template_csv(kind: str) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.header for c in COLUMNS[kind]])
-    writer.writerow([c.example for c in COLUMNS[kind]])
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel open it as UTF-8
+    return exports.csv_bytes(_template_columns(kind), [[c.example for c in COLUMNS[kind]]])
 
 
 def template_xlsx(kind: str) -> bytes:
-    import openpyxl
-    from openpyxl.styles import Font, PatternFill
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = str(KIND_LABELS[kind])[:31]
-    sheet.append([c.header for c in COLUMNS[kind]])
-    sheet.append([c.example for c in COLUMNS[kind]])
-    for index, column in enumerate(COLUMNS[kind], start=1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font = Font(bold=True, color="C8161D" if column.required else "222222")
-        cell.fill = PatternFill("solid", fgColor="F3F3F3")
-        dimension = sheet.column_dimensions[cell.column_letter]
-        dimension.width = max(14, len(column.header) * 2 + 4)
-        # Long numbers must stay text, or Excel turns 18-digit IDs into 5.10107E+17.
-        dimension.number_format = "@"
-        sheet.cell(row=2, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exports.xlsx_bytes(
+        [
+            exports.Sheet(
+                KIND_LABELS[kind],
+                _template_columns(kind),
+                [[c.example for c in COLUMNS[kind]]],
+            )
+        ]
+    )

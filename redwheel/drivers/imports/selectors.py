@@ -3,8 +3,8 @@
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from redwheel.accounts.permissions import scope
 from redwheel.core.errors import NotFound
+from redwheel.core.permissions import scope
 from redwheel.drivers.models import ImportJob, ImportRowError
 from redwheel.orgs.models import OrgUnit
 

@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
-from redwheel.accounts.permissions import can
 from redwheel.core import audit
 from redwheel.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from redwheel.core.permissions import can
 from redwheel.drivers import services as driver_services
 from redwheel.drivers.imports.checks import CheckedRow, RowChecker
 from redwheel.drivers.imports.parsing import COLUMNS, MalformedFile, RosterReader

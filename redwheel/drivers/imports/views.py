@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from redwheel.core.downloads import CSV, download
 from redwheel.core.errors import DomainError, NotFound
+from redwheel.core.exports import CSV, download
 from redwheel.core.paging import paginate
 from redwheel.drivers.imports import parsing, selectors, services
 from redwheel.drivers.models import ImportJob

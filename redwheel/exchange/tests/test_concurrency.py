@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from redwheel.core import testing
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services, writers
 from redwheel.exchange.models import LatestPosition, UnknownDriver
 from redwheel.exchange.tests.examples import example
@@ -32,7 +33,7 @@ def test_position_batches_of_the_same_drivers_in_opposite_orders_both_succeed():
                 records = [base | {"LicenseId": lic, "PositionTime": at} for lic in licenses]
                 barrier.wait()
                 services.ingest(
-                    actor=None,
+                    actor=SystemActor.for_platform(platform.pk, "test feed"),
                     platform=platform,
                     record_type="positionDriver",
                     records=records[::-1] if reverse else records,
@@ -65,7 +66,11 @@ def test_the_latest_position_statement_itself_never_moves_backwards(city):
     platform = city.platform_a
     record = example("positionDriver", platform.company_id)
     services.ingest(
-        actor=None, platform=platform, record_type="positionDriver", records=[record], source="api"
+        actor=SystemActor.for_platform(platform.pk, "test feed"),
+        platform=platform,
+        record_type="positionDriver",
+        records=[record],
+        source="api",
     )
     stored = LatestPosition.objects.get()
     older = [getattr(stored, name) for name in services._LATEST_COLUMNS]

@@ -9,6 +9,7 @@ from django.db.models import OuterRef, Subquery
 
 from redwheel.core import crypto, testing
 from redwheel.core.models import AuditEntry
+from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Affiliation, Driver, Vehicle
 from redwheel.exchange import services
 from redwheel.exchange.models import (
@@ -29,7 +30,11 @@ STAGES = ["orderCreate", "orderMatch", "operateDepart", "operateArrive", "operat
 
 def push(platform, record_type, records):
     return services.ingest(
-        actor=None, platform=platform, record_type=record_type, records=records, source="api"
+        actor=SystemActor.for_platform(platform.pk, "test feed"),
+        platform=platform,
+        record_type=record_type,
+        records=records,
+        source="api",
     )
 
 
@@ -117,8 +122,11 @@ def test_unknown_driver_is_kept_reported_and_resolved_by_base_info(city):
     assert LICENSE not in str(audit.data) + audit.summary
 
 
-def test_base_info_for_a_known_driver_updates_and_affiliates(city):
+def test_base_info_for_a_known_driver_affiliates_without_overwriting(city):
+    """Another platform's feed does not own the driver: it gets its affiliation, and what it
+    reports is kept as its own (test_feed_ownership.py covers the conflicts)."""
     driver = city.driver()  # on platform A
+    name, phone = driver.name, driver.phone_masked
     platform = city.platform_b
     record = example("baseInfoDriver", platform.company_id, license_no=driver.license_no) | {
         "DriverName": "李师傅",
@@ -127,7 +135,7 @@ def test_base_info_for_a_known_driver_updates_and_affiliates(city):
     result = push(platform, "baseInfoDriver", [record])
     assert result.accepted == 1
     driver.refresh_from_db()
-    assert driver.name == "李师傅" and driver.phone_masked == "137****5678"
+    assert (driver.name, driver.phone_masked) == (name, phone)
     assert set(driver.affiliations.values_list("platform", flat=True)) == {
         city.platform_a.pk,
         platform.pk,

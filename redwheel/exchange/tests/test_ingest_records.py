@@ -2,6 +2,7 @@
 
 import pytest
 
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services
 from redwheel.exchange.models import DriverMonthStat, IngestBatch, Rejection, TrainingRecord
 from redwheel.exchange.records import RECORD_TYPES, SPECS, required_fields
@@ -13,7 +14,11 @@ FACT_TYPES = [t for t in RECORD_TYPES if t != "baseInfoVehicle"]
 
 def push(platform, record_type, records, source="api"):
     return services.ingest(
-        actor=None, platform=platform, record_type=record_type, records=records, source=source
+        actor=SystemActor.for_platform(platform.pk, "test feed"),
+        platform=platform,
+        record_type=record_type,
+        records=records,
+        source=source,
     )
 
 

@@ -12,8 +12,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from redwheel.accounts.models import Grant
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core.errors import InvalidTransition, ValidationFailed
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.mobilization import services
 from redwheel.mobilization.models import ServiceRecord, SignUp
@@ -119,7 +119,7 @@ def test_volunteer_caps_hold_across_two_days(city):
     # three earlier days of the month already hold 24 points: 32 with day 1
     for day in (10, 11, 12):
         scoring.points_grant(
-            actor=SystemActor("test"),
+            actor=SystemActor.operator("test"),
             driver=driver,
             rule_code="volunteer_hour",
             occurred_at=_last_month(day),
@@ -232,7 +232,7 @@ def test_any_other_grant_error_rolls_back_the_record_with_it(city):
     _rule_book(city)
     driver = city.driver()
     broken = ValidationFailed("x", code="occurred_in_future")
-    with mock.patch.object(services, "points_grant", side_effect=broken):
+    with mock.patch.object(services.common, "points_grant", side_effect=broken):
         with pytest.raises(ValidationFailed):
             _served(city, driver, _last_month(3), 3)
         m = _mobilisation_with_arrivals(city, [driver], [])

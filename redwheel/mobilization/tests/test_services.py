@@ -202,7 +202,7 @@ def test_volunteer_sign_up_check_in_out_and_confirm(city):
     services.signup_check_out(actor=driver.user, signup=signup)
     record = services.signup_confirm(actor=city.admin, signup=signup, hours=Decimal("3.5"))
     assert record.hours == Decimal("3.5") and record.kind == "volunteer"
-    history = selectors.service_history(driver)
+    history = selectors.service_history(driver.user, driver)
     assert history["volunteer_hours"] == Decimal("3.5")
 
 

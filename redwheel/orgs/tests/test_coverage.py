@@ -14,10 +14,10 @@ def small_city(city):
     also on A; D is an aggregator with partners A and C."""
     admin = city.admin
     city.platform_c = services.platform_create(
-        actor=admin, company_id=f"PC{city.root.pk}", name="丙快车"
+        actor=admin, company_id=f"PC{city.root.pk}", name="丙快车", city=city.root
     )
     city.platform_d = services.platform_create(
-        actor=admin, company_id=f"PD{city.root.pk}", name="丁聚合", kind="aggregator"
+        actor=admin, company_id=f"PD{city.root.pk}", name="丁聚合", kind="aggregator", city=city.root
     )
     services.platform_set_partners(
         actor=admin, aggregator=city.platform_d, partners=[city.platform_a, city.platform_c]
@@ -117,7 +117,7 @@ def test_coverage_page_shows_gaps_and_partners(client, small_city, django_assert
 def test_query_count_does_not_grow_with_platforms(client, city, django_assert_max_num_queries):
     for i in range(10):
         services.platform_create(
-            actor=city.admin, company_id=f"X{i}x{city.root.pk}", name=f"平台{i}"
+            actor=city.admin, company_id=f"X{i}x{city.root.pk}", name=f"平台{i}", city=city.root
         )
     viewer = testing.staff(city.root, "staff")
     client.force_login(viewer)

@@ -7,10 +7,10 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.accounts.services import token_create
 from redwheel.core import testing
 from redwheel.core.models import Notification
+from redwheel.core.permissions import SystemActor
 from redwheel.drivers import services as driver_services
 from redwheel.scoring import services
 from redwheel.scoring.tests.helpers import lookup_post, published_book
@@ -37,7 +37,7 @@ def test_a_token_learns_nothing_about_other_platforms_drivers(city):
     published_book(city.admin)
     theirs = _consent(city.member(platform=city.platform_b))
     plain_b = city.driver(platform=city.platform_b)
-    services.scores_snapshot(actor=SystemActor("t"))
+    services.scores_snapshot(actor=SystemActor.operator("t"))
     secret_a = _token(city, city.platform_a)
     unknown = testing.id_number(987_654)
     for path in ("badges:lookup", "scores:lookup"):
@@ -100,7 +100,7 @@ def test_scores_lookup_answers_the_latest_snapshot_and_follows_new_snapshots(cit
     services.points_grant(
         actor=city.admin, driver=driver, rule_code="brave_deed", occurred_at=driver.created_at
     )
-    services.scores_snapshot(actor=SystemActor("t"))
+    services.scores_snapshot(actor=SystemActor.operator("t"))
     row = lookup_post(secret, "scores:lookup", [driver.license_no]).json()["results"][0]
     assert row["score"] > 0 and row["rule_book_version"] == 1
     assert set(row["components"]) == {"service", "safety", "credit", "community"}
@@ -142,20 +142,11 @@ def test_badge_change_webhook_is_signed_and_documented_payload(city):
     driver = city.member()
     sent = []
 
-    class Reply:
-        status = 200
+    def fake_post(url, *, body, headers, timeout):
+        sent.append((url, body, headers))
+        return 200
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *args):
-            return False
-
-    def fake_urlopen(request, timeout):
-        sent.append(request)
-        return Reply()
-
-    with mock.patch("urllib.request.urlopen", fake_urlopen):
+    with mock.patch("redwheel.core.webhooks.post", fake_post):
         _consent(driver)
     note = Notification.objects.filter(event="badge.changed").latest("id")
     assert note.payload == {
@@ -165,10 +156,10 @@ def test_badge_change_webhook_is_signed_and_documented_payload(city):
         "company_id": platform.company_id,
     }
     assert note.status == Notification.Status.SENT
-    request = sent[-1]
-    body = request.data
+    url, body, headers = sent[-1]
+    assert url == "https://platform.example/hooks"
     assert json.loads(body) == {"id": note.pk, "event": "badge.changed", "data": note.payload}
-    timestamp = request.get_header("X-redwheel-timestamp")
+    timestamp = headers["X-RedWheel-Timestamp"]
     expected = hmac.new(b"s3cret", timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    assert request.get_header("X-redwheel-signature") == "sha256=" + expected
+    assert headers["X-RedWheel-Signature"] == "sha256=" + expected
     assert driver.license_no not in body.decode()

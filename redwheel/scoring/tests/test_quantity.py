@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core import testing
 from redwheel.core.errors import Conflict, ValidationFailed
 from redwheel.core.models import AuditEntry
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import selectors, services
 from redwheel.scoring.models import PointsEntry
@@ -25,7 +25,7 @@ BASE = datetime(2026, 1, 5, 9, tzinfo=LOCAL_TZ)  # volunteer_hour: 2 points, cap
 
 def _grant(driver, quantity, at=BASE, code="volunteer_hour", **kwargs):
     return services.points_grant(
-        actor=SystemActor("test"),
+        actor=SystemActor.operator("test"),
         driver=driver,
         rule_code=code,
         occurred_at=at,

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from redwheel.accounts.permissions import SystemActor
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.exchange.models import (
     Complaint,
@@ -141,12 +141,12 @@ def test_snapshot_equals_recomputation(city):
     _facts(city, drivers[1], complaints=["已核实", "已核实"], violations=3, level=4)
     _facts(city, drivers[2], orders=50, ratings=(0, 0))
     services.points_grant(
-        actor=SystemActor("t"),
+        actor=SystemActor.operator("t"),
         driver=drivers[3],
         rule_code="brave_deed",
         occurred_at=_at(date(2026, 3, 1)),
     )
-    run = services.scores_snapshot(actor=SystemActor("t"), day=DAY)
+    run = services.scores_snapshot(actor=SystemActor.operator("t"), day=DAY)
     assert run.stored == ScoreSnapshot.objects.filter(day=DAY).count() >= 4
     for driver in drivers:
         snapshot = ScoreSnapshot.objects.get(driver=driver, day=DAY)
@@ -163,7 +163,7 @@ def test_snapshot_equals_recomputation(city):
         }
     assert ScoreSnapshot.objects.get(driver=drivers[0], day=DAY).credit_grade == "B"
     # running again upserts
-    services.scores_snapshot(actor=SystemActor("t"), day=DAY)
+    services.scores_snapshot(actor=SystemActor.operator("t"), day=DAY)
     assert ScoreSnapshot.objects.filter(day=DAY).count() == run.stored
 
 

@@ -4,10 +4,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core import testing
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.models import AuditEntry
+from redwheel.core.permissions import SystemActor
 from redwheel.scoring import selectors, services
 from redwheel.scoring.models import PointsEntry, RuleBook
 from redwheel.scoring.tests.helpers import published_book
@@ -122,14 +122,14 @@ def test_grant_caps_idempotency_and_reversal(city):
     # one source earns once
     membership_source = city.root
     e1 = services.points_grant(
-        actor=SystemActor("x"),
+        actor=SystemActor.operator("x"),
         driver=driver,
         rule_code="volunteer_hour",
         occurred_at=at,
         source=membership_source,
     )
     e2 = services.points_grant(
-        actor=SystemActor("x"),
+        actor=SystemActor.operator("x"),
         driver=driver,
         rule_code="volunteer_hour",
         occurred_at=at,

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core import testing
+from redwheel.core.permissions import SystemActor
 from redwheel.drivers.services import affiliation_add
 from redwheel.scoring import selectors, services
 from redwheel.scoring.lookup import snapshot_json
@@ -87,7 +87,7 @@ def test_staff_overview_shows_distribution(city):
     published_book(city.admin)
     for _ in range(3):
         city.driver()
-    services.scores_snapshot(actor=SystemActor("t"))
+    services.scores_snapshot(actor=SystemActor.operator("t"))
     response = _client(testing.staff(city.committee_a)).get("/scoring/staff/")
     assert response.status_code == 200
     distribution = response.context["distribution"]

@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = "Compile .po files to .mo with polib, so set-up needs no system gettext tools."
+    # An installation step, run before the deployment's settings exist (docs/operations.md).
+    requires_system_checks = []
 
     def handle(self, *args, **options):
         count = 0

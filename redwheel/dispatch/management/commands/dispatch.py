@@ -6,7 +6,9 @@
 
 The first rule set is the baseline. Prints the engine's comparison table; `--save` also stores
 the rule sets (as drafts, unless already stored with the same name, version and parameters)
-and a succeeded SimulationRun that the sandbox pages show.
+and a succeeded SimulationRun that the sandbox pages show, in one city: `--city` (the region
+code or name of the city's committee, the root unit), which may be left out when the database
+holds one city. The command acts as an operator (`SystemActor.operator`).
 """
 
 import dataclasses
@@ -15,12 +17,31 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from tqdm import tqdm
 
-from redwheel.accounts.permissions import SystemActor
 from redwheel.core.errors import DomainError
+from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import SimulationRun
+from redwheel.dispatch.permissions import city_for
+from redwheel.orgs.models import OrgUnit
+
+ACTOR = SystemActor.operator("manage.py dispatch")
+
+
+def _city(value: str) -> OrgUnit:
+    """The city (root unit) the stored rule sets and run belong to."""
+    if value:
+        roots = OrgUnit.objects.filter(parent__isnull=True)
+        found = list(roots.filter(Q(region_code=value) | Q(name=value))[:2])
+        if len(found) != 1:
+            raise CommandError(f"--city {value}: no single city committee with that code or name")
+        return found[0]
+    try:
+        return city_for(ACTOR)
+    except DomainError:
+        raise CommandError("--save needs --city: the database holds no city or several") from None
 
 
 def _load_rules(path: str, window: float | None) -> engine.RuleSet:
@@ -61,6 +82,7 @@ class Command(BaseCommand):
             "--hours", type=float, default=None, help="period length (default: 3 h synthetic)"
         )
         sim.add_argument("--save", action="store_true", help="store the run for the sandbox")
+        sim.add_argument("--city", default="", help="with --save: the city's region code or name")
         sim.add_argument("--title", default="", help="title of the stored run")
         sim.add_argument("--no-progress", action="store_true")
 
@@ -78,6 +100,7 @@ class Command(BaseCommand):
         if len({(r.name, r.version) for r in rules}) != len(rules):
             raise CommandError("each rule set needs a distinct name and version")
         run = self._run(o)
+        city = _city(o["city"]) if o["save"] else None
         bar = None
         if not o["no_progress"]:
             bar = tqdm(total=100, unit="%", desc="simulating", file=sys.stderr, leave=False)
@@ -88,9 +111,9 @@ class Command(BaseCommand):
 
         try:
             if o["save"]:
-                comparison = self._save_and_run(run, rules, progress)
+                comparison = self._save_and_run(run, rules, progress, city)
             else:
-                inputs = services.inputs_build(run)
+                inputs = services.inputs_build(run, actor=ACTOR)
                 names = [r.name for r in rules]
                 rules = [
                     r
@@ -145,11 +168,11 @@ class Command(BaseCommand):
             seed=o["seed"],
         )
 
-    def _save_and_run(self, run: SimulationRun, rules, progress):
-        actor = SystemActor("manage.py dispatch")
-        stored = [services.ruleset_import(actor=actor, rules=r) for r in rules]
+    def _save_and_run(self, run: SimulationRun, rules, progress, city: OrgUnit):
+        stored = [services.ruleset_import(actor=ACTOR, rules=r, city=city) for r in rules]
         saved = services.run_create(
-            actor=actor,
+            actor=ACTOR,
+            city=city,
             title=run.title or " vs ".join(str(r) for r in stored),
             description="manage.py dispatch simulate",
             rule_sets=stored,

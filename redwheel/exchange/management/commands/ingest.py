@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services
 from redwheel.exchange.models import Source
 from redwheel.exchange.records import RECORD_TYPES
@@ -101,7 +102,7 @@ class Command(BaseCommand):
             )
             while batch := list(islice(records, chunk)):
                 result = services.ingest(
-                    actor=None,
+                    actor=SystemActor.for_platform(company.pk, f"manage.py ingest {path.name}"),
                     platform=company,
                     record_type=record_type,
                     records=batch,

@@ -1,0 +1,105 @@
+"""Writes for fleets, hubs, mobilisations, volunteer service and public alerts.
+
+Every public function that takes `actor` checks permission itself with `core.permissions`
+(`require`/`get_or_404` on the mobilisation models, as `mobilization/permissions.py` declares
+them; anything out of scope is NotFound, even when the view already checked), runs in one
+transaction and writes one audit entry. Split by topic; import from this package.
+"""
+
+from redwheel.mobilization.services.alerts import (
+    alert_create,
+    alert_withdraw,
+    sighting_report,
+)
+from redwheel.mobilization.services.common import (
+    ACTIVE_SIGNUP,
+    EMERGENCY_RULE,
+    MAX_RADIUS_KM,
+    MAX_VOLUNTEER_HOURS,
+    POINTS_SKIPPED,
+    RESPONSE_TRANSITIONS,
+    SIGNUP_TRANSITIONS,
+    TENTH,
+    TRANSITIONS,
+    VOLUNTEER_RULE,
+    MAction,
+    MStatus,
+    R,
+    S,
+    is_party_member_q,
+)
+from redwheel.mobilization.services.fleets import (
+    fleet_create,
+    fleet_markers_set,
+    fleet_member_add,
+    fleet_member_remove,
+    fleet_pledge_sign,
+    hub_create,
+    pickup_point_add,
+)
+from redwheel.mobilization.services.mobilisations import (
+    allowed_actions,
+    mobilisation_call,
+    mobilisation_cancel,
+    mobilisation_close,
+    mobilisation_open,
+    passenger_enqueue,
+    passenger_leave,
+    response_record,
+    ride_record,
+    summary_compute,
+)
+from redwheel.mobilization.services.volunteering import (
+    opportunity_close,
+    opportunity_create,
+    signup_cancel,
+    signup_check_in,
+    signup_check_out,
+    signup_confirm,
+    signup_create,
+)
+
+__all__ = [
+    "ACTIVE_SIGNUP",
+    "EMERGENCY_RULE",
+    "MAX_RADIUS_KM",
+    "MAX_VOLUNTEER_HOURS",
+    "POINTS_SKIPPED",
+    "RESPONSE_TRANSITIONS",
+    "SIGNUP_TRANSITIONS",
+    "TENTH",
+    "TRANSITIONS",
+    "VOLUNTEER_RULE",
+    "MAction",
+    "MStatus",
+    "R",
+    "S",
+    "alert_create",
+    "alert_withdraw",
+    "allowed_actions",
+    "fleet_create",
+    "fleet_markers_set",
+    "fleet_member_add",
+    "fleet_member_remove",
+    "fleet_pledge_sign",
+    "hub_create",
+    "is_party_member_q",
+    "mobilisation_call",
+    "mobilisation_cancel",
+    "mobilisation_close",
+    "mobilisation_open",
+    "opportunity_close",
+    "opportunity_create",
+    "passenger_enqueue",
+    "passenger_leave",
+    "pickup_point_add",
+    "response_record",
+    "ride_record",
+    "sighting_report",
+    "signup_cancel",
+    "signup_check_in",
+    "signup_check_out",
+    "signup_confirm",
+    "signup_create",
+    "summary_compute",
+]
