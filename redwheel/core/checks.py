@@ -76,7 +76,7 @@ def check_pii_encryption_keys(app_configs=None, **kwargs) -> list[Error]:
                 "python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())'. Data already encrypted with the "
                 "development key: put the new key first, keep the old one, run "
-                "`manage.py rotate_pii_keys`, then drop it (docs/operations.md)."
+                "`manage.py rotate_pii_keys --skip-checks`, then drop it (docs/operations.md)."
             ),
             id="redwheel.E002",
         )

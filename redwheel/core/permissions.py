@@ -259,6 +259,8 @@ def _q(principal, action: str, model) -> Q | None:
             for lookup in rule.platforms:
                 q |= _term(model, lookup, Q(**{f"{lookup}__in": platform_ids}))
     if rule.extra is not None:
+        # `extra` adds a narrow way in for people; it must never return an empty Q(), which
+        # Django drops from an OR (say "everything" with Q(pk__isnull=False)).
         q |= rule.extra(principal, action)
     return q
 

@@ -29,6 +29,7 @@ def plate(seq: int, new_energy: bool = False) -> str:
 
 
 _user_seq = iter(range(10_000_000, 99_999_999))
+_driver_seq = iter(range(1, 99_999_999))  # unique licences and phones across test cities
 
 
 def user(
@@ -71,7 +72,7 @@ class City:
         self._seq += 1
         platform = platform or self.platform_a
         branch = branch or (self.branch_a if platform == self.platform_a else self.branch_b)
-        seq = 1000 * (self.root.pk % 1000) + self._seq
+        seq = next(_driver_seq)
         return driver_create(
             actor=self.admin,
             name=f"{name}{self._seq}",

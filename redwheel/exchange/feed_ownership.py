@@ -5,7 +5,7 @@ created it (its `DriverFeedRecord` has `created_driver`), or people (roster impo
 pages) when no feed did. Only the owning feed changes them, and only when its own report
 changes. Every feed's last report is kept per (driver, platform); a report that differs from
 the driver and is not settled is a conflict, which the city committee resolves by accepting
-one platform's values (`feed_conflict_resolve`). See docs/exchange.md, "Feed ownership".
+one platform's values (`services.feed_conflict_resolve`). See docs/exchange.md, "Feed ownership".
 
 A feed may only attach to drivers of its own city (the licensing city of its platform): a
 licence already known in another city is rejected, so that two cities never see each other.
@@ -163,7 +163,7 @@ def reports_of(viewer, driver: Driver) -> list[DriverFeedRecord]:
     )
 
 
-def feed_conflict_resolve(
+def resolve_conflict(
     *, actor, driver: Driver, platform_id: int | None = None, note: str = ""
 ) -> Driver:
     """Settle `driver`'s conflicts: take the name and phone `platform_id` reported (through

@@ -1,9 +1,10 @@
 """Facts ingested from the regulator exchange format (see docs/exchange.md).
 
 Drivers are referenced by the blind index of their LicenseId (an ID number, so never stored in
-clear here; only `UnknownDriver` keeps it, encrypted, for key rotation) and linked to `drivers.Driver` when known. Operating data about drivers we do not
-know yet is kept, with `driver` empty, and listed in `UnknownDriver` until their base record
-arrives. Coordinates are stored as WGS-84 degrees.
+clear here; only `UnknownDriver` keeps it, encrypted, for key rotation) and linked to
+`drivers.Driver` when known. Operating data about drivers we do not know yet is kept, with
+`driver` empty, and listed in `UnknownDriver` until their base record arrives. Coordinates are
+stored as WGS-84 degrees.
 """
 
 from django.db import models

@@ -776,6 +776,16 @@ def ingest(
     )
 
 
+def feed_conflict_resolve(
+    *, actor, driver: Driver, platform_id: int | None = None, note: str = ""
+) -> Driver:
+    """Settle a driver's feed conflicts: take the name and phone that platform `platform_id`
+    reported, or keep the driver's (None). City committee only; see feed_ownership.py."""
+    return feed_ownership.resolve_conflict(
+        actor=actor, driver=driver, platform_id=platform_id, note=note
+    )
+
+
 def _require_feed(actor, platform) -> None:
     """The platform's own token or feed, or a person with `import` on the platform (or an
     operator); anyone else, including another platform, is told the platform is not found."""

@@ -15,7 +15,7 @@ from redwheel.core.paging import paginate
 from redwheel.core.permissions import get_or_404
 from redwheel.drivers.models import Driver
 from redwheel.drivers.selectors import MEMBER_UNIT_KINDS
-from redwheel.exchange import feed_ownership, metrics, selectors
+from redwheel.exchange import feed_ownership, metrics, selectors, services
 from redwheel.exchange.forms import (
     MetricFilterForm,
     RejectionFilterForm,
@@ -365,7 +365,7 @@ def _conflict_resolve(request, driver_id: int):
     if choice and not choice.isdigit():
         raise Http404
     try:
-        feed_ownership.feed_conflict_resolve(
+        services.feed_conflict_resolve(
             actor=request.user,
             driver=driver,
             platform_id=int(choice) if choice else None,

@@ -172,9 +172,11 @@ def _dispatch_and_scoring(world: World, actor, member) -> None:
         demand_params={"orders": 20, "hours": 1}, fleet_params={"drivers": 10}, enqueue=False,
     )  # fmt: skip
     world.add(*rule_sets, run, *run.links.all())
-    if scoring.book_in_force(timezone.now()) is None:  # one rule book for the deployment
+    book = scoring.book_in_force(timezone.now())
+    if book is None:  # one rule book for the deployment
         book = defaults.draft_default(actor=actor)
         scoring.rulebook_publish(actor=actor, book=book, now=timezone.now() - timedelta(days=400))
+    world.add(book)
     entry = scoring.points_grant(
         actor=actor, driver=member, rule_code="volunteer_hour", occurred_at=timezone.now()
     )

@@ -162,17 +162,15 @@ def test_staff_page_actions_and_driver_sees_timeline(city, client):
 
 
 def test_staff_intake_on_behalf_and_mediation(city, client):
-    from redwheel.core.testing import mobile
 
     driver = city.driver()
     staff_a = testing.staff(city.branch_a)
     client.force_login(staff_a)
     assert client.get(reverse("appeals:intake")).status_code == 200
-    seq = 1000 * (city.root.pk % 1000) + 1
     response = client.post(
         reverse("appeals:intake"),
         {
-            "driver_number": mobile(seq),
+            "driver_number": driver.phone,
             "idempotency_key": "intake-1",
             "category": "other",
             "title": "乘客投诉绕路",
@@ -200,7 +198,7 @@ def test_staff_intake_on_behalf_and_mediation(city, client):
     response = client.post(
         reverse("appeals:intake"),
         {
-            "driver_number": mobile(seq),
+            "driver_number": driver.phone,
             "idempotency_key": "intake-2",
             "category": "other",
             "title": "x",
@@ -248,11 +246,10 @@ def api_token(city, platform, scopes=("appeals:write",)):
 
 
 def test_platform_api_files_with_idempotency_and_reads_status(city, client):
-    from redwheel.core.testing import id_number
 
     driver = city.driver()
     headers = api_token(city, city.platform_a)
-    license_id = id_number(1000 * (city.root.pk % 1000) + 1)
+    license_id = driver.license_no
     body = {
         "license_id": license_id,
         "category": "income",

@@ -54,7 +54,7 @@ class _Form(SafeTextMixin, forms.Form):
     ("field", "value"),
     [
         ("title", "a\x01b"),
-        ("title", "\x1f"),
+        ("title", "前\x1f后"),
         ("body", "line\x0bbreak"),
         ("data", '{"a": "\\u0000"}'),
     ],

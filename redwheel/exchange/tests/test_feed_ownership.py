@@ -265,3 +265,32 @@ def test_ingest_checks_that_the_caller_acts_for_the_platform(city):
     assert not Trip.objects.exists()
     assert ingest(SystemActor.for_platform(city.platform_a.pk, "A's feed")).accepted == 1
     assert ingest(testing.staff(city.root)).unchanged == 1
+
+
+def test_ownership_is_resolved_per_batch_not_per_record(city, django_assert_max_num_queries):
+    """Re-sending base records (the common case) costs the same few queries for 5 or 50."""
+    feed = SystemActor.for_platform(city.platform_b.pk, "B's feed")
+    company = city.platform_b.company_id
+
+    def batch(n):
+        return [
+            example("baseInfoDriver", company, license_no=testing.id_number(5000 + i))
+            | {"DriverPhone": testing.mobile(5000 + i)}
+            for i in range(n)
+        ]
+
+    def ingest(records):
+        return services.ingest(
+            actor=feed,
+            platform=city.platform_b,
+            record_type="baseInfoDriver",
+            records=records,
+            source="api",
+        )
+
+    small, large = batch(5), batch(50)
+    ingest(large)
+    with django_assert_max_num_queries(12) as few:
+        assert ingest(small).unchanged == 5
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert ingest(large).unchanged == 50

@@ -425,3 +425,62 @@ def test_staff_navigation_links_to_the_new_pages(city, staff_a):
     page = _login(staff_a).get(reverse("orgs:dashboard")).text
     assert reverse("orgs:platform_list") in page
     assert reverse("orgs:agreements") in page
+
+
+ACCESS_ROUTES_BY_ID = [
+    ("orgs:unit_edit", "unit"),
+    ("orgs:grant_add", "unit"),
+    ("orgs:grant_revoke", "grant"),
+    ("orgs:platform_detail", "platform"),
+    ("orgs:platform_settings", "platform"),
+    ("orgs:platform_partners", "platform"),
+    ("orgs:token_create", "platform"),
+    ("orgs:token_revoke", "token"),
+]
+
+
+@pytest.mark.parametrize("name,kind", ACCESS_ROUTES_BY_ID)
+def test_foreign_ids_answer_like_missing_ones_and_read_only_roles_write_nothing(
+    city, root_staff, name, kind
+):
+    from redwheel.accounts.services import token_create
+
+    other = testing.city()
+    foreign = {
+        "unit": other.branch_a,
+        "grant": testing.staff(other.branch_a, "viewer").grants.get(),
+        "platform": other.platform_a,
+        "token": token_create(
+            actor=other.admin, platform=other.platform_a, name="t", scopes=["badges:read"]
+        )[0],
+    }[kind]
+    own = {
+        "unit": city.branch_a,
+        "grant": testing.staff(city.branch_a, "organiser").grants.get(),
+        "platform": city.platform_a,
+        "token": token_create(
+            actor=city.admin, platform=city.platform_a, name="t", scopes=["badges:read"]
+        )[0],
+    }[kind]
+    principals = (root_staff, testing.staff(city.committee_a, "staff"))
+    read_only = [testing.staff(city.root, role) for role in ("viewer", "instructor", "regulator")]
+    grants, tokens = Grant.objects.count(), PlatformToken.objects.filter(revoked_at=None).count()
+    for principal in principals:
+        client = _login(principal)
+        for method in (client.get, client.post):
+            missing = method(reverse(name, args=[987_654_321])).status_code
+            assert missing in (404, 405)
+            assert method(reverse(name, args=[foreign.pk])).status_code == missing
+    for person in read_only:
+        assert _login(person).post(reverse(name, args=[own.pk])).status_code in (404, 405)
+    assert Grant.objects.count() == grants
+    assert PlatformToken.objects.filter(revoked_at=None).count() == tokens
+
+
+def test_read_only_roles_cannot_post_to_the_list_pages(city):
+    for role in ("viewer", "instructor", "regulator"):
+        client = _login(testing.staff(city.root, role))
+        for name in ("orgs:platform_create", "orgs:agreement_create"):
+            assert client.post(reverse(name), {"name": "x"}).status_code == 404
+        for name in ("orgs:platform_list", "orgs:agreements"):
+            assert client.post(reverse(name)).status_code == 405
