@@ -325,10 +325,12 @@ def second_platform(licenses):
     from redwheel.accounts.models import User
     from redwheel.accounts.services import token_create
     from redwheel.drivers.models import Affiliation, Driver
+    from redwheel.orgs.models import OrgUnit
     from redwheel.orgs.services import platform_create
 
     admin = User.objects.get(is_superuser=True)
-    platform = platform_create(actor=admin, company_id="BENCH510101", name="基准约车")
+    city = OrgUnit.objects.get(parent=None)
+    platform = platform_create(actor=admin, company_id="BENCH510101", name="基准约车", city=city)
     _token, secret = token_create(
         actor=admin, platform=platform, name="bench", scopes=["exchange:write"]
     )
@@ -400,10 +402,13 @@ def setup_city():
     from redwheel.accounts.services import token_create
     from redwheel.core import testing
     from redwheel.drivers.models import Affiliation, Driver
-    from redwheel.orgs.services import platform_create
+    from redwheel.orgs.services import platform_create, unit_create
 
     admin = User.objects.create_superuser("13800009999", "bench-Secret-1")
-    platform = platform_create(actor=admin, company_id="BENCH510100", name="基准出行")
+    city = unit_create(
+        actor=admin, name="基准行业党委", kind="committee", parent=None, region_code="510100"
+    )
+    platform = platform_create(actor=admin, company_id="BENCH510100", name="基准出行", city=city)
     _token, secret = token_create(
         actor=admin, platform=platform, name="bench", scopes=["exchange:write"]
     )

@@ -121,10 +121,10 @@ def seed(drivers: int) -> tuple[str, list[str]]:
         )
     p = Platform.objects.filter(company_id=BENCH_COMPANY).first()
     if p is None:
-        p = org.platform_create(actor=admin, company_id=BENCH_COMPANY, name="基准出行")
         root = OrgUnit.objects.filter(parent=None).first() or org.unit_create(
             actor=admin, name="基准行业党委", kind="committee", parent=None, region_code="510100"
         )
+        p = org.platform_create(actor=admin, company_id=BENCH_COMPANY, name="基准出行", city=root)
         unit = org.unit_create(
             actor=admin,
             name="基准出行党委",

@@ -8,6 +8,7 @@ path does not take answers 405 `method_not_allowed` (with `Allow`), see `RedWhee
 import functools
 from importlib import import_module
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
 from django.utils.translation import gettext as _
@@ -40,15 +41,15 @@ def _json_method_not_allowed(view):
         if not isinstance(response, HttpResponseNotAllowed):
             return response
         allowed = response["Allow"]
-        json = _error(
+        answer = _error(
             request,
             405,
             "method_not_allowed",
             _("This method is not allowed here."),
             {"allowed": [m.strip() for m in allowed.split(",")]},
         )
-        json["Allow"] = allowed
-        return json
+        answer["Allow"] = allowed
+        return answer
 
     wrapper._json_405 = True
     return wrapper
@@ -96,6 +97,12 @@ def authentication_error(request, exc):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_big(request, exc):
+    # Django would answer its HTML 400 page; DATA_UPLOAD_MAX_MEMORY_SIZE sets the limit.
+    return _error(request, 400, "request_too_large", _("The request body is too large."))
 
 
 @api.exception_handler(HttpError)

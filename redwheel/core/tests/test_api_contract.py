@@ -201,6 +201,20 @@ def test_absurd_pages_answer_400_in_the_error_shape(staff_client, path, query):
     assert body["details"]["errors"][0]["loc"][0] == "query"
 
 
+def test_a_body_over_the_upload_limit_answers_400_in_the_error_shape(client, city, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    _token, secret = token_create(
+        actor=city.admin, platform=city.platform_a, name="t", scopes=["exchange:write"]
+    )
+    response = client.post(
+        "/api/v1/exchange/orderCreate",
+        data=json.dumps([{"OrderId": "x" * 2000}]),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    _error(response, 400, "request_too_large")
+
+
 def test_the_last_allowed_page_is_an_empty_page(staff_client):
     response = staff_client.get("/api/v1/units?page=1000000&page_size=1000")
     assert response.status_code == 200

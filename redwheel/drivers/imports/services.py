@@ -69,10 +69,10 @@ def import_upload(*, actor, kind: str, unit, uploaded_file, enqueue: bool = True
     (`enqueue=False`: the caller runs `import_validate` itself, as the CLI does)."""
     from redwheel.drivers.imports.tasks import validate_import
 
-    if kind not in COLUMNS:
-        raise ValidationFailed(_("Unknown roster kind."))
     if not can(actor, "import", unit):
         raise NotFound()
+    if kind not in COLUMNS:
+        raise ValidationFailed(_("Unknown roster kind."))
     limit = settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
     if uploaded_file.size is not None and uploaded_file.size > limit:
         raise ValidationFailed(

@@ -10,6 +10,8 @@ tokens, and the staff pages with the test client.
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from redwheel.accounts.services import token_create
@@ -267,8 +269,9 @@ def test_ingest_checks_that_the_caller_acts_for_the_platform(city):
     assert ingest(testing.staff(city.root)).unchanged == 1
 
 
-def test_ownership_is_resolved_per_batch_not_per_record(city, django_assert_max_num_queries):
-    """Re-sending base records (the common case) costs the same few queries for 5 or 50."""
+def test_ownership_is_resolved_per_batch_not_per_record(city):
+    """Re-sending base records (the common case) costs the same queries for 5 or 50 (the
+    per-record savepoints aside, which only isolate a failing record)."""
     feed = SystemActor.for_platform(city.platform_b.pk, "B's feed")
     company = city.platform_b.company_id
 
@@ -279,18 +282,24 @@ def test_ownership_is_resolved_per_batch_not_per_record(city, django_assert_max_
             for i in range(n)
         ]
 
-    def ingest(records):
-        return services.ingest(
-            actor=feed,
-            platform=city.platform_b,
-            record_type="baseInfoDriver",
-            records=records,
-            source="api",
-        )
+    def statements(records):
+        with CaptureQueriesContext(connection) as queries:
+            result = services.ingest(
+                actor=feed,
+                platform=city.platform_b,
+                record_type="baseInfoDriver",
+                records=records,
+                source="api",
+            )
+        assert result.unchanged == len(records)
+        return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
 
     small, large = batch(5), batch(50)
-    ingest(large)
-    with django_assert_max_num_queries(12) as few:
-        assert ingest(small).unchanged == 5
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        assert ingest(large).unchanged == 50
+    services.ingest(
+        actor=feed,
+        platform=city.platform_b,
+        record_type="baseInfoDriver",
+        records=large,
+        source="api",
+    )
+    assert len(statements(small)) == len(statements(large)) < 25

@@ -17,7 +17,11 @@ def small_city(city):
         actor=admin, company_id=f"PC{city.root.pk}", name="丙快车", city=city.root
     )
     city.platform_d = services.platform_create(
-        actor=admin, company_id=f"PD{city.root.pk}", name="丁聚合", kind="aggregator", city=city.root
+        actor=admin,
+        company_id=f"PD{city.root.pk}",
+        name="丁聚合",
+        kind="aggregator",
+        city=city.root,
     )
     services.platform_set_partners(
         actor=admin, aggregator=city.platform_d, partners=[city.platform_a, city.platform_c]
