@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "lookup.json"
-DB_NAME = "redwheel_lookup_bench"
+DB_NAME = "redwheel_lookup_bench_v2"  # v2: seeded under the bench's own keys
 TARGET_P99_MS = 25.0
 BENCH_COMPANY = "BENCHLOOKUP"
 
@@ -83,10 +83,19 @@ def configure() -> dict:
     db_url, db_kind = _postgres_url()
     redis_url, cache_kind = _redis_url()
     env = {
-        "DATABASE_URL": db_url or f"sqlite:///{ROOT / 'var' / 'lookup_bench.sqlite3'}",
+        "DATABASE_URL": db_url or f"sqlite:///{ROOT / 'var' / 'lookup_bench_v2.sqlite3'}",
         "DATABASE_CONN_MAX_AGE": "600",
         "REDIS_URL": redis_url or "",
         "DEBUG": "0",
+        # Production-like secrets of the bench's own (the server refuses the development
+        # ones with DEBUG off); fixed, so the seeded database stays readable between runs.
+        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
+        "PII_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1rZXktMDEyMzQ1Njc4OWE=",
+        "PII_BLIND_INDEX_KEY": "bench-only-blind-index-key-0123456789abcdef",
+        "SMS_BACKEND": "redwheel.core.sms.HttpSmsBackend",
+        "SMS_GATEWAY_URL": "https://sms.bench.invalid/send",
+        "SMS_GATEWAY_KEY": "bench-gateway-key",
+        "SMS_GATEWAY_SECRET": "bench-only-gateway-secret-0123456789abcdef",
         "LOG_LEVEL": "WARNING",
         "SCORING_LOOKUP_RATE_LIMIT": str(10**9),
         "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -65,6 +66,7 @@ api = RedWheelAPI(
     version="1",
     description="红色方向盘 RedWheel: platform and staff API. See docs/api.md.",
     urls_namespace="api",
+    docs_decorator=require_safe,  # the schema and its docs page only read: POST answers 405
 )
 
 

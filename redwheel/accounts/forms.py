@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from redwheel.accounts.services import AccountLocked
 from redwheel.core.errors import ValidationFailed
+from redwheel.core.forms import SafeTextMixin
 from redwheel.core.validators import clean_mobile
 
 
@@ -18,7 +19,7 @@ def _mobile_field(**kwargs) -> forms.CharField:
     )
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(SafeTextMixin, AuthenticationForm):
     """Mobile number + password. A locked account gets its own clear message."""
 
     username = _mobile_field()
@@ -34,7 +35,7 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError(str(exc.message), code="account_locked") from exc
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(SafeTextMixin, forms.Form):
     old_password = forms.CharField(
         label=_("Current password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
@@ -54,7 +55,7 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class ActivationPhoneForm(forms.Form):
+class ActivationPhoneForm(SafeTextMixin, forms.Form):
     phone = _mobile_field()
 
     def clean_phone(self):
@@ -64,7 +65,7 @@ class ActivationPhoneForm(forms.Form):
             raise forms.ValidationError(str(exc.message), code=exc.code) from exc
 
 
-class ActivationCodeForm(forms.Form):
+class ActivationCodeForm(SafeTextMixin, forms.Form):
     code = forms.RegexField(
         label=_("Code from the SMS"),
         regex=r"^\s*\d{6}\s*$",

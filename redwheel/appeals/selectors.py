@@ -218,20 +218,26 @@ def status_counts(viewer) -> dict[str, int]:
     return dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
 
 
+def intake_drivers(viewer) -> QuerySet:
+    """The drivers the viewer may record an appeal for at the intake desk (may change)."""
+    from redwheel.drivers.models import Driver
+
+    return scope(viewer, "change", Driver.objects.all())
+
+
 def driver_for_intake(viewer, number: str):
     """The driver whose full mobile or licence number this is, among those the viewer may
     change; None if there is none (so nothing leaks about drivers outside scope)."""
     import re
 
     from redwheel.core import crypto
-    from redwheel.drivers.models import Driver
 
     compact = re.sub(r"\s+", "", number or "").upper()
     if len(compact) < 11:
         return None
     index = crypto.blind_index(compact)
     return (
-        scope(viewer, "change", Driver.objects.all())
+        intake_drivers(viewer)
         .filter(Q(phone_index=index) | Q(license_index=index))
         .first()
     )

@@ -164,6 +164,12 @@ def _may(actor, case: Case, action: str) -> bool:
     return False
 
 
+def may_take(actor, case: Case, action: str) -> bool:
+    """Whether the actor has a part in `action` on a case (whatever the case's status now):
+    pages ask this before they read any input."""
+    return action in Action.values and _may(actor, case, action)
+
+
 def _guard(actor, case: Case, action: str) -> Case:
     """The first check of every step: NotFound unless the actor sees the case and has a part
     in `action`. Returns the case freshly read (the step re-checks it under its row lock)."""

@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.appeals import exports, routing, selectors, services
 from redwheel.appeals.forms import (
@@ -30,6 +30,7 @@ from redwheel.appeals.forms import (
 from redwheel.appeals.models import Case
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.core.exports import download
+from redwheel.core.guards import writable_or_404
 from redwheel.core.paging import paginate
 from redwheel.drivers.selectors import own_driver
 from redwheel.orgs.views import staff_required
@@ -46,6 +47,7 @@ def _form_error(form) -> ValidationFailed:
 
 
 @login_required
+@require_safe
 def my_list(request):
     driver = own_driver(request.user)
     return render(
@@ -99,6 +101,7 @@ def my_file(request):
 
 
 @login_required
+@require_safe
 def detail(request, pk: int):
     case = selectors.case_get(request.user, pk)
     roles = services.case_roles(request.user, case)
@@ -207,6 +210,8 @@ def _do(request, case, action):
 @require_POST
 def act(request, pk: int, action: str):
     case = selectors.case_get(request.user, pk)
+    if not services.may_take(request.user, case, action):
+        raise Http404  # before any input is read: a viewer with no part in the step
     try:
         _do(request, case, action)
     except DomainError as exc:
@@ -217,6 +222,7 @@ def act(request, pk: int, action: str):
 
 
 @login_required
+@require_safe
 def attachment(request, pk: int):
     item = selectors.attachment_get(request.user, pk)
     return FileResponse(
@@ -231,6 +237,7 @@ def attachment(request, pk: int):
 
 
 @staff_required
+@require_safe
 def case_list(request):
     form = FilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -261,6 +268,7 @@ def case_list(request):
 def intake(request):
     status = 200
     if request.method == "POST":
+        writable_or_404(selectors.intake_drivers(request.user))
         form = IntakeForm(request.POST, request.FILES)
         try:
             if not form.is_valid():
@@ -310,6 +318,7 @@ def _month(request) -> date:
 
 
 @staff_required
+@require_safe
 def accountability(request):
     month = _month(request)
     return render(
@@ -324,6 +333,7 @@ def accountability(request):
 
 
 @staff_required
+@require_safe
 def accountability_xlsx(request):
     month = _month(request)
     content = exports.accountability_xlsx(selectors.accountability(request.user, month), month)

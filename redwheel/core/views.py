@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.accounts.permissions import home_kind
 from redwheel.core import selectors, services
@@ -17,6 +17,7 @@ AUDIT_PAGE_SIZE = 50
 
 
 @login_required
+@require_safe
 def home(request):
     kind = home_kind(request.user)
     if kind == "staff":
@@ -27,6 +28,7 @@ def home(request):
 
 
 @login_required
+@require_safe
 def inbox(request):
     page = paginate(request, selectors.inbox(request.user), INBOX_PAGE_SIZE)
     return render(
@@ -66,6 +68,7 @@ def _inbox_url(request) -> str:
 
 
 @login_required
+@require_safe
 def audit_log(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

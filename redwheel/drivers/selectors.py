@@ -131,10 +131,11 @@ def driver_detail(viewer, pk: int) -> Driver:
     return driver
 
 
-def driver_for_action(viewer, pk: int) -> Driver:
-    """The driver an action form targets: 404 unless the viewer may at least view them."""
+def driver_for_action(viewer, pk: int, action: str) -> Driver:
+    """The driver an action form targets: 404 unless the viewer may `action` them (checked
+    before the form is read, so a read-only role is refused, not told what is missing)."""
     driver = (
-        scope(viewer, "view", Driver.objects.all())
+        scope(viewer, action, Driver.objects.all())
         .select_related("membership", "branch")
         .filter(pk=pk)
         .first()

@@ -8,9 +8,10 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.core.errors import DomainError, InvalidTransition, ValidationFailed
+from redwheel.core.guards import reads_by_post
 from redwheel.core.paging import paginate
 from redwheel.drivers import selectors, services
 from redwheel.drivers.forms import (
@@ -29,6 +30,7 @@ from redwheel.orgs.views import staff_required
 PAGE_SIZE = 50
 
 
+@reads_by_post
 @staff_required
 def driver_list(request):
     if request.method == "POST":
@@ -120,6 +122,7 @@ def _render_detail(request, pk, status=200, **extra):
 
 
 @staff_required
+@require_safe
 def driver_detail(request, pk: int):
     return _render_detail(request, pk)
 
@@ -152,14 +155,16 @@ def _membership(driver):
     return membership
 
 
-def _action(request, pk, form, call, success, form_key=None):
-    """Validate `form` (if any), run `call(cleaned_data)`; errors re-render the page."""
-    driver = selectors.driver_for_action(request.user, pk)
+def _action(request, pk, action, form_class, call, success, form_key=None, **form_kwargs):
+    """404 unless the actor may `action` the driver; only then bind and validate the form
+    and run `call(driver, cleaned_data)`. Errors re-render the page."""
+    driver = selectors.driver_for_action(request.user, pk, action)
+    form = form_class(request.POST, **form_kwargs)
     extra = {form_key: form} if form_key else {}
     try:
-        if form is not None and not form.is_valid():
+        if not form.is_valid():
             raise _invalid(form)
-        call(driver, form.cleaned_data if form is not None else {})
+        call(driver, form.cleaned_data)
     except DomainError as exc:
         return _failed(request, pk, exc, **extra)
     driver.refresh_from_db()
@@ -169,11 +174,11 @@ def _action(request, pk, form, call, success, form_key=None):
 @staff_required
 @require_POST
 def membership_verify(request, pk: int):
-    form = NoteForm(request.POST)
     return _action(
         request,
         pk,
-        form,
+        "verify",
+        NoteForm,
         lambda d, data: services.membership_verify(
             actor=request.user, membership=_membership(d), note=data["note"]
         ),
@@ -184,43 +189,45 @@ def membership_verify(request, pk: int):
 @staff_required
 @require_POST
 def membership_reject(request, pk: int):
-    form = ReasonForm(request.POST, prefix="reject")
     return _action(
         request,
         pk,
-        form,
+        "verify",
+        ReasonForm,
         lambda d, data: services.membership_reject(
             actor=request.user, membership=_membership(d), reason=data["reason"]
         ),
         _("Declaration rejected."),
         "reject_form",
+        prefix="reject",
     )
 
 
 @staff_required
 @require_POST
 def membership_lapse(request, pk: int):
-    form = ReasonForm(request.POST, prefix="lapse")
     return _action(
         request,
         pk,
-        form,
+        "verify",
+        ReasonForm,
         lambda d, data: services.membership_lapse(
             actor=request.user, membership=_membership(d), reason=data["reason"]
         ),
         _("Membership marked as lapsed."),
         "lapse_form",
+        prefix="lapse",
     )
 
 
 @staff_required
 @require_POST
 def membership_transfer(request, pk: int):
-    form = TransferForm(request.POST, branches=selectors.branch_choices(request.user))
     return _action(
         request,
         pk,
-        form,
+        "change",
+        TransferForm,
         lambda d, data: services.membership_transfer(
             actor=request.user,
             membership=_membership(d),
@@ -229,17 +236,18 @@ def membership_transfer(request, pk: int):
         ),
         _("Member transferred."),
         "transfer_form",
+        branches=selectors.branch_choices(request.user),
     )
 
 
 @staff_required
 @require_POST
 def membership_check_in(request, pk: int):
-    form = CheckInForm(request.POST, branches=selectors.mobile_branch_choices(request.user))
     return _action(
         request,
         pk,
-        form,
+        "change",
+        CheckInForm,
         lambda d, data: services.membership_check_in(
             actor=request.user,
             membership=_membership(d),
@@ -248,17 +256,18 @@ def membership_check_in(request, pk: int):
         ),
         _("Checked in to the mobile branch."),
         "check_in_form",
+        branches=selectors.mobile_branch_choices(request.user),
     )
 
 
 @staff_required
 @require_POST
 def membership_check_out(request, pk: int):
-    form = NoteForm(request.POST)
     return _action(
         request,
         pk,
-        form,
+        "change",
+        NoteForm,
         lambda d, data: services.membership_check_out(
             actor=request.user, membership=_membership(d), note=data["note"]
         ),
@@ -269,11 +278,11 @@ def membership_check_out(request, pk: int):
 @staff_required
 @require_POST
 def membership_declare(request, pk: int):
-    form = DeclareForm(request.POST, branches=selectors.branch_choices(request.user))
     return _action(
         request,
         pk,
-        form,
+        "change",
+        DeclareForm,
         lambda d, data: services.membership_declare(
             actor=request.user,
             driver=d,
@@ -285,14 +294,13 @@ def membership_declare(request, pk: int):
         ),
         _("Membership declared on the driver's behalf."),
         "declare_form",
+        branches=selectors.branch_choices(request.user),
     )
 
 
 @staff_required
 @require_POST
 def contact_pair_add(request, pk: int):
-    form = ContactPairForm(request.POST)
-
     def call(driver, data):
         other = selectors.find_driver_by_number(request.user, data["number"])
         if other is None:
@@ -303,14 +311,16 @@ def contact_pair_add(request, pk: int):
             member, looked_after = other, driver
         services.contact_pair_create(actor=request.user, member=member, driver=looked_after)
 
-    return _action(request, pk, form, call, _("Contact pair added."), "contact_form")
+    return _action(
+        request, pk, "change", ContactPairForm, call, _("Contact pair added."), "contact_form"
+    )
 
 
 @staff_required
 @require_POST
 def pii_reveal(request, pk: int):
     """Show one plaintext number once, after recording who asked and why."""
-    driver = selectors.driver_for_action(request.user, pk)
+    driver = selectors.driver_for_action(request.user, pk, "reveal")
     form = RevealForm(request.POST)
     try:
         if not form.is_valid():
@@ -347,6 +357,7 @@ def pii_reveal(request, pk: int):
 
 
 @staff_required
+@require_safe
 def verification_queue(request):
     page = paginate(request, selectors.verification_queue(request.user), PAGE_SIZE)
     return render(

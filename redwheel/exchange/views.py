@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from redwheel.core.errors import DomainError, NotFound
 from redwheel.core.exports import Column, Sheet, xlsx_response
@@ -60,6 +60,7 @@ def _query(request) -> str:
 
 
 @staff_required
+@require_safe
 def status(request):
     statuses = selectors.ingestion_status(request.user)
     chart = {
@@ -83,6 +84,7 @@ def status(request):
 
 
 @staff_required
+@require_safe
 def rejections(request):
     record_types, codes = selectors.rejection_choices(request.user)
     form, filters = _scoped_form(
@@ -101,6 +103,7 @@ def rejections(request):
 
 
 @staff_required
+@require_safe
 def unknown_drivers(request):
     form, filters = _scoped_form(request, UnknownDriverFilterForm)
     rows = selectors.unknown_drivers(
@@ -126,6 +129,7 @@ def _report(request):
 
 
 @staff_required
+@require_safe
 def comparison(request):
     form, _filters, report, months = _report(request)
     c = report.comparison
@@ -156,6 +160,7 @@ def _round(value, digits=2):
 
 
 @staff_required
+@require_safe
 def comparison_export(request):
     _form, filters, report, _months = _report(request)
     c = report.comparison
@@ -297,6 +302,7 @@ def _driver_row(m, member_ids) -> list:
 
 
 @staff_required
+@require_safe
 def metric_list(request):
     form, filters = _scoped_form(request, MetricFilterForm)
     month, months = _month(request.user, filters)
@@ -323,6 +329,7 @@ def metric_list(request):
 
 
 @login_required
+@require_safe
 def my_metrics(request):
     rows = selectors.my_metrics(request.user)
     if not rows and not hasattr(request.user, "driver"):
@@ -334,6 +341,7 @@ def my_metrics(request):
 
 
 @staff_required
+@require_safe
 def conflict_list(request):
     """Drivers whose platforms report other names or phones than the driver holds. Only a
     city committee resolves them; other staff see an empty list."""

@@ -6,10 +6,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.core.exports import download
+from redwheel.core.guards import writable_or_404
 from redwheel.core.paging import paginate
 from redwheel.drivers import selectors as driver_selectors
 from redwheel.mobilization import exports, forms, selectors, services
@@ -22,6 +23,11 @@ PAGE_SIZE = 30
 def _invalid(form) -> ValidationFailed:
     first = next(iter(form.errors.values()))[0] if form.errors else None
     return ValidationFailed(first, details=form.errors.get_json_data())
+
+
+def _writable_units(request):
+    """The units a create form may pick; 404 before the form is read if there is none."""
+    return writable_or_404(selectors.units(request.user, "change"))
 
 
 def _run(request, form, call, success, on_error, redirect_to):
@@ -40,6 +46,7 @@ def _run(request, form, call, success, on_error, redirect_to):
 
 
 @staff_required
+@require_safe
 def index(request):
     viewer = request.user
     return render(
@@ -76,7 +83,7 @@ def _fleet_list(request, form=None, status=200):
 def fleet_list(request):
     if request.method != "POST":
         return _fleet_list(request)
-    form = forms.FleetForm(request.POST, units=selectors.units(request.user, "change"))
+    form = forms.FleetForm(request.POST, units=_writable_units(request))
     return _run(
         request,
         form,
@@ -101,6 +108,7 @@ def _fleet_detail(request, pk, status=200, member_form=None):
 
 
 @staff_required
+@require_safe
 def fleet_detail(request, pk: int):
     return _fleet_detail(request, pk)
 
@@ -181,7 +189,7 @@ def _hub_list(request, form=None, status=200):
 def hub_list(request):
     if request.method != "POST":
         return _hub_list(request)
-    form = forms.HubForm(request.POST, units=selectors.units(request.user, "change"))
+    form = forms.HubForm(request.POST, units=_writable_units(request))
     return _run(
         request,
         form,
@@ -256,6 +264,7 @@ def _mobilisation_list(request, form=None, status=200):
 def mobilisation_list(request):
     if request.method != "POST":
         return _mobilisation_list(request)
+    _writable_units(request)
     form = _mobilisation_form(request, request.POST)
     return _run(
         request,
@@ -297,11 +306,13 @@ def _render_detail(request, pk, status=200, **forms_):
 
 
 @staff_required
+@require_safe
 def mobilisation_detail(request, pk: int):
     return _render_detail(request, pk)
 
 
 @staff_required
+@require_safe
 def mobilisation_board(request, pk: int):
     """The htmx fragment refreshed every 5 s on the detail page."""
     mobilisation = selectors.mobilisation_detail(request.user, pk)
@@ -431,6 +442,7 @@ def mobilisation_cancel(request, pk: int):
 
 
 @staff_required
+@require_safe
 def mobilisation_export(request, pk: int):
     m = selectors.mobilisation_detail(request.user, pk)
     return download(exports.mobilisation_workbook(m), f"mobilisation-{m.pk}.xlsx")
@@ -462,6 +474,7 @@ def _opportunity_list(request, form=None, status=200):
 def opportunity_list(request):
     if request.method != "POST":
         return _opportunity_list(request)
+    _writable_units(request)
     form = _opportunity_form(request, request.POST)
     return _run(
         request,
@@ -486,6 +499,7 @@ def _opportunity_detail(request, pk, status=200):
 
 
 @staff_required
+@require_safe
 def opportunity_detail(request, pk: int):
     return _opportunity_detail(request, pk)
 
@@ -539,9 +553,7 @@ def _alert_list(request, form=None, status=200):
 def alert_list(request):
     if request.method != "POST":
         return _alert_list(request)
-    form = forms.AlertForm(
-        request.POST, request.FILES, units=selectors.units(request.user, "change")
-    )
+    form = forms.AlertForm(request.POST, request.FILES, units=_writable_units(request))
 
     def call(d):
         return services.alert_create(actor=request.user, photo=d.pop("photo") or None, **d)
@@ -566,6 +578,7 @@ def _alert_detail(request, pk, status=200):
 
 
 @staff_required
+@require_safe
 def alert_detail(request, pk: int):
     return _alert_detail(request, pk)
 
@@ -588,6 +601,7 @@ def alert_withdraw(request, pk: int):
 
 
 @staff_required
+@require_safe
 def statistics(request):
     rows = selectors.unit_statistics(request.user)
     if request.GET.get("format") == "xlsx":
@@ -596,6 +610,7 @@ def statistics(request):
 
 
 @staff_required
+@require_safe
 def driver_history(request, pk: int):
     driver = selectors.driver_for_history(request.user, pk)
     history = selectors.service_history(request.user, driver)

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.mobilization import forms, selectors, services
@@ -21,6 +21,7 @@ def _error(request, exc: DomainError):
 
 
 @login_required
+@require_safe
 def home(request):
     driver = selectors.own_driver(request.user)
     calls = selectors.my_calls(request.user, driver)
@@ -49,6 +50,7 @@ def _call_page(request, driver, pk, status=200):
 
 
 @login_required
+@require_safe
 def call_detail(request, pk: int):
     return _call_page(request, selectors.own_driver(request.user), pk)
 
@@ -90,6 +92,7 @@ def pledge_sign(request, pk: int):
 
 
 @login_required
+@require_safe
 def fleets(request):
     driver = selectors.own_driver(request.user)
     return render(
@@ -102,6 +105,7 @@ def fleets(request):
 
 
 @login_required
+@require_safe
 def opportunities(request):
     driver = selectors.own_driver(request.user)
     rows = list(selectors.opportunities_for_driver(request.user, driver).filter(status="open")[:50])
@@ -191,6 +195,7 @@ def alert_detail(request, pk: int):
 
 
 @login_required
+@require_safe
 def history(request):
     driver = selectors.own_driver(request.user)
     return render(

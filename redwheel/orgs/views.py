@@ -8,13 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.core.errors import DomainError
+from redwheel.core.guards import found_or_404
 from redwheel.core.paging import paginate
 from redwheel.orgs import selectors, services
 from redwheel.orgs.forms import ChildUnitForm
 from redwheel.orgs.forms_access import GrantForm
+from redwheel.orgs.models import OrgUnit
 
 GRANTS_PER_PAGE = 50
 
@@ -33,6 +35,7 @@ def staff_required(view):
 
 
 @staff_required
+@require_safe
 def dashboard(request):
     return render(
         request, "orgs/dashboard.html", {"stats": selectors.dashboard_stats(request.user)}
@@ -40,11 +43,13 @@ def dashboard(request):
 
 
 @staff_required
+@require_safe
 def tree(request):
     return render(request, "orgs/tree.html", {"units": selectors.tree(request.user)})
 
 
 @staff_required
+@require_safe
 def unit_detail(request, pk: int):
     return _render_unit(request, pk, ChildUnitForm())
 
@@ -63,6 +68,7 @@ def _render_unit(request, pk, form, status=200, grant_form=None):
 @staff_required
 @require_POST
 def unit_child_create(request, pk: int):
+    found_or_404(request.user, "change", OrgUnit.objects.all(), pk=pk)  # before the form
     parent = selectors.unit_detail(request.user, pk).unit
     form = ChildUnitForm(request.POST)
     if not form.is_valid():
@@ -86,5 +92,6 @@ def unit_child_create(request, pk: int):
 
 
 @staff_required
+@require_safe
 def coverage(request):
     return render(request, "orgs/coverage.html", {"c": selectors.coverage(request.user)})

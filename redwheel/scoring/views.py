@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.core.errors import DomainError
 from redwheel.core.paging import paginate
@@ -18,6 +18,7 @@ from redwheel.scoring.models import COMMUNITY_WEIGHT_MAX, PointsEntry
 PAGE_SIZE = 30
 
 
+@require_safe
 def rules(request):
     current, upcoming, history = selectors.published_books()
     return render(
@@ -33,6 +34,7 @@ def rules(request):
 
 
 @login_required
+@require_safe
 def my_score(request):
     driver = selectors.own_driver(request.user)
     return render(
@@ -47,6 +49,7 @@ def my_score(request):
 
 
 @login_required
+@require_safe
 def my_points(request):
     driver = selectors.own_driver(request.user)
     page = paginate(request, selectors.ledger(driver), PAGE_SIZE)
@@ -62,6 +65,7 @@ def my_points(request):
 
 
 @staff_required
+@require_safe
 def staff_index(request):
     q = request.GET.get("q", "")
     page = paginate(request, selectors.drivers_search(request.user, q), PAGE_SIZE)
@@ -104,14 +108,24 @@ def _driver_page(request, driver, grant_form=None, status=200):
 
 
 @staff_required
+@require_safe
 def staff_driver(request, pk: int):
     return _driver_page(request, selectors.staff_driver(request.user, pk))
+
+
+def _grantable_driver(request, pk: int):
+    """The driver whose points the actor may grant or reverse; 404 before any input is read
+    (out of scope, or in view only)."""
+    driver = selectors.staff_driver(request.user, pk)
+    if not services.may_grant(request.user, driver):
+        raise Http404
+    return driver
 
 
 @staff_required
 @require_POST
 def staff_grant(request, pk: int):
-    driver = selectors.staff_driver(request.user, pk)
+    driver = _grantable_driver(request, pk)
     form = GrantForm(request.POST, rules=selectors.grantable_rules())
     if not form.is_valid():
         return _driver_page(request, driver, grant_form=form, status=400)
@@ -136,7 +150,7 @@ def staff_grant(request, pk: int):
 @require_POST
 def staff_reverse(request, pk: int):
     entry = get_object_or_404(PointsEntry.objects.select_related("driver"), pk=pk)
-    driver = selectors.staff_driver(request.user, entry.driver_id)  # 404 out of scope
+    driver = _grantable_driver(request, entry.driver_id)
     form = ReverseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("A reason is required."))

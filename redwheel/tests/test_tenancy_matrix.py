@@ -6,7 +6,8 @@ database; every role of the home city requests every pattern filled with the id 
 kind of object of the foreign city, by GET and by POST. A foreign id must answer exactly as
 an id that does not exist, with a refusal (401/403/404/405), and change no row. Pages
 without ids must not show anything of the foreign city. Read-only roles posting to every
-endpoint, with their own city's ids, change no row.
+endpoint, with their own city's ids, are refused (before any input is validated) and change
+no row.
 """
 
 import re
@@ -26,7 +27,8 @@ REFUSED = {401, 403, 404, 405, "login"}
 MISSING_ID = 987_654_321
 ID_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 # Self-service endpoints that act only on the signed-in account, never on an object by id.
-OWN_ACCOUNT = ("accounts/", "i18n/", "core/inbox/", "api/v1/me")
+# (`api/v1/me/`, with the slash: `api/v1/memberships/...` acts on others' memberships.)
+OWN_ACCOUNT = ("accounts/", "i18n/", "core/inbox/", "api/v1/me/")
 # String parameters that are not ids: the values every pattern is tried with.
 STRING_SAMPLES = {
     "action": ["accept", "answer", "check-in", "cancel", "withdraw"],
@@ -231,8 +233,34 @@ def test_pages_without_ids_show_nothing_of_the_foreign_city(route, matrix):
 READ_ONLY = ("viewer", "instructor")
 
 
+# JSON write operations whose body schema is checked by django-ninja before the handler can
+# look at the principal, so a read-only role gets 400 `invalid_request` instead of a refusal.
+# Strict: once permission is checked first (e.g. in the operation's `auth`), the route passes
+# and must be taken off this list.
+API_VALIDATES_FIRST = {
+    "api/v1/alerts/<alert_id>/sightings",
+    "api/v1/drivers/<int:id>/membership:declare",
+    "api/v1/drivers/<int:id>:reveal",
+    "api/v1/memberships/<int:id>:check-in",
+    "api/v1/memberships/<int:id>:lapse",
+    "api/v1/memberships/<int:id>:reject",
+    "api/v1/memberships/<int:id>:transfer",
+    "api/v1/memberships/<int:id>:verify",
+    "api/v1/mobilizations/<mobilisation_id>/answer",
+}
+WRITE_ROUTES = [
+    pytest.param(
+        r,
+        marks=pytest.mark.xfail(strict=True, reason="body validated before permission"),
+    )
+    if r in API_VALIDATES_FIRST
+    else r
+    for r in ROUTES
+]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", WRITE_ROUTES)
 def test_read_only_roles_are_refused_every_write(route, matrix):
     home, _foreign, roles, _ids = matrix
     if route.startswith(OWN_ACCOUNT) or "^" in route:
@@ -244,6 +272,11 @@ def test_read_only_roles_are_refused_every_write(route, matrix):
         client = _client(roles[role])
         assert Grant.objects.filter(user=roles[role]).exists()
         for path in paths:
-            status = _outcome(client.post(path))
-            assert status < 500, f"{role} POST {path} → {status}"
+            response = client.post(path)
+            status = _outcome(response)
+            if status == 302 and getattr(VIEWS[route], "reads_by_post", False):
+                # A search posted to keep a full number out of URLs: answered by its GET page.
+                assert response["Location"].startswith(f"{path}?"), f"{role} POST {path}"
+                continue
+            assert status in REFUSED, f"{role} POST {path} → {status}"
     assert _fingerprint() == before, f"{route} changed rows"

@@ -217,3 +217,32 @@ def test_every_settings_variable_is_listed_in_env_example():
     )
     assert names, "no env_* calls found in config/settings.py"
     assert names - listed == set()
+
+
+def _load_server_app(tmp_path: Path, module: str, extra: dict[str, str]):
+    """Import the WSGI/ASGI application as gunicorn or uvicorn would, in a fresh process."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "ENV_FILE": str(tmp_path / "absent.env"),
+        "LANG": "C.UTF-8",
+        **extra,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
+def test_servers_refuse_to_start_on_the_development_defaults(tmp_path, module):
+    refused = _load_server_app(tmp_path, module, {"DEBUG": "0"})
+    assert refused.returncode != 0
+    assert "redwheel.E001" in refused.stderr and "SECRET_KEY" in refused.stderr
+    started = _load_server_app(tmp_path, module, {"DEBUG": "0", **testing.production_secrets()})
+    assert started.returncode == 0, started.stderr

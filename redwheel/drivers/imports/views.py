@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from redwheel.core.errors import DomainError, NotFound
 from redwheel.core.exports import CSV, download
+from redwheel.core.guards import writable_or_404
 from redwheel.core.paging import paginate
 from redwheel.drivers.imports import parsing, selectors, services
 from redwheel.drivers.models import ImportJob
@@ -37,6 +38,8 @@ def _job(request, pk: int) -> ImportJob:
 @login_required
 def job_list(request):
     units = selectors.import_units(request.user)
+    if request.method == "POST":
+        writable_or_404(units)  # before the upload is read
     form = UploadForm(request.POST or None, request.FILES or None, units=units)
     if request.method == "POST" and form.is_valid():
         try:
