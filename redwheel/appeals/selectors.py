@@ -218,11 +218,9 @@ def status_counts(viewer) -> dict[str, int]:
     return dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
 
 
-def intake_drivers(viewer) -> QuerySet:
-    """The drivers the viewer may record an appeal for at the intake desk (may change)."""
-    from redwheel.drivers.models import Driver
-
-    return scope(viewer, "change", Driver.objects.all())
+def intake_units(viewer) -> QuerySet:
+    """The units whose drivers the viewer may record appeals for at the intake desk."""
+    return scope(viewer, "change", OrgUnit.objects.all())
 
 
 def driver_for_intake(viewer, number: str):
@@ -231,13 +229,14 @@ def driver_for_intake(viewer, number: str):
     import re
 
     from redwheel.core import crypto
+    from redwheel.drivers.models import Driver
 
     compact = re.sub(r"\s+", "", number or "").upper()
     if len(compact) < 11:
         return None
     index = crypto.blind_index(compact)
     return (
-        intake_drivers(viewer)
+        scope(viewer, "change", Driver.objects.all())
         .filter(Q(phone_index=index) | Q(license_index=index))
         .first()
     )

@@ -268,7 +268,7 @@ def case_list(request):
 def intake(request):
     status = 200
     if request.method == "POST":
-        writable_or_404(selectors.intake_drivers(request.user))
+        writable_or_404(selectors.intake_units(request.user))
         form = IntakeForm(request.POST, request.FILES)
         try:
             if not form.is_valid():

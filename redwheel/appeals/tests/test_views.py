@@ -83,7 +83,7 @@ def test_attachment_type_and_size_checks(city, client, monkeypatch):
     exe = SimpleUploadedFile("photo.png", b"MZ\x90\x00 not an image", content_type="image/png")
     response = post_file(client, "k-2", exe)
     assert response.status_code == 400 and Case.objects.count() == 0
-    monkeypatch.setattr(services, "MAX_ATTACHMENT_BYTES", 32)
+    monkeypatch.setattr(services.attachments, "MAX_ATTACHMENT_BYTES", 32)
     with pytest.raises(ValidationFailed) as err:
         file(driver, attachments=[SimpleUploadedFile("big.png", PNG)])
     assert err.value.code == "attachment_too_large"

@@ -10,6 +10,7 @@ from redwheel.core import testing
 from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services, writers
 from redwheel.exchange.models import LatestPosition, UnknownDriver
+from redwheel.exchange.services import positions
 from redwheel.exchange.tests.examples import example
 
 DRIVERS, ROUNDS = 60, 4
@@ -73,19 +74,19 @@ def test_the_latest_position_statement_itself_never_moves_backwards(city):
         source="api",
     )
     stored = LatestPosition.objects.get()
-    older = [getattr(stored, name) for name in services._LATEST_COLUMNS]
+    older = [getattr(stored, name) for name in positions._LATEST_COLUMNS]
     newer = list(older)
-    at = services._LATEST_COLUMNS.index("at")
-    lng = services._LATEST_COLUMNS.index("lng")
+    at = positions._LATEST_COLUMNS.index("at")
+    lng = positions._LATEST_COLUMNS.index("lng")
     older[at], older[lng] = stored.at - timedelta(minutes=5), 100.0
     newer[at], newer[lng] = stored.at + timedelta(minutes=5), 101.0
     for row in (older, newer, older):
         writers.upsert(
             LatestPosition,
             ("platform_id", "license_index"),
-            services._LATEST_COLUMNS,
+            positions._LATEST_COLUMNS,
             [tuple(row)],
-            update=services._LATEST_COLUMNS[2:],
+            update=positions._LATEST_COLUMNS[2:],
             only_if_newer="at",
         )
     latest = LatestPosition.objects.get()

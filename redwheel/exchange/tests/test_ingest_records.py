@@ -217,11 +217,11 @@ def test_messages_come_in_chinese_and_english():
 
     record = {"CompanyId": "X"}
     with override("en"):
-        (r,) = services.validation.validate_batch("ratedDriver", [record], "X")[1]
+        (r,) = validate_batch("ratedDriver", [record], "X")[1]
     assert r["message"] == r["message_en"] == MESSAGES["required"][0]
     assert r["message_zh"] == MESSAGES["required"][1]
     with override("zh-hans"):
-        (r,) = services.validation.validate_batch("ratedDriver", [record], "X")[1]
+        (r,) = validate_batch("ratedDriver", [record], "X")[1]
     assert r["message"] == r["message_zh"]
 
 

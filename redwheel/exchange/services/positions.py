@@ -1,0 +1,122 @@
+"""Driver positions: the latest position per driver and thinned samples, and their purge."""
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from redwheel.core import audit
+from redwheel.core.errors import NotFound
+from redwheel.core.permissions import is_unscoped
+from redwheel.exchange import writers
+from redwheel.exchange.models import LatestPosition, PositionSample
+from redwheel.exchange.services.common import ACCEPTED, UNCHANGED, _driver_cols
+
+# Positions -----------------------------------------------------------------------------------
+
+
+_LATEST_COLUMNS = (
+    "platform_id",
+    "license_index",
+    "driver_id",
+    "at",
+    "lng",
+    "lat",
+    "speed_kmh",
+    "direction",
+    "biz_status",
+    "order_id",
+)
+_SAMPLE_COLUMNS = ("platform_id", "license_index", "driver_id", "at", "lng", "lat", "biz_status")
+
+
+def _ingest_positions(ctx, cleaned):
+    ctx.resolve(cleaned)
+    step = max(1, settings.POSITION_SAMPLE_SECONDS)
+    platform = ctx.platform
+    items = []
+    for _, r in cleaned:
+        idx, driver_id = _driver_cols(ctx, r)
+        at = r["PositionTime"]
+        bucket = datetime.fromtimestamp(int(at.timestamp()) // step * step, UTC)
+        items.append((idx, driver_id, at, bucket, r))
+    indexes = {i[0] for i in items}
+    latest = {
+        row["license_index"]: row
+        for row in LatestPosition.objects.filter(
+            writers.one_of("license_index", indexes), platform=platform
+        ).values("license_index", "at")
+    }
+    samples = set(
+        PositionSample.objects.filter(
+            writers.one_of("license_index", indexes),
+            writers.one_of("at", {i[3] for i in items}),
+            platform=platform,
+        ).values_list("license_index", "at")
+    )
+    pk = platform.pk
+    new_latest: dict[str, tuple] = {}
+    new_samples: list[tuple] = []
+    statuses = []
+    for idx, driver_id, at, bucket, r in items:
+        changed = False
+        current = new_latest.get(idx)
+        current_at = current[3] if current is not None else latest.get(idx, {}).get("at")
+        if current_at is None or at > current_at:
+            new_latest[idx] = (
+                pk,
+                idx,
+                driver_id,
+                at,
+                r["Longitude"],
+                r["Latitude"],
+                r.get("Speed"),
+                r.get("Direction"),
+                r.get("BizStatus"),
+                r.get("OrderId", ""),
+            )
+            changed = True
+        if (idx, bucket) not in samples:
+            samples.add((idx, bucket))
+            new_samples.append(
+                (pk, idx, driver_id, bucket, r["Longitude"], r["Latitude"], r.get("BizStatus"))
+            )
+            changed = True
+        statuses.append(ACCEPTED if changed else UNCHANGED)
+        if changed and driver_id is None:
+            ctx.note_unknown(idx)
+    writers.upsert(
+        LatestPosition,
+        ("platform_id", "license_index"),
+        _LATEST_COLUMNS,
+        list(new_latest.values()),
+        update=_LATEST_COLUMNS[2:],
+        only_if_newer="at",
+    )
+    writers.upsert(
+        PositionSample, ("platform_id", "license_index", "at"), _SAMPLE_COLUMNS, new_samples
+    )
+    return statuses
+
+
+def position_samples_purge(*, actor, now: datetime | None = None) -> int:
+    """Delete position samples older than POSITION_RETENTION_DAYS; returns the number deleted.
+
+    A city-wide job: operators only (the scheduler's `SystemActor.operator`)."""
+    from datetime import timedelta
+
+    if not is_unscoped(actor):
+        raise NotFound()
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.POSITION_RETENTION_DAYS)
+    with transaction.atomic():
+        deleted, _ = PositionSample.objects.filter(at__lt=cutoff).delete()
+        if deleted:
+            audit.record(
+                actor=actor,
+                action="exchange.position_purge",
+                summary=f"{deleted} position samples before {cutoff:%Y-%m-%d}",
+                data={"deleted": deleted, "cutoff": cutoff.isoformat()},
+            )
+    return deleted
