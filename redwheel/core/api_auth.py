@@ -16,11 +16,21 @@ from ninja.security import HttpBearer, SessionAuth
 
 from redwheel.accounts.models import PlatformToken
 from redwheel.accounts.services import token_authenticate
-from redwheel.core.errors import PermissionDenied, Unauthorized
+from redwheel.core.errors import NotFound, PermissionDenied, Unauthorized
+from redwheel.core.permissions import get_or_404
 
 
 class StaffOrDriverSession(SessionAuth):
-    """Django session authentication with CSRF on unsafe methods; active users only."""
+    """Django session authentication with CSRF on unsafe methods; active users only.
+
+    With a `guard`, the operation's path object is checked here, before django-ninja reads
+    the body: a caller who may not act on it gets 404 whatever they send, not a 400 about the
+    body. `guard(user, path_kwargs)` raises NotFound (see `session_acting_on`).
+    """
+
+    def __init__(self, guard=None) -> None:
+        self.guard = guard
+        super().__init__()
 
     def _get_key(self, request: HttpRequest):
         try:
@@ -32,9 +42,27 @@ class StaffOrDriverSession(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if self.guard is not None:
+            self.guard(user, request.resolver_match.kwargs)
+        return user
+
+
+def session_acting_on(
+    queryset, action: str, kwarg: str = "id", field: str = "pk"
+) -> StaffOrDriverSession:
+    """Session auth for an operation on the object whose `field` is path parameter `kwarg`:
+    refused with 404 before the body is read unless the user may `action` it (`queryset` is
+    a callable, so models load lazily)."""
+
+    def guard(user, path_kwargs) -> None:
+        value = str(path_kwargs.get(kwarg, ""))
+        if not value.isdigit():  # ids are numbers; ninja has not converted the path yet
+            raise NotFound()
+        get_or_404(user, action, queryset(), **{field: int(value)})
+
+    return StaffOrDriverSession(guard)
 
 
 class PlatformTokenAuth(HttpBearer):

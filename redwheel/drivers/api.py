@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from redwheel.core import crypto
-from redwheel.core.api_auth import session_auth
+from redwheel.core.api_auth import session_acting_on, session_auth
 from redwheel.core.api_schemas import BodyIn, InputSchema, api_enum, error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.paging import ApiPagination
@@ -300,6 +300,7 @@ def driver_detail(request, id: int):
 
 @router.post(
     "/drivers/{int:id}:reveal",
+    auth=session_acting_on(lambda: Driver.objects.all(), "reveal"),
     response={200: RevealOut, **DETAIL_ERRORS},
     summary="Reveal one number (audited)",
 )
@@ -333,6 +334,7 @@ def _declarable_branches(user):
 
 @router.post(
     "/drivers/{int:id}/membership:declare",
+    auth=session_acting_on(lambda: Driver.objects.all(), "change"),
     response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Declare party membership",
     tags=["memberships"],
@@ -354,6 +356,7 @@ def membership_declare(request, id: int, payload: DeclareIn):
 
 @router.post(
     "/memberships/{int:id}:verify",
+    auth=session_acting_on(lambda: Membership.objects.all(), "verify"),
     response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Verify a declaration",
     tags=["memberships"],
@@ -367,6 +370,7 @@ def membership_verify(request, id: int, payload: NoteIn):
 
 @router.post(
     "/memberships/{int:id}:reject",
+    auth=session_acting_on(lambda: Membership.objects.all(), "verify"),
     response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Reject a declaration (reason required)",
     tags=["memberships"],
@@ -380,6 +384,7 @@ def membership_reject(request, id: int, payload: ReasonIn):
 
 @router.post(
     "/memberships/{int:id}:lapse",
+    auth=session_acting_on(lambda: Membership.objects.all(), "verify"),
     response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Mark a verified membership lapsed (reason required)",
     tags=["memberships"],
@@ -393,6 +398,7 @@ def membership_lapse(request, id: int, payload: ReasonIn):
 
 @router.post(
     "/memberships/{int:id}:transfer",
+    auth=session_acting_on(lambda: Membership.objects.all(), "change"),
     response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Transfer a member to another branch",
     tags=["memberships"],
@@ -410,6 +416,7 @@ def membership_transfer(request, id: int, payload: TransferIn):
 
 @router.post(
     "/memberships/{int:id}:check-in",
+    auth=session_acting_on(lambda: Membership.objects.all(), "change"),
     response={200: MembershipOut, **CHANGE_ERRORS},
     summary="Check a mobile member in to a mobile-member branch",
     tags=["memberships"],

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from ninja import Field, Router, Schema
 
-from redwheel.core.api_auth import session_auth
+from redwheel.core.api_auth import session_acting_on, session_auth
 from redwheel.core.api_schemas import BodyIn, error_responses
 from redwheel.mobilization import selectors, services
-from redwheel.mobilization.models import ResponseStatus
+from redwheel.mobilization.models import AlertRecipient, Call, ResponseStatus
 
 router = Router(tags=["mobilization"], auth=session_auth)
 
@@ -83,6 +83,9 @@ def my_calls(request):
 
 @router.post(
     "/mobilizations/{mobilisation_id}/answer",
+    auth=session_acting_on(
+        lambda: Call.objects.all(), "change", kwarg="mobilisation_id", field="mobilisation_id"
+    ),
     response={200: AnswerOut, **error_responses(404, 409)},
 )
 def answer(request, mobilisation_id: int, body: AnswerIn):
@@ -125,7 +128,11 @@ def board(request, mobilisation_id: int):
 
 
 @router.post(
-    "/alerts/{alert_id}/sightings", response={201: SightingOut, **error_responses(404, 409)}
+    "/alerts/{alert_id}/sightings",
+    auth=session_acting_on(
+        lambda: AlertRecipient.objects.all(), "change", kwarg="alert_id", field="alert_id"
+    ),
+    response={201: SightingOut, **error_responses(404, 409)},
 )
 def sighting(request, alert_id: int, body: SightingIn):
     """A driver who received the alert reports "seen something"; routed to the sender."""

@@ -233,34 +233,8 @@ def test_pages_without_ids_show_nothing_of_the_foreign_city(route, matrix):
 READ_ONLY = ("viewer", "instructor")
 
 
-# JSON write operations whose body schema is checked by django-ninja before the handler can
-# look at the principal, so a read-only role gets 400 `invalid_request` instead of a refusal.
-# Strict: once permission is checked first (e.g. in the operation's `auth`), the route passes
-# and must be taken off this list.
-API_VALIDATES_FIRST = {
-    "api/v1/alerts/<alert_id>/sightings",
-    "api/v1/drivers/<int:id>/membership:declare",
-    "api/v1/drivers/<int:id>:reveal",
-    "api/v1/memberships/<int:id>:check-in",
-    "api/v1/memberships/<int:id>:lapse",
-    "api/v1/memberships/<int:id>:reject",
-    "api/v1/memberships/<int:id>:transfer",
-    "api/v1/memberships/<int:id>:verify",
-    "api/v1/mobilizations/<mobilisation_id>/answer",
-}
-WRITE_ROUTES = [
-    pytest.param(
-        r,
-        marks=pytest.mark.xfail(strict=True, reason="body validated before permission"),
-    )
-    if r in API_VALIDATES_FIRST
-    else r
-    for r in ROUTES
-]
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", WRITE_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 def test_read_only_roles_are_refused_every_write(route, matrix):
     home, _foreign, roles, _ids = matrix
     if route.startswith(OWN_ACCOUNT) or "^" in route:
