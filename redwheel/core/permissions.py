@@ -22,6 +22,7 @@ Anything outside scope is "not found" to callers (404), never 403.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -166,9 +167,7 @@ def granted_paths(principal, action: str) -> list[str]:
     """Materialised paths of the units where a user may do `action` (subtrees included)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    if acting_platform(principal) is not None or isinstance(principal, SystemActor):
-        return []
-    if not getattr(principal, "is_authenticated", False) or not principal.is_active:
+    if _user_id(principal) is None:
         return []
     cache = principal.__dict__.setdefault("_granted_paths", {})
     if action not in cache:
@@ -195,8 +194,8 @@ def _is_multi_valued(model, lookup: str) -> bool:
     for part in lookup.split("__"):
         try:
             f = opts.get_field(part)
-        except Exception:
-            return False  # a transform or the final attribute
+        except FieldDoesNotExist:
+            return False  # "pk", a transform or the final attribute
         if f.one_to_many or f.many_to_many:
             return True
         if not f.is_relation:
