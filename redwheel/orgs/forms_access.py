@@ -3,6 +3,7 @@ their API tokens, joint-building agreements). The rules live in the services; a 
 `ValidationFailed` is put back on the form's fields with `add_service_errors`."""
 
 from django import forms
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.accounts.models import Role, TokenScope
@@ -12,6 +13,18 @@ from redwheel.orgs.models import OrgUnit, Platform
 
 # Error codes of the shared validators, and the field they are about.
 CODE_FIELDS = {"bad_region": "region_code", "bad_phone": "phone"}
+
+
+def submit(form: forms.Form, call):
+    """Run `call` — one service call for a valid form — and return its result; on a domain
+    error, show it on the form and return None. Out of scope (404) is never a form error."""
+    try:
+        return call()
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        add_service_errors(form, exc)
+        return None
 
 
 def add_service_errors(form: forms.Form, exc: DomainError) -> None:

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.accounts import services as accounts
 from redwheel.accounts.models import Grant, PlatformToken
-from redwheel.core.errors import DomainError, NotFound
+from redwheel.core.errors import DomainError
+from redwheel.core.guards import found_or_404
 from redwheel.core.paging import paginate
-from redwheel.core.permissions import can, get_or_404
+from redwheel.core.permissions import can
 from redwheel.orgs import selectors, services
 from redwheel.orgs.forms import ChildUnitForm
 from redwheel.orgs.forms_access import (
@@ -28,7 +29,7 @@ from redwheel.orgs.forms_access import (
     PlatformSettingsForm,
     TokenForm,
     UnitEditForm,
-    add_service_errors,
+    submit,
 )
 from redwheel.orgs.models import OrgUnit, Platform
 from redwheel.orgs.permissions import committee_cities
@@ -38,10 +39,7 @@ PER_PAGE = 50
 
 
 def _found(request, action: str, queryset, **lookup):
-    try:
-        return get_or_404(request.user, action, queryset, **lookup)
-    except NotFound as exc:
-        raise Http404 from exc
+    return found_or_404(request.user, action, queryset, **lookup)
 
 
 def _refused(exc: DomainError) -> None:
@@ -59,19 +57,18 @@ def grant_add(request, pk: int):
     form = GrantForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            grant = accounts.staff_account_grant(
+        grant = submit(
+            form,
+            lambda: accounts.staff_account_grant(
                 actor=request.user,
                 phone=data["phone"],
                 display_name=data["display_name"],
                 unit=unit,
                 role=data["role"],
                 password=data["password"] or None,
-            )
-        except DomainError as exc:
-            _refused(exc)
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if grant is not None:
             messages.success(
                 request,
                 _("%(person)s now holds the role %(role)s on %(unit)s.")
@@ -117,11 +114,11 @@ def unit_edit(request, pk: int):
     if request.method == "POST":
         form = UnitEditForm(request.POST)
         if form.is_valid():
-            try:
-                services.unit_update(actor=request.user, unit=unit, **form.cleaned_data)
-            except DomainError as exc:
-                _refused(exc)
-                add_service_errors(form, exc)
+            result = submit(
+                form,
+                lambda: services.unit_update(actor=request.user, unit=unit, **form.cleaned_data),
+            )
+            if result is None:
                 unit.refresh_from_db()
             else:
                 messages.success(request, _("Unit %(name)s saved.") % {"name": unit.name})
@@ -172,12 +169,10 @@ def platform_create(request):
         raise Http404
     form = PlatformCreateForm(request.POST, cities=cities)
     if form.is_valid():
-        try:
-            platform = services.platform_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            _refused(exc)
-            add_service_errors(form, exc)
-        else:
+        platform = submit(
+            form, lambda: services.platform_create(actor=request.user, **form.cleaned_data)
+        )
+        if platform is not None:
             messages.success(request, _("Platform %(name)s registered.") % {"name": platform.name})
             return redirect("orgs:platform_detail", pk=platform.pk)
     return _render_platform_list(request, create_form=form, status=400)
@@ -240,12 +235,13 @@ def platform_settings(request, pk: int):
     platform = _found(request, "change", Platform.objects.all(), pk=pk)
     form = PlatformSettingsForm(request.POST)
     if form.is_valid():
-        try:
-            services.platform_update(actor=request.user, platform=platform, **form.service_fields())
-        except DomainError as exc:
-            _refused(exc)
-            add_service_errors(form, exc)
-        else:
+        result = submit(
+            form,
+            lambda: services.platform_update(
+                actor=request.user, platform=platform, **form.service_fields()
+            ),
+        )
+        if result is not None:
             messages.success(request, _("Platform settings saved."))
             return redirect("orgs:platform_detail", pk=platform.pk)
     return _render_platform(request, pk, status=400, settings_form=form)
@@ -257,16 +253,15 @@ def platform_partners(request, pk: int):
     platform = _found(request, "change", Platform.objects.all(), pk=pk)
     form = PartnersForm(request.POST, platforms=_partner_choices(request, platform))
     if form.is_valid():
-        try:
-            services.platform_set_partners(
+        result = submit(
+            form,
+            lambda: services.platform_set_partners(
                 actor=request.user,
                 aggregator=platform,
                 partners=list(form.cleaned_data["partners"]),
-            )
-        except DomainError as exc:
-            _refused(exc)
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if result is not None:
             messages.success(request, _("Partner platforms saved."))
             return redirect("orgs:platform_detail", pk=platform.pk)
     return _render_platform(request, pk, status=400, partners_form=form)
@@ -278,17 +273,17 @@ def token_create(request, pk: int):
     platform = _found(request, "grant", Platform.objects.all(), pk=pk)
     form = TokenForm(request.POST)
     if form.is_valid():
-        try:
-            token, secret = accounts.token_create(
+        result = submit(
+            form,
+            lambda: accounts.token_create(
                 actor=request.user,
                 platform=platform,
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
-            )
-        except DomainError as exc:
-            _refused(exc)
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if result is not None:
+            token, secret = result
             # Rendered, not redirected: the secret must never pass through the session.
             return _render_platform(request, pk, new_token=token, new_secret=secret)
     return _render_platform(request, pk, status=400, token_form=form)
@@ -342,8 +337,9 @@ def agreement_create(request):
     form = _agreement_form(request, request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            agreement = services.agreement_create(
+        agreement = submit(
+            form,
+            lambda: services.agreement_create(
                 actor=request.user,
                 name=data["name"],
                 lead_unit=data["lead_unit"],
@@ -351,11 +347,9 @@ def agreement_create(request):
                 signed_on=data["signed_on"],
                 ends_on=data["ends_on"],
                 scope=data["scope"],
-            )
-        except DomainError as exc:
-            _refused(exc)
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if agreement is not None:
             messages.success(request, _("Agreement %(name)s recorded.") % {"name": agreement.name})
             return redirect("orgs:agreements")
     return _render_agreements(request, form=form, status=400)
