@@ -5,6 +5,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
 
-from config.startup import refuse_unsafe_settings  # noqa: E402  (after setup)
+from redwheel.core.checks import refuse_unsafe_settings  # noqa: E402  (after setup)
 
 refuse_unsafe_settings()

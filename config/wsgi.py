@@ -5,6 +5,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
-from config.startup import refuse_unsafe_settings  # noqa: E402  (after setup)
+from redwheel.core.checks import refuse_unsafe_settings  # noqa: E402  (after setup)
 
 refuse_unsafe_settings()

@@ -2,8 +2,10 @@
 
 The development defaults in `config/dev_secrets.py` are committed: with them, anyone holding a
 database dump can decrypt the personal data, brute-force the blind indexes (there are only so
-many mobile numbers) and forge sessions. With DEBUG off each check below reports an *error*,
-which stops `manage.py check --deploy`, `migrate`, `runserver` and the worker. One id per
+many mobile numbers) and forge sessions. With DEBUG off each check below reports an *error*.
+They are deployment checks, so development commands (`makemigrations`, `shell`) are not held
+up; `manage.py check --deploy` reports them, and `refuse_unsafe_settings()` makes the WSGI and
+ASGI servers (so also `runserver`), `migrate` and the worker refuse to start. One id per
 setting, so the message says exactly what to set (docs/operations.md):
 
 redwheel.E001 SECRET_KEY, redwheel.E002 PII_ENCRYPTION_KEYS, redwheel.E003 PII_BLIND_INDEX_KEY,
@@ -15,7 +17,8 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, register, run_checks
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from config import dev_secrets
@@ -34,7 +37,7 @@ GENERATE_HINT = (
 )
 
 
-@register(Tags.security)
+@register(Tags.security, deploy=True)
 def check_secret_key(app_configs=None, **kwargs) -> list[Error]:
     if settings.DEBUG or settings.SECRET_KEY != dev_secrets.SECRET_KEY:
         return []
@@ -55,7 +58,7 @@ def _invalid_fernet_key(key: str) -> bool:
     return False
 
 
-@register(Tags.security)
+@register(Tags.security, deploy=True)
 def check_pii_encryption_keys(app_configs=None, **kwargs) -> list[Error]:
     if settings.DEBUG:
         return []
@@ -83,7 +86,7 @@ def check_pii_encryption_keys(app_configs=None, **kwargs) -> list[Error]:
     ]
 
 
-@register(Tags.security)
+@register(Tags.security, deploy=True)
 def check_pii_blind_index_key(app_configs=None, **kwargs) -> list[Error]:
     if settings.DEBUG:
         return []
@@ -107,7 +110,7 @@ def check_pii_blind_index_key(app_configs=None, **kwargs) -> list[Error]:
     ]
 
 
-@register(Tags.security)
+@register(Tags.security, deploy=True)
 def check_sms_backend(app_configs=None, **kwargs) -> list[Error]:
     if settings.DEBUG:
         return []
@@ -167,3 +170,19 @@ def check_sms_gateway(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+def refuse_unsafe_settings() -> None:
+    """Raise ImproperlyConfigured, naming each check, when the deployment checks above fail.
+
+    Servers and the commands that change or serve data call this: Django runs deployment
+    checks only for `check --deploy`, and WSGI/ASGI servers run no checks at all."""
+    if settings.DEBUG:
+        return
+    errors = [
+        m
+        for m in run_checks(tags=[Tags.security], include_deployment_checks=True)
+        if m.is_serious()
+    ]
+    if errors:
+        raise ImproperlyConfigured("\n".join(f"{m.id}: {m.msg}" for m in errors))

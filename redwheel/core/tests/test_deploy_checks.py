@@ -30,7 +30,7 @@ def redwheel_errors() -> dict[str, str]:
     """Every registered security check's redwheel error, by id: message plus hint."""
     return {
         m.id: f"{m.msg} {m.hint}"
-        for m in run_checks(tags=[Tags.security])
+        for m in run_checks(tags=[Tags.security], include_deployment_checks=True)
         if m.id.startswith("redwheel.") and m.level >= ERROR
     }
 
@@ -246,3 +246,13 @@ def test_servers_refuse_to_start_on_the_development_defaults(tmp_path, module):
     assert "redwheel.E001" in refused.stderr and "SECRET_KEY" in refused.stderr
     started = _load_server_app(tmp_path, module, {"DEBUG": "0", **testing.production_secrets()})
     assert started.returncode == 0, started.stderr
+
+
+def test_the_worker_refuses_the_defaults_and_development_commands_still_run(tmp_path):
+    worker = manage(tmp_path, "worker", "--once", extra={"DEBUG": "0"})
+    assert worker.returncode != 0
+    assert "redwheel.E001" in worker.stderr
+    makemigrations = manage(
+        tmp_path, "makemigrations", "--check", "--dry-run", extra={"DEBUG": "0"}
+    )
+    assert makemigrations.returncode == 0, makemigrations.stderr

@@ -9,6 +9,7 @@ import logging
 import signal
 import threading
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import get_random_string
 from django_tasks_db.backend import DatabaseBackend
@@ -25,6 +26,7 @@ from django_tasks_db.management.commands.db_worker import (
 )
 
 from redwheel.core import scheduler
+from redwheel.core.checks import refuse_unsafe_settings
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 
@@ -81,6 +83,11 @@ class Command(BaseCommand):
         verbosity,
         **options,
     ):
+        if not options.get("skip_checks"):
+            try:
+                refuse_unsafe_settings()
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from exc
         DbWorkerCommand(stdout=self.stdout, stderr=self.stderr).configure_logging(verbosity)
         backend = task_backends[backend_name]
         queued_in_db = isinstance(backend, DatabaseBackend)
