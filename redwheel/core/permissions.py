@@ -305,25 +305,16 @@ def owners_of(obj) -> tuple[str, int | None]:
             if parent is None:
                 return "", None
         return owners_of(parent)
-    rows = model._base_manager.filter(pk=obj.pk)
-    for lookup in rule.units:
-        path = rows.exclude(**{f"{lookup}__isnull": True}).values_list(lookup, flat=True).first()
-        if path:
-            break
-    else:
-        path = ""
-    platform_id = None
-    for lookup in rule.platforms:
-        platform_id = (
-            rows.exclude(**{f"{lookup}__isnull": True}).values_list(lookup, flat=True).first()
-        )
-        if platform_id:
-            break
+    lookups = [*rule.units, *rule.platforms]
+    if not lookups:
+        return "", None
+    # One query for every lookup; fan-out lookups multiply rows, so take the first non-empty
+    # value of each lookup in declared order, as the registry lists them.
+    rows = list(model._base_manager.filter(pk=obj.pk).values_list(*lookups)[:100])
+
+    def first(indexes: range):
+        return next((row[i] for i in indexes for row in rows if row[i]), None)
+
+    path = first(range(len(rule.units)))
+    platform_id = first(range(len(rule.units), len(lookups)))
     return path or "", platform_id
-
-
-def may_act(principal) -> bool:
-    """A principal that could do anything at all: active people, tokens and system actors."""
-    if isinstance(principal, SystemActor) or acting_platform(principal) is not None:
-        return True
-    return bool(getattr(principal, "is_authenticated", False) and principal.is_active)
