@@ -12,6 +12,7 @@ from redwheel.core.errors import Conflict, InvalidTransition, NotFound, Validati
 from redwheel.core.notifications import notify_platform, notify_user
 from redwheel.core.permissions import acting_platform, can, is_unscoped
 from redwheel.core.validators import clean_identity_number, clean_mobile, clean_plate
+from redwheel.drivers import selectors
 from redwheel.drivers.models import (
     PARTY_MEMBER_CATEGORIES,
     Affiliation,
@@ -290,7 +291,10 @@ def membership_declare(
     """A driver (for themselves) or staff (on their behalf) declares party status."""
     _require(actor, "change", driver)
     _require_placement(
-        actor, driver, branch, own_choices=("declarable_branches", "city_mobile_branches")
+        actor,
+        driver,
+        branch,
+        own_choices=(selectors.declarable_branches, selectors.city_mobile_branches),
     )
     if category not in Category.values:
         raise ValidationFailed(_("Unknown membership category."))
@@ -393,7 +397,7 @@ def membership_check_in(
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "change")
         _require_placement(
-            actor, membership.driver, mobile_branch, own_choices=("city_mobile_branches",)
+            actor, membership.driver, mobile_branch, own_choices=(selectors.city_mobile_branches,)
         )
         if not (
             mobile_branch.kind == OrgUnit.Kind.BRANCH
@@ -410,7 +414,7 @@ def membership_check_in(
     return membership
 
 
-def is_self(actor, driver: Driver) -> bool:
+def _is_self(actor, driver: Driver) -> bool:
     """Is `actor` the driver's own account (not a token or feed that happens to share an id)?"""
     return (
         acting_platform(actor) is None
@@ -423,10 +427,8 @@ def is_self(actor, driver: Driver) -> bool:
 def _require_placement(actor, driver: Driver, unit: OrgUnit, *, own_choices: tuple) -> None:
     """Placing a driver in a unit opens them to its staff: staff place drivers only in units
     they may change; a driver places themself in any unit their city offers them."""
-    from redwheel.drivers import selectors
-
-    if is_self(actor, driver):
-        offered = (getattr(selectors, name)(driver) for name in own_choices)
+    if _is_self(actor, driver):
+        offered = (choices(driver) for choices in own_choices)
         if not any(choices.filter(pk=unit.pk).exists() for choices in offered):
             raise NotFound()
         return

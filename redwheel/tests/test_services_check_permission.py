@@ -50,7 +50,6 @@ PREDICATES = {
     "can_handle",
     "case_roles",
     "is_own",
-    "is_self",
     "may_grant",
     "may_manage_rules",
 }
