@@ -34,6 +34,12 @@ def home_kind(user) -> str:
     return "none"
 
 
+def has_staff_role(user) -> bool:
+    """Holds at least one grant (or is a superuser). Not `User.is_staff`, which means "may use
+    the admin site"."""
+    return getattr(user, "is_authenticated", False) and home_kind(user) == "staff"
+
+
 def register() -> None:
     permissions.set_grant_provider(grant_paths)
     # A user record belongs to the units they hold grants on and to their driver's owners.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from redwheel.accounts.decorators import staff_required
 from redwheel.appeals import exports, routing, selectors, services
 from redwheel.appeals.forms import (
     FileForm,
@@ -33,7 +34,6 @@ from redwheel.core.exports import download
 from redwheel.core.guards import writable_or_404
 from redwheel.core.paging import paginate
 from redwheel.drivers.selectors import own_driver
-from redwheel.orgs.views import staff_required
 
 PAGE_SIZE = 30
 

@@ -48,19 +48,19 @@ class NotificationAdmin(ReadOnlyAdmin):
         "channel",
         "event",
         "recipient",
-        "platform",
+        "platform_ref",
         "status",
         "attempts",
         "next_attempt_at",
         "sent_at",
     ]
     list_filter = ["status", "channel"]
-    list_select_related = ["recipient", "platform"]
+    list_select_related = ["recipient"]
     search_fields = ["event", "title"]
     readonly_fields = [
         "channel",
         "recipient",
-        "platform",
+        "platform_ref",
         "event",
         "title",
         "body",

@@ -18,7 +18,7 @@ class CoreConfig(AppConfig):
         permissions.register(
             Notification,
             owners=("recipient_id",),
-            platforms=("platform_id",),
+            platforms=("platform_ref",),
             self_actions=("view", "change"),
             platform_actions=("view",),
         )

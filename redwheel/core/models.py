@@ -93,14 +93,10 @@ class Notification(BaseModel):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    platform = models.ForeignKey(
-        "orgs.Platform",
-        verbose_name=_("platform"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
+    # The receiving platform of a webhook, by id: the kernel's outbox knows no domain model; the
+    # URL and signing secret are looked up at send time (`notifications.set_webhook_targets`),
+    # so a changed URL or a rotated secret applies to rows still waiting.
+    platform_ref = models.PositiveIntegerField(_("platform"), null=True, blank=True)
     event = models.CharField(_("event"), max_length=80)
     title = models.CharField(_("title"), max_length=200, blank=True)
     body = models.TextField(_("body"), blank=True)
@@ -128,7 +124,7 @@ class Notification(BaseModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(channel="webhook") | models.Q(platform__isnull=False),
+                condition=~models.Q(channel="webhook") | models.Q(platform_ref__isnull=False),
                 name="notification_webhook_has_platform",
             ),
         ]

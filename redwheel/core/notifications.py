@@ -14,6 +14,8 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,6 +27,25 @@ from redwheel.core.models import Notification
 from redwheel.core.sms import send_sms
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    url: str
+    secret: str
+
+
+# Set by the layer that owns platforms (orgs): platform id -> its current webhook target.
+_webhook_target: Callable[[int], WebhookTarget | None] = lambda platform_id: None  # noqa: E731
+
+
+def set_webhook_targets(lookup: Callable[[int], WebhookTarget | None]) -> None:
+    global _webhook_target
+    _webhook_target = lookup
+
+
+class NoWebhookTarget(Exception):
+    """The platform is gone or has removed its webhook URL since the row was queued."""
 
 
 def notify_user(
@@ -69,7 +90,7 @@ def notify_platform(*, platform, event: str, payload: dict) -> list[Notification
         [
             Notification(
                 channel=Notification.Channel.WEBHOOK,
-                platform=platform,
+                platform_ref=platform.pk,
                 event=event,
                 payload=payload,
             )
@@ -187,17 +208,19 @@ def _send(notification: Notification) -> None:
     if notification.channel == Notification.Channel.SMS:
         send_sms(notification.recipient.phone, f"{notification.title} {notification.body}".strip())
     elif notification.channel == Notification.Channel.WEBHOOK:
-        platform = notification.platform
+        target = _webhook_target(notification.platform_ref)
+        if target is None or not target.url:
+            raise NoWebhookTarget(f"platform {notification.platform_ref} has no webhook URL")
         body = webhook_body(notification)
         timestamp = str(int(time.time()))
         webhooks.post(
-            platform.webhook_url,
+            target.url,
             body=body,
             headers={
                 "Content-Type": "application/json",
                 "X-RedWheel-Event": notification.event,
                 "X-RedWheel-Timestamp": timestamp,
-                "X-RedWheel-Signature": sign(platform.webhook_secret, timestamp, body),
+                "X-RedWheel-Signature": sign(target.secret, timestamp, body),
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
         )
@@ -235,7 +258,7 @@ def claim(notification_id: int) -> Notification | None:
         )
         if not won:
             return None
-        return Notification.objects.select_related("platform", "recipient").get(pk=notification_id)
+        return Notification.objects.select_related("recipient").get(pk=notification_id)
 
 
 def _record(notification: Notification, error: Exception | None) -> str:
@@ -245,7 +268,7 @@ def _record(notification: Notification, error: Exception | None) -> str:
     if error is None:
         changes.update(status=Notification.Status.SENT, sent_at=now, last_error="")
     else:
-        if isinstance(error, webhooks.WebhookTargetRefused):
+        if isinstance(error, webhooks.WebhookTargetRefused | NoWebhookTarget):
             error_text = f"refused target: {error}"
             status = Notification.Status.DEAD  # the URL must be fixed; retrying cannot help
         else:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from redwheel.accounts.decorators import staff_required
 from redwheel.core.errors import DomainError, InvalidTransition, ValidationFailed
 from redwheel.core.guards import reads_by_post
 from redwheel.core.paging import paginate
@@ -25,7 +26,6 @@ from redwheel.drivers.forms import (
     TransferForm,
 )
 from redwheel.orgs import selectors as org_selectors
-from redwheel.orgs.views import staff_required
 
 PAGE_SIZE = 50
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from redwheel.accounts.decorators import staff_required
 from redwheel.core.errors import DomainError, NotFound
 from redwheel.core.exports import Column, Sheet, xlsx_response
 from redwheel.core.paging import paginate
@@ -22,7 +23,6 @@ from redwheel.exchange.forms import (
     ReportFilterForm,
     UnknownDriverFilterForm,
 )
-from redwheel.orgs.views import staff_required
 
 PAGE_SIZE = 50
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from redwheel.accounts.decorators import staff_required
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.core.exports import download
 from redwheel.core.guards import writable_or_404
@@ -15,7 +16,6 @@ from redwheel.core.paging import paginate
 from redwheel.drivers import selectors as driver_selectors
 from redwheel.mobilization import exports, forms, selectors, services
 from redwheel.mobilization.models import Mobilisation
-from redwheel.orgs.views import staff_required
 
 PAGE_SIZE = 30
 

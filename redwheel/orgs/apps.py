@@ -8,6 +8,8 @@ class OrgsConfig(AppConfig):
     verbose_name = _("Organisations")
 
     def ready(self):
-        from redwheel.orgs import permissions
+        from redwheel.core import notifications
+        from redwheel.orgs import permissions, selectors
 
         permissions.register()
+        notifications.set_webhook_targets(selectors.webhook_target)

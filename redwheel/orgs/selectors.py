@@ -10,7 +10,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from redwheel.accounts.models import Grant, PlatformToken, Role
-from redwheel.accounts.permissions import home_kind
+from redwheel.core.notifications import WebhookTarget
 from redwheel.core.permissions import can, scope
 from redwheel.core.validators import region_name
 from redwheel.drivers.models import (
@@ -31,10 +31,6 @@ MEMBER_UNIT_KINDS = (
     OrgUnit.Kind.ENTERPRISE_COMMITTEE,
 )
 ACTIVE_STATES = (State.DECLARED, State.VERIFIED)
-
-
-def is_staff(user) -> bool:
-    return getattr(user, "is_authenticated", False) and home_kind(user) == "staff"
 
 
 def units(viewer, action: str = "view"):
@@ -284,3 +280,12 @@ def coverage(viewer) -> Coverage:
         gaps=[p for p in platform_list if p.unit_count == 0],
         totals=totals,
     )
+
+
+def webhook_target(platform_id: int) -> WebhookTarget | None:
+    """The outbox's look-up at send time (not a viewer's read: the row was authorised when
+    it was queued)."""
+    platform = Platform.objects.filter(pk=platform_id).only("webhook_url", "webhook_secret").first()
+    if platform is None:
+        return None
+    return WebhookTarget(url=platform.webhook_url, secret=platform.webhook_secret)

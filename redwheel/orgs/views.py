@@ -1,15 +1,13 @@
 """Staff pages for the org tree, unit details, the dashboard and coverage. Thin: one selector or
 service each. Anyone who is not staff (drivers included) gets 404, as for out-of-scope ids."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from redwheel.accounts.decorators import staff_required
 from redwheel.core.errors import DomainError
 from redwheel.core.guards import found_or_404
 from redwheel.core.paging import paginate
@@ -19,19 +17,6 @@ from redwheel.orgs.forms_access import GrantForm
 from redwheel.orgs.models import OrgUnit
 
 GRANTS_PER_PAGE = 50
-
-
-def staff_required(view):
-    """Signed in and holding at least one grant (or superuser); anyone else gets 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.is_staff(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @staff_required

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.accounts import services as accounts
+from redwheel.accounts.decorators import staff_required
 from redwheel.accounts.models import Grant, PlatformToken
 from redwheel.core.errors import DomainError
 from redwheel.core.guards import found_or_404
@@ -33,7 +34,7 @@ from redwheel.orgs.forms_access import (
 )
 from redwheel.orgs.models import OrgUnit, Platform
 from redwheel.orgs.permissions import committee_cities
-from redwheel.orgs.views import _render_unit, staff_required
+from redwheel.orgs.views import _render_unit
 
 PER_PAGE = 50
 

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from redwheel.accounts.decorators import staff_required
 from redwheel.core.errors import DomainError
 from redwheel.core.paging import paginate
-from redwheel.orgs.views import staff_required
 from redwheel.scoring import selectors, services
 from redwheel.scoring.forms import GrantForm, ReverseForm
 from redwheel.scoring.models import COMMUNITY_WEIGHT_MAX, PointsEntry

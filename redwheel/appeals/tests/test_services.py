@@ -94,7 +94,7 @@ def test_state_machine_happy_path_and_timeline(city, webhook):
     assert stint.responded_on_time and stint.answered_on_time and stint.satisfied
     events = set(Notification.objects.filter(recipient=driver.user).values_list("event", flat=True))
     assert {"appeal.accepted", "appeal.answered"} <= events
-    hooks = Notification.objects.filter(channel="webhook", platform=webhook)
+    hooks = Notification.objects.filter(channel="webhook", platform_ref=webhook.pk)
     assert set(hooks.values_list("event", flat=True)) == {"appeal.accepted", "appeal.answered"}
     assert all("phone" not in str(h.payload) for h in hooks)
 

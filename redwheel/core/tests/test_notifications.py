@@ -143,6 +143,41 @@ def test_an_unreachable_endpoint_fails_and_a_later_retry_succeeds(city, webhook_
     assert len(webhook_server.requests) == 1
 
 
+def test_a_queued_webhook_uses_the_platforms_current_secret_and_dies_without_a_url(
+    city, webhook_server
+):
+    platform = platform_update(
+        actor=city.admin,
+        platform=city.platform_b,
+        webhook_url="http://127.0.0.1:9/closed",
+        webhook_secret=SECRET,
+    )
+    [rotated, removed] = [
+        notifications.notify_platform(platform=platform, event="ping", payload={"n": n})[0]
+        for n in (1, 2)
+    ]
+    platform_update(
+        actor=city.admin,
+        platform=platform,
+        webhook_url=webhook_server.url,
+        webhook_secret="whsec-rotated-0987654321",
+    )
+    assert notifications.deliver(rotated.pk) == Notification.Status.SENT
+    [(headers, body)] = webhook_server.requests
+    expected = hmac.new(
+        b"whsec-rotated-0987654321",
+        headers["X-RedWheel-Timestamp"].encode() + b"." + body,
+        hashlib.sha256,
+    )
+    assert headers["X-RedWheel-Signature"] == "sha256=" + expected.hexdigest()
+
+    platform_update(actor=city.admin, platform=platform, webhook_url="")
+    assert notifications.deliver(removed.pk) == Notification.Status.DEAD
+    removed.refresh_from_db()
+    assert "no webhook URL" in removed.last_error
+    assert len(webhook_server.requests) == 1
+
+
 def test_sms_notifications_go_through_the_sms_backend(db):
     person = testing.user("收信人")
     inbox_row, sms_row = notifications.notify_user(

@@ -128,7 +128,7 @@ def test_no_transaction_is_open_while_the_request_is_sent(
     real_post = webhooks.post
 
     def spying_post(url, **kwargs):
-        in_flight = Notification.objects.get(platform=platform)
+        in_flight = Notification.objects.get(platform_ref=platform.pk)
         seen.append(
             (
                 transaction.get_connection().in_atomic_block,
@@ -305,7 +305,7 @@ def test_two_concurrent_claims_give_the_notification_to_one_worker(transactional
     city = testing.city()
     platform = set_url_behind_validation(city.platform_a, "http://10.9.9.9/never-sent")
     row = Notification.objects.create(
-        channel=Notification.Channel.WEBHOOK, platform=platform, event="ping"
+        channel=Notification.Channel.WEBHOOK, platform_ref=platform.pk, event="ping"
     )
     workers = 6
     barrier = threading.Barrier(workers)
