@@ -36,13 +36,7 @@ demo serve: export DEBUG = 1
 
 demo: setup
 	$(BIN)/python manage.py migrate --no-input -v0
-	$(BIN)/python manage.py demo_city --no-logins
-	$(BIN)/python manage.py demo_operations
-	$(BIN)/python manage.py demo_scoring
-	$(BIN)/python manage.py demo_appeals
-	$(BIN)/python manage.py demo_mobilization
-	$(BIN)/python manage.py demo_sandbox
-	$(BIN)/python manage.py demo_city --print-logins --url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py demo --url http://$(HOST):$(PORT)
 	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 serve: setup

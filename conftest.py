@@ -1,7 +1,7 @@
 import pytest
 from django.utils import translation
 
-from redwheel.core import testing
+from redwheel import testing
 
 
 @pytest.fixture

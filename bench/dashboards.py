@@ -4,8 +4,8 @@ Usage: .venv/bin/python bench/dashboards.py [--trips 1000000] [--repeat 5] [--re
 
 Data (PostgreSQL database `redwheel_dashboards_bench`, built once and reused; `--rebuild`
 drops it first; BENCH_DATABASE_URL overrides): the whole demo city exactly as `make demo`
-builds it (demo_city, demo_operations: one month of exchange records through the real
-ingestion path, demo_scoring, demo_appeals, demo_mobilization), then the ingested trips grown
+builds it (`manage.py demo`: the city, one month of exchange records through the real
+ingestion path, and every capability's demo step), then the ingested trips grown
 to `--trips` by copying the demo month's trips into the preceding months with new OrderIds
 (one INSERT … SELECT per month, in SQL; only trips are copied, so older months have trips but
 no ratings or complaints). The monthly driver metrics of every month are then recomputed
@@ -22,7 +22,6 @@ query count). Writes bench/results/dashboards.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -63,15 +62,7 @@ def _step(label: str, func, *args, **kwargs):
 def build_city() -> None:
     from django.core.management import call_command
 
-    for command in (
-        "demo_city",
-        "demo_operations",
-        "demo_scoring",
-        "demo_appeals",
-        "demo_mobilization",
-    ):
-        args = ["--no-logins"] if command == "demo_city" else []
-        _step(command, call_command, command, *args, stdout=io.StringIO())
+    call_command("demo", "--no-logins", stdout=sys.stdout)
 
 
 def grow_trips(target: int) -> tuple[int, list]:
@@ -132,7 +123,7 @@ def pages(viewer_kind: str) -> list[tuple[str, str]]:
     from django.urls import reverse
 
     common = [
-        ("overview", reverse("orgs:dashboard")),
+        ("overview", reverse("insights:dashboard")),
         ("driver list", reverse("drivers:list")),
         ("driver list, filtered", reverse("drivers:list") + "?category=full&page=2"),
         ("verification queue", reverse("drivers:verification_queue")),
@@ -150,7 +141,7 @@ def pages(viewer_kind: str) -> list[tuple[str, str]]:
     if viewer_kind == "committee":
         common += [
             ("org tree", reverse("orgs:tree")),
-            ("coverage", reverse("orgs:coverage")),
+            ("coverage", reverse("insights:coverage")),
             ("audit log", reverse("core:audit_log")),
             ("sandbox", reverse("dispatch:index")),
         ]
@@ -225,7 +216,8 @@ def main() -> None:
 
     from redwheel.accounts.models import User
     from redwheel.core import crypto
-    from redwheel.core.demo.city import STAFF, demo_city_exists
+    from redwheel.demo.city import demo_city_exists
+    from redwheel.demo.specs import STAFF
 
     call_command("migrate", verbosity=0, interactive=False)
     if not demo_city_exists():

@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/import_roster.py [--rows 50000] [--no-tracemalloc]
 
 Builds a fresh SQLite database in a temporary directory (migrations applied), a small city,
-and a valid drivers CSV of N rows (ID numbers, mobiles and plates from redwheel.core.testing),
+and a valid drivers CSV of N rows (ID numbers, mobiles and plates from redwheel.testing),
 then runs `import_validate` and `import_commit` exactly as the background tasks do. Reports
 rows/s for each step and overall, peak Python allocations (tracemalloc) and peak resident
 memory (ru_maxrss), next to the targets, and writes bench/results/import_roster.json.
@@ -46,8 +46,8 @@ def setup_django(workdir: Path) -> None:
 
 
 def write_roster(path: Path, rows: int, company_id: str, unit: str, first_seq: int = 0) -> None:
-    from redwheel.core.testing import id_number, mobile, plate
     from redwheel.drivers.imports.parsing import DRIVER_COLUMNS
+    from redwheel.testing import id_number, mobile, plate
 
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -113,7 +113,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="redwheel-bench-import-"))
     setup_django(workdir)
-    from redwheel.core import testing
+    from redwheel import testing
     from redwheel.drivers.models import Driver
 
     city = testing.city()

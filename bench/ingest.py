@@ -398,9 +398,9 @@ def concurrent_run(secret: str, batches, clients: int) -> dict:
 
 
 def setup_city():
+    from redwheel import testing
     from redwheel.accounts.models import User
     from redwheel.accounts.services import token_create
-    from redwheel.core import testing
     from redwheel.drivers.models import Affiliation, Driver
     from redwheel.orgs.services import platform_create, unit_create
 

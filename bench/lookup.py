@@ -116,12 +116,12 @@ def seed(drivers: int) -> tuple[str, list[str]]:
     from redwheel.accounts.models import User
     from redwheel.accounts.permissions import SystemActor
     from redwheel.accounts.services import token_create
-    from redwheel.core.testing import id_number
     from redwheel.drivers import services as ds
     from redwheel.drivers.models import Driver
     from redwheel.orgs import services as org
     from redwheel.orgs.models import OrgUnit, Platform
     from redwheel.scoring import defaults, services
+    from redwheel.testing import id_number
 
     admin = User.objects.filter(is_superuser=True).first()
     if admin is None:

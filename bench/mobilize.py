@@ -7,7 +7,7 @@ whose platform's webhook URL points at a local receiver (`http.server` in a thre
 every HMAC signature), and N drivers with accounts on one fleet roster. The drivers, their
 accounts and the roster are bulk-inserted (set-up only, not measured); then:
 
-1. enqueue: `services.mobilisation_call` for the fleet, through the real path: N call rows,
+1. enqueue: `services.mobilization_call` for the fleet, through the real path: N call rows,
    N in-app rows, N webhook outbox rows, one delivery task per chunk of 500 ids in the
    django-tasks database queue, all committed. Target < 5 s.
 2. deliver: `manage.py worker --once --no-scheduler` runs the queued chunk tasks; every
@@ -85,10 +85,10 @@ def build(n: int, url: str):
     from django.utils import timezone
 
     from redwheel.accounts.models import User
-    from redwheel.core.testing import city, id_number, mobile
     from redwheel.drivers.models import Affiliation, Driver
     from redwheel.mobilization import services
     from redwheel.mobilization.models import FleetMember
+    from redwheel.testing import city, id_number, mobile
 
     c = city()
     c.platform_a.webhook_url, c.platform_a.webhook_secret = url, SECRET
@@ -120,7 +120,7 @@ def build(n: int, url: str):
         actor=c.admin, unit=c.root, name="成都东站", kind="railway", lng=104.14119, lat=30.63088
     )
     now = timezone.now()
-    m = services.mobilisation_open(
+    m = services.mobilization_open(
         actor=c.admin,
         unit=c.root,
         hub=hub,
@@ -156,7 +156,7 @@ def main() -> int:
         setup_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        called = services.mobilisation_call(actor=c.admin, mobilisation=m, fleets=[fleet])
+        called = services.mobilization_call(actor=c.admin, mobilization=m, fleets=[fleet])
         enqueue_s = time.perf_counter() - started
         webhooks = Notification.objects.filter(channel="webhook", event="mobilisation.call")
         outbox_rows = Notification.objects.filter(event="mobilisation.call").count()

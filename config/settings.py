@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "redwheel.dispatch",
     "redwheel.appeals",
     "redwheel.mobilization",
+    "redwheel.insights",
+    "redwheel.demo",  # the top layer: builds the demo city from every app's demo hook
 ]
 
 MIDDLEWARE = [
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "redwheel.core.middleware.DomainErrorMiddleware",  # last: renders what views raise
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -65,7 +68,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "redwheel.core.context_processors.navigation",
+                "redwheel.accounts.context_processors.navigation",
             ],
         },
     },

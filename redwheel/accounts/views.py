@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from redwheel.accounts import services
 from redwheel.accounts.forms import (
@@ -15,11 +15,24 @@ from redwheel.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
 )
+from redwheel.accounts.permissions import home_kind
 from redwheel.core import crypto
 from redwheel.core.errors import ValidationFailed
 
 ACTIVATION_SESSION_KEY = "activation_phone"  # stored encrypted, like every phone at rest
 BACKEND = "redwheel.accounts.backends.PhoneBackend"
+
+
+@login_required
+@require_safe
+def home(request):
+    """The site root sends each audience to its home (by URL name: no import of the apps above)."""
+    kind = home_kind(request.user)
+    if kind == "staff":
+        return redirect("insights:dashboard")
+    if kind == "driver":
+        return redirect("me:home")
+    return render(request, "core/no_role.html")
 
 
 class LoginView(auth_views.LoginView):

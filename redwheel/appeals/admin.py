@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from redwheel.appeals import services
 from redwheel.appeals.models import Activity, Case, DeadlinePolicy
+from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.core.admin_scoping import ScopedAdmin
 
 
@@ -21,21 +22,12 @@ class ActivityInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdmin):
+class CaseAdmin(ReadOnlyAdmin, ScopedAdmin):
     list_display = ["number", "title", "category", "status", "level", "unit", "created_at"]
     list_filter = ["status", "level", "category", "kind"]
     search_fields = ["number", "title"]
     inlines = [ActivityInline]
     raw_id_fields = ["driver", "punishment", "merged_into"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DeadlinePolicy)

@@ -11,10 +11,10 @@ from datetime import datetime
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
+from redwheel.accounts.api_auth import PlatformTokenAuth
 from redwheel.appeals import services
 from redwheel.appeals.models import Case, Category
 from redwheel.core import crypto
-from redwheel.core.api_auth import PlatformTokenAuth
 from redwheel.core.api_schemas import BodyIn, SafeStr, api_enum, error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.permissions import SystemActor, acting_platform, get_or_404, scope

@@ -20,3 +20,8 @@ class AppealsConfig(AppConfig):
             ESCALATION_EVERY_SECONDS,
             "redwheel.appeals.tasks.escalate_due_cases",
         )
+
+        from redwheel.core import menus
+
+        menus.staff(_("Appeals"), "appeals:list", group=menus.SERVICES, order=10)
+        menus.driver(_("My appeals"), "appeals:my_list", order=40)

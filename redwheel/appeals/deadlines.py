@@ -1,98 +1,39 @@
-"""Deadline maths for appeal cases: pure functions, no database.
+"""Deadline policy for appeal cases: how long each level has, counted how. Pure functions, no
+database.
 
-Working time is counted on the mainland working calendar in Asia/Shanghai:
-
-- working days are Monday–Friday, minus the public holidays that `holidays.China` lists
-  (including the substituted days off, 调休放假), plus the weekend days that the State Council
-  declares working days (调休上班), which `holidays.China` exposes as `weekend_workdays`
-  and honours in `is_working_day()`;
-- working hours are 09:00–17:30 local time, without a lunch break (the 12328 hotline and the
-  party service centres keep a counter open at noon), so one working day is 8.5 hours.
-
-Calendar time is plain elapsed time (used for urgent categories such as safety).
+Working time is counted on the mainland working calendar (`core.dates`, holidays and 调休
+included) during working hours of 09:00–17:30 local time, without a lunch break (the 12328
+hotline and the party service centres keep a counter open at noon), so one working day is 8.5
+hours. Calendar time is plain elapsed time (used for urgent categories such as safety).
 All functions take and return aware datetimes; results are in UTC.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time, timedelta
 
-import holidays
+from redwheel.core.dates import WorkingHours, is_working_day, require_aware
 
-TZ = ZoneInfo("Asia/Shanghai")
-UTC = ZoneInfo("UTC")
-DAY_START = time(9, 0)
-DAY_END = time(17, 30)
-WORKING_DAY_SECONDS = 8.5 * 3600
+HOURS = WorkingHours(opens=time(9, 0), closes=time(17, 30))
+WORKING_DAY_SECONDS = HOURS.seconds_per_day
+add_working_seconds = HOURS.add
+working_seconds_between = HOURS.between
 
 WORKING = "working"
 CALENDAR = "calendar"
 
-
-@lru_cache(maxsize=64)
-def _china(year: int) -> holidays.HolidayBase:
-    return holidays.China(years=year)
-
-
-def is_working_day(day: date) -> bool:
-    """True for a mainland working day, adjusted (调休) Saturdays and Sundays included."""
-    return _china(day.year).is_working_day(day)
-
-
-def _require_aware(moment: datetime) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("deadline maths needs aware datetimes")
-
-
-def _window(day: date) -> tuple[datetime, datetime]:
-    return datetime.combine(day, DAY_START, TZ), datetime.combine(day, DAY_END, TZ)
-
-
-def add_working_seconds(start: datetime, seconds: float) -> datetime:
-    """The moment when `seconds` of working time have passed after `start`.
-
-    Time outside working hours does not count: a case filed on Friday evening starts its
-    clock on the next working morning. A zero duration returns `start` itself.
-    """
-    _require_aware(start)
-    if seconds < 0:
-        raise ValueError("seconds must not be negative")
-    if seconds == 0:
-        return start.astimezone(UTC)
-    local = start.astimezone(TZ)
-    day = local.date()
-    remaining = timedelta(seconds=seconds)
-    for _ in range(3660):  # ten years of days: a safety net, never reached by real policies
-        if is_working_day(day):
-            opens, closes = _window(day)
-            begin = max(local, opens)
-            if begin < closes:
-                available = closes - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= available
-        day += timedelta(days=1)
-    raise ValueError("duration too long for the working calendar")
-
-
-def working_seconds_between(start: datetime, end: datetime) -> float:
-    """Working seconds in [start, end); 0 when end is not after start."""
-    _require_aware(start)
-    _require_aware(end)
-    if end <= start:
-        return 0.0
-    a, b = start.astimezone(TZ), end.astimezone(TZ)
-    total = timedelta()
-    day = a.date()
-    while day <= b.date():
-        if is_working_day(day):
-            opens, closes = _window(day)
-            lo, hi = max(a, opens), min(b, closes)
-            if hi > lo:
-                total += hi - lo
-        day += timedelta(days=1)
-    return total.total_seconds()
+__all__ = [
+    "CALENDAR",
+    "HOURS",
+    "WORKING",
+    "Policy",
+    "add_working_seconds",
+    "default_policy",
+    "is_due",
+    "is_working_day",
+    "remaining_seconds",
+    "resume_due",
+    "working_seconds_between",
+]
 
 
 @dataclass(frozen=True)
@@ -105,7 +46,7 @@ class Policy:
 
     def add(self, start: datetime, seconds: float) -> datetime:
         if self.basis == CALENDAR:
-            _require_aware(start)
+            require_aware(start)
             return (start + timedelta(seconds=seconds)).astimezone(UTC)
         return add_working_seconds(start, seconds)
 

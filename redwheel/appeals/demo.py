@@ -14,10 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.models import Grant, Role, User
+from redwheel.accounts.models import Grant, Role
 from redwheel.appeals import services
 from redwheel.appeals.models import Case, Category, Status
-from redwheel.core.demo.city import demo_city_exists
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver
 
@@ -41,6 +40,8 @@ SCENARIOS = [
     "slow_answer",
 ]
 ROUNDS = 5
+# Penalty reviews appeal the punishments that the month of operating data carries.
+DEMO_AFTER = ("operations",)
 
 TEXTS = {
     Category.INCOME: (
@@ -90,20 +91,21 @@ def demo_appeals_exist() -> bool:
     return Case.objects.filter(idempotency_scope=DEMO_SCOPE).exists()
 
 
-def build_demo_appeals(seed: int = 2026, stdout=None, rounds: int = ROUNDS) -> bool:
-    """Create the demo cases unless they exist (`rounds` passes through every scenario).
+def build_demo(demo) -> bool:
+    """The demo app's hook (docs/demo.md); `demo` is its DemoContext."""
+    return build_demo_appeals(actor=demo.admin, seed=demo.seed, stdout=demo.out)
+
+
+def build_demo_appeals(*, actor=None, seed: int = 2026, stdout=None, rounds: int = ROUNDS) -> bool:
+    """Create the demo cases unless they exist (`rounds` passes through every scenario), with
+    `actor` (an operator by default) taking in the cases filed at an intake desk.
     Returns True when built."""
     out = stdout or sys.stdout
     if demo_appeals_exist():
         out.write(_("Demo appeals exist already; nothing to do.") + "\n")
         return False
-    if not demo_city_exists():
-        out.write(_("Build the demo city first: manage.py demo_city") + "\n")
-        return False
     rng = random.Random(seed)
-    admin = User.objects.filter(is_superuser=True).order_by("id").first() or SystemActor.operator(
-        "demo"
-    )
+    admin = actor or SystemActor.operator("demo")
     drivers = list(
         Driver.objects.filter(user__isnull=False, branch__isnull=False)
         .select_related("user", "branch")

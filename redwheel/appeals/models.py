@@ -239,7 +239,7 @@ class Activity(ImmutableModel):
         WITHDRAW = "withdraw", _("Withdrawn")
         MEDIATION = "mediation", _("Mediation updated")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="activities")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="activities")
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,13 +8,13 @@ Anything else is "not found".
 
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from redwheel.appeals import deadlines
 from redwheel.appeals.models import Assignment, Attachment, Case, Status
+from redwheel.core.dates import month_bounds
 from redwheel.core.errors import NotFound
 from redwheel.core.permissions import get_or_404, scope
 from redwheel.orgs.models import OrgUnit
@@ -50,7 +50,7 @@ def case_list(
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
     if overdue:
-        now = now or datetime.now(deadlines.UTC)
+        now = now or datetime.now(UTC)
         qs = qs.filter(status__in=OPEN).filter(
             Q(resolution_due_at__lt=now) | Q(responded_at__isnull=True, response_due_at__lt=now)
         )
@@ -141,12 +141,6 @@ class UnitMonth:
     @property
     def on_time_rate(self) -> float:
         return self.resolution_on_time if self.resolution_on_time is not None else -1.0
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    start = datetime(month.year, month.month, 1, tzinfo=deadlines.TZ)
-    following = (start + timedelta(days=32)).replace(day=1)
-    return start, following
 
 
 def _pct(part: int, whole: int) -> float | None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from redwheel.accounts.decorators import staff_required
+from redwheel.accounts.decorators import driver_required, staff_required
 from redwheel.appeals import exports, routing, selectors, services
 from redwheel.appeals.forms import (
     FileForm,
@@ -29,8 +29,9 @@ from redwheel.appeals.forms import (
     TextForm,
 )
 from redwheel.appeals.models import Case
-from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.errors import ValidationFailed
 from redwheel.core.exports import download
+from redwheel.core.forms import FormInvalid, domain_errors, require_valid
 from redwheel.core.guards import writable_or_404
 from redwheel.core.paging import paginate
 from redwheel.drivers.selectors import own_driver
@@ -38,15 +39,10 @@ from redwheel.drivers.selectors import own_driver
 PAGE_SIZE = 30
 
 
-def _form_error(form) -> ValidationFailed:
-    first = next(iter(form.errors.values()))[0] if form.errors else None
-    return ValidationFailed(first)
-
-
 # Driver pages ----------------------------------------------------------------------------------
 
 
-@login_required
+@driver_required
 @require_safe
 def my_list(request):
     driver = own_driver(request.user)
@@ -61,17 +57,15 @@ def my_list(request):
     )
 
 
-@login_required
+@driver_required
 def my_file(request):
     driver = own_driver(request.user)
     punishments = list(selectors.punishments_of(driver))
     status = 200
     if request.method == "POST":
         form = FileForm(request.POST, request.FILES, punishments=punishments)
-        try:
-            if not form.is_valid():
-                raise _form_error(form)
-            data = form.cleaned_data
+        with domain_errors(request) as caught:
+            data = require_valid(form)
             case, created = services.case_file(
                 actor=request.user,
                 driver=driver,
@@ -83,15 +77,12 @@ def my_file(request):
                 punishment=data.get("punishment"),
                 idempotency_key=data["idempotency_key"],
             )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            status = exc.status
-        else:
             if created:
                 messages.success(
                     request, _("Your appeal %(number)s was filed.") % {"number": case.number}
                 )
             return redirect("appeals:detail", pk=case.pk)
+        status = caught.status
     else:
         form = FileForm(punishments=punishments)
     return render(request, "appeals/me_file.html", {"form": form}, status=status)
@@ -149,7 +140,7 @@ def _do(request, case, action):
             else OptionalTextForm
         )(request.POST)
         if not form.is_valid():
-            raise _form_error(form)
+            raise FormInvalid(form)
         text = form.cleaned_data["text"]
         if action == "request_info":
             return services.case_request_info(actor=user, case=case, question=text)
@@ -165,7 +156,7 @@ def _do(request, case, action):
     if action == "provide_info":
         form = InfoForm(request.POST, request.FILES)
         if not form.is_valid():
-            raise _form_error(form)
+            raise FormInvalid(form)
         return services.case_provide_info(
             actor=user,
             case=case,
@@ -175,7 +166,7 @@ def _do(request, case, action):
     if action == "rate":
         form = RateForm(request.POST)
         if not form.is_valid():
-            raise _form_error(form)
+            raise FormInvalid(form)
         return services.case_rate(
             actor=user,
             case=case,
@@ -185,12 +176,12 @@ def _do(request, case, action):
     if action == "merge":
         form = MergeForm(request.POST, targets=selectors.merge_targets(user, case))
         if not form.is_valid():
-            raise _form_error(form)
+            raise FormInvalid(form)
         return services.case_merge(actor=user, case=case, into=form.cleaned_data["into"])
     if action == "mediation":
         form = MediationForm(request.POST)
         if not form.is_valid():
-            raise _form_error(form)
+            raise FormInvalid(form)
         data = form.cleaned_data
         services.mediation_update(
             actor=user,
@@ -212,11 +203,8 @@ def act(request, pk: int, action: str):
     case = selectors.case_get(request.user, pk)
     if not services.may_take(request.user, case, action):
         raise Http404  # before any input is read: a viewer with no part in the step
-    try:
+    with domain_errors(request):
         _do(request, case, action)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Saved."))
     return redirect("appeals:detail", pk=case.pk)
 
@@ -270,10 +258,8 @@ def intake(request):
     if request.method == "POST":
         writable_or_404(selectors.intake_units(request.user))
         form = IntakeForm(request.POST, request.FILES)
-        try:
-            if not form.is_valid():
-                raise _form_error(form)
-            data = form.cleaned_data
+        with domain_errors(request) as caught:
+            data = require_valid(form)
             driver = selectors.driver_for_intake(request.user, data["driver_number"])
             if driver is None:
                 raise ValidationFailed(_("No driver you may act for has this number."))
@@ -299,12 +285,9 @@ def intake(request):
                 idempotency_key=data["idempotency_key"],
                 mediation=mediation,
             )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            status = exc.status
-        else:
             messages.success(request, _("Appeal %(number)s recorded.") % {"number": case.number})
             return redirect("appeals:detail", pk=case.pk)
+        status = caught.status
     else:
         form = IntakeForm()
     return render(request, "appeals/intake.html", {"form": form}, status=status)

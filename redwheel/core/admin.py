@@ -10,6 +10,10 @@ from redwheel.core.models import AuditEntry, Notification, PeriodicJob
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows rows and never writes them: what it lists is written only by services (with their
+    checks and audit entries). Put it first to make another admin read-only as well, e.g.
+    `class X(ReadOnlyAdmin, ScopedAdmin)` for a list scoped like the pages."""
+
     def has_add_permission(self, request, obj=None):
         return False
 

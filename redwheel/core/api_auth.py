@@ -1,22 +1,17 @@
-"""Authentication for the JSON API: browser sessions for people, bearer tokens for platforms.
+"""Session authentication for the JSON API: people calling it from their browser session.
 
-- `session_auth` lets a signed-in staff member or driver call the API from the same browser
-  session as the pages. Unsafe methods must carry the CSRF token, as with Django forms.
-- `PlatformTokenAuth(scope)` accepts `Authorization: Bearer rw_...` for a platform token that
-  carries `scope`. The handler finds the token (and so its platform) in `request.auth`.
-
-Failures answer in the one error shape: 401 for a missing, wrong or revoked credential, 403
-when the token lacks the endpoint's scope or the CSRF check fails.
+`session_auth` lets a signed-in staff member or driver call the API from the same browser
+session as the pages. Unsafe methods must carry the CSRF token, as with Django forms; a failed
+CSRF check answers 403 in the one error shape. Bearer tokens for platforms need the accounts
+app, so they are in `redwheel.accounts.api_auth`.
 """
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import SessionAuth
 
-from redwheel.accounts.models import PlatformToken
-from redwheel.accounts.services import token_authenticate
-from redwheel.core.errors import NotFound, PermissionDenied, Unauthorized
+from redwheel.core.errors import NotFound, PermissionDenied
 from redwheel.core.permissions import get_or_404
 
 
@@ -63,24 +58,6 @@ def session_acting_on(
         get_or_404(user, action, queryset(), **{field: int(value)})
 
     return StaffOrDriverSession(guard)
-
-
-class PlatformTokenAuth(HttpBearer):
-    """`Authorization: Bearer rw_...` for a platform token holding the endpoint's scope."""
-
-    def __init__(self, scope: str) -> None:
-        self.scope = scope
-        super().__init__()
-
-    def __call__(self, request: HttpRequest):
-        header = request.headers.get(self.header, "")
-        scheme, _sep, secret = header.partition(" ")
-        if not header or scheme.lower() != self.openapi_scheme or not secret.strip():
-            raise Unauthorized(_("Send a platform API token as 'Authorization: Bearer rw_...'."))
-        return self.authenticate(request, secret.strip())
-
-    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken:
-        return token_authenticate(token, self.scope)
 
 
 session_auth = StaffOrDriverSession()

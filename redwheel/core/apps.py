@@ -8,8 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         import redwheel.core.checks  # noqa: F401  (registers the system checks on import)
-        from redwheel.core import permissions
+        from redwheel.core import immutability, permissions
+
+        post_migrate.connect(immutability.install_after_migrate, sender=self)
         from redwheel.core.models import AuditEntry, Notification, PeriodicJob
 
         permissions.register(
@@ -23,3 +27,11 @@ class CoreConfig(AppConfig):
             platform_actions=("view",),
         )
         permissions.register(PeriodicJob, internal=True)
+
+        from redwheel.core import menus
+
+        menus.staff(
+            _("Audit log"), "core:audit_log", group=menus.ORGANISATION, order=90, action="audit"
+        )
+        for audience in menus.AUDIENCES:
+            menus.register(audience, _("Inbox"), "core:inbox", order=100)

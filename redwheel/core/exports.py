@@ -1,4 +1,4 @@
-"""Spreadsheet (.xlsx) and CSV exports, and the HTTP download that carries them.
+"""Spreadsheet (.xlsx), CSV and JSON exports, and the HTTP download that carries them.
 
 Every export goes through this module so that user-controlled text (driver and unit names,
 titles, feed data) can never run as a spreadsheet formula (CSV/formula injection, OWASP): a
@@ -9,6 +9,7 @@ their type, so a negative number stays a number.
 
 import csv
 import io
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -27,6 +29,7 @@ from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
+JSON = "application/json; charset=utf-8"
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _TYPED = (bool, int, float, Decimal, date, time, timedelta)
@@ -161,3 +164,9 @@ def csv_response(
     filename: str, columns: Sequence[str | Column], rows: Iterable[Sequence]
 ) -> HttpResponse:
     return download(csv_bytes(columns, rows), filename, CSV)
+
+
+def json_response(filename: str, data) -> HttpResponse:
+    """`data` as an indented UTF-8 JSON file (Chinese text as itself, not \\u escapes)."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    return download(text.encode(), filename, JSON)

@@ -3,28 +3,20 @@ through the services, with validation, immutability and the audit log)."""
 
 from django.contrib import admin
 
+from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.core.permissions import scope
 from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun
 from redwheel.dispatch.permissions import SANDBOX_ACTION
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class SandboxAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         # Same rows as the sandbox pages: the user's own cities only.
         return scope(request.user, SANDBOX_ACTION, super().get_queryset(request))
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RuleSet)
-class RuleSetAdmin(ReadOnlyAdmin):
+class RuleSetAdmin(SandboxAdmin):
     list_display = ("name", "version", "city", "status", "published_at", "created_at")
     list_filter = ("status",)
     search_fields = ("name", "version")
@@ -41,7 +33,7 @@ class RunRuleSetInline(admin.TabularInline):
 
 
 @admin.register(SimulationRun)
-class SimulationRunAdmin(ReadOnlyAdmin):
+class SimulationRunAdmin(SandboxAdmin):
     list_display = ("title", "city", "status", "progress", "demand_source", "created_at")
     list_filter = ("status", "demand_source", "fleet_source")
     search_fields = ("title",)

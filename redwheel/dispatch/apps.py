@@ -11,3 +11,15 @@ class DispatchConfig(AppConfig):
         from redwheel.dispatch import permissions
 
         permissions.register()
+
+        from redwheel.core import menus
+        from redwheel.dispatch import selectors
+
+        menus.staff(
+            _("Dispatch sandbox"),
+            "dispatch:index",
+            group=menus.SANDBOX,
+            order=10,
+            action=None,
+            allowed=selectors.may_use_sandbox,
+        )

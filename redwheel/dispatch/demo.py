@@ -1,15 +1,15 @@
-"""Demo sandbox for the demo city (`manage.py demo_sandbox`, idempotent).
+"""Demo sandbox: the dispatch step of `manage.py demo` (idempotent).
 
 Publishes two rule sets, 零奖励基线 (zero-bonus baseline) and 服务质量激励 v1 (a service-quality
 incentive whose bonus is capped at 400 m), and stores two succeeded runs comparing them: one on a
 synthetic Chengdu afternoon (12:00-17:00, about 20,000 orders), one replaying the busiest day
-of the demo city's ingested orders (when `demo_operations` has loaded them). The fleet is the
+of the city's ingested orders (when operating data has been loaded). The fleet is the
 demo city's drivers with their composite scores when the scoring demo has stored scores, otherwise a
 synthetic fleet of the same size; the run's description says which.
 
-Everything belongs to the demo city (or, without it, to the database's one city) and is written
-through the services, as the demo city's committee staff member when that account exists and as
-an operator otherwise.
+Everything belongs to the demo city (or, called without it, to the database's one city) and is
+written through the services, as the demo city's committee staff member (an operator without
+the demo city).
 """
 
 import sys
@@ -20,15 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.models import User
-from redwheel.core import crypto
-from redwheel.core.demo.city import MARKER_COMPANY_ID, STAFF, demo_city_exists
 from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
 from redwheel.dispatch.permissions import city_for, city_platforms
 from redwheel.exchange.models import Trip
-from redwheel.orgs.models import OrgUnit, Platform
+from redwheel.orgs.models import OrgUnit
 
 BASELINE_NAME = "零奖励基线"
 INCENTIVE_NAME = "服务质量激励"
@@ -36,6 +33,8 @@ RUN_TITLE = "成都午后需求：零奖励基线 vs 服务质量激励 v1"
 REPLAY_TITLE = "演示城市一日真实订单回放：零奖励基线 vs 服务质量激励 v1"
 ORDERS, START_HOUR, HOURS = 20_000, 12, 5
 FALLBACK_DRIVERS = 3_200
+# The replay uses the ingested orders; the fleet carries the stored composite scores.
+DEMO_AFTER = ("operations", "scoring")
 
 BASELINE_DESCRIPTION = (
     "对照组：不考虑司机综合分，每一单都派给最近的空闲司机（奖励上限 0 米）。"
@@ -50,19 +49,6 @@ INCENTIVE_DESCRIPTION = (
 
 def _url(run: SimulationRun) -> str:
     return reverse("dispatch:run_detail", args=[run.pk])
-
-
-def _committee_user():
-    try:
-        return User.objects.get(phone_index=crypto.blind_index(STAFF[1].phone))
-    except User.DoesNotExist:
-        return None
-
-
-def _demo_city() -> OrgUnit | None:
-    """The demo city's committee (the licensing city of the demo's marker platform)."""
-    platform = Platform.objects.filter(company_id=MARKER_COMPANY_ID).select_related("city").first()
-    return platform.city if platform is not None else None
 
 
 def _published(actor, city, name: str, description: str, rules: engine.RuleSet) -> RuleSet:
@@ -97,7 +83,17 @@ def _busiest_ingested_day(city):
 
 
 def _store_run(
-    out, actor, city, *, title, description, rule_sets, demand_source, demand_params, seed
+    out,
+    actor,
+    city,
+    *,
+    title,
+    description,
+    rule_sets,
+    demand_source,
+    demand_params,
+    seed,
+    real_fleet: bool,
 ) -> bool:
     runs = SimulationRun.objects.filter(city=city, title=title)
     done = runs.filter(status=SimulationRun.Status.SUCCEEDED)
@@ -106,11 +102,11 @@ def _store_run(
             _("Demo sandbox run already stored: %(url)s") % {"url": _url(done.first())} + "\n"
         )
         return False
-    # A failed or never-run earlier attempt is replaced.
-    runs.exclude(status=SimulationRun.Status.RUNNING).delete()
+    # A failed or never-run earlier attempt stays in the history (runs with activity rows
+    # cannot be deleted); a new run is stored next to it.
 
     rows, score_day = [], None
-    if demo_city_exists():
+    if real_fleet:
         rows, score_day = services.drivers_fleet_rows(actor, city=city)
     scored = sum(1 for r in rows if r[1] is not None)
     if rows and scored:
@@ -148,13 +144,32 @@ def _store_run(
     return True
 
 
-def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -> bool:
+def build_demo(demo) -> bool:
+    """The demo app's hook (docs/demo.md); `demo` is its DemoContext."""
+    return build_demo_sandbox(
+        seed=demo.seed, stdout=demo.out, actor=demo.committee, demo_city=demo.city
+    )
+
+
+def build_demo_sandbox(
+    seed: int = 2026,
+    stdout=None,
+    *,
+    actor=None,
+    demo_city: OrgUnit | None = None,
+    orders: int | None = None,
+) -> bool:
     """Returns True if it stored a new run, False if the demo runs already existed.
 
-    `orders` exists for tests; the demo uses about 20,000 (under a minute on a laptop)."""
+    With `demo_city` (its committee unit) the runs belong to it and its drivers are the fleet;
+    without, they belong to the database's one city and the fleet is synthetic. `actor` is
+    an operator by default. `orders` exists for tests; the demo uses ORDERS (about 20,000,
+    under a minute on a laptop)."""
     out = stdout or sys.stdout
-    actor = _committee_user() or SystemActor.operator("demo")
-    city = city_for(actor, _demo_city())
+    orders = ORDERS if orders is None else orders
+    actor = actor or SystemActor.operator("demo")
+    city = city_for(actor, demo_city)
+    real_fleet = demo_city is not None
     baseline = _published(
         actor,
         city,
@@ -182,12 +197,11 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
         demand_source=SimulationRun.Demand.SYNTHETIC,
         demand_params={"orders": orders, "start_hour": START_HOUR, "hours": HOURS},
         seed=seed,
+        real_fleet=real_fleet,
     )
     busiest = _busiest_ingested_day(city)
     if busiest is None:
-        out.write(
-            _("No ingested trips (run demo_operations first), so the replay run is skipped.") + "\n"
-        )
+        out.write(_("No ingested trips, so the replay run is skipped.") + "\n")
         return stored
     day, trips = busiest
     replayed = _store_run(
@@ -203,5 +217,6 @@ def build_demo_sandbox(seed: int = 2026, stdout=None, *, orders: int = ORDERS) -
         demand_source=SimulationRun.Demand.EXCHANGE,
         demand_params={"day": day.isoformat()},
         seed=seed,
+        real_fleet=real_fleet,
     )
     return stored or replayed

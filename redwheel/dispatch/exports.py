@@ -3,18 +3,14 @@ reports in a spreadsheet. Runs hold no personal data beyond driver ids and score
 
 Each export checks itself that the viewer may use the run's city sandbox (NotFound otherwise)."""
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from redwheel.core.dates import local_text
 from redwheel.core.exports import Column, Sheet, xlsx_bytes
 from redwheel.core.permissions import require
 from redwheel.dispatch import selectors
 from redwheel.dispatch.models import SimulationRun
 from redwheel.dispatch.permissions import SANDBOX_ACTION
-
-
-def _local(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def run_json(viewer, run: SimulationRun) -> dict:
@@ -57,7 +53,7 @@ def run_workbook(viewer, run: SimulationRun) -> bytes:
             (_("Fleet"), run.get_fleet_source_display()),
             (_("Orders"), results.get("orders")),
             (_("Drivers"), results.get("drivers")),
-            (_("Finished at"), _local(run.finished_at)),
+            (_("Finished at"), local_text(run.finished_at, "%Y-%m-%d %H:%M:%S")),
             (_("Description"), run.description),
             (),
             *[(sentence,) for sentence in selectors.summary_sentences(results)],

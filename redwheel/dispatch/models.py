@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from redwheel.core.models import BaseModel
+from redwheel.core.models import BaseModel, ImmutableModel
 from redwheel.dispatch import engine
 
 
@@ -175,3 +175,54 @@ class RunRuleSet(models.Model):
 
     def __str__(self):
         return f"{self.run_id}#{self.position}: {self.rule_set_id}"
+
+
+class RuleSetActivity(ImmutableModel):
+    """One row per step of a rule set: created (or copied as a new version), edited,
+    published."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        NEW_VERSION = "new_version", _("Created as a new version")
+        UPDATE = "update", _("Edited")
+        PUBLISH = "publish", _("Published")
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="activities")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("rule set activity")
+        verbose_name_plural = _("rule set activities")
+
+
+class SimulationRunActivity(ImmutableModel):
+    """One row per step of a simulation run: queued, started, finished or failed."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Queued")
+        START = "start", _("Started")
+        SUCCEED = "succeed", _("Succeeded")
+        FAIL = "fail", _("Failed")
+
+    run = models.ForeignKey(SimulationRun, on_delete=models.PROTECT, related_name="activities")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("simulation run activity")
+        verbose_name_plural = _("simulation run activities")

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 
 from redwheel.core import permissions
 from redwheel.core.errors import NotFound, ValidationFailed
-from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun
+from redwheel.dispatch.models import (
+    RuleSet,
+    RuleSetActivity,
+    RunRuleSet,
+    SimulationRun,
+    SimulationRunActivity,
+)
 from redwheel.orgs.models import OrgUnit, Platform
 from redwheel.orgs.permissions import committee_cities, is_city_committee, platforms_led_within
 
@@ -71,3 +77,5 @@ def register() -> None:
     for model in (RuleSet, SimulationRun):
         permissions.register(model, units=("city__path",), platform_actions=())
     permissions.register(RunRuleSet, via="run")
+    permissions.register(RuleSetActivity, via="rule_set")
+    permissions.register(SimulationRunActivity, via="run")

@@ -1,9 +1,10 @@
 from django.urls import path
 
+from redwheel.core.audiences import staff
 from redwheel.dispatch import views
 
 app_name = "dispatch"
-urlpatterns = [
+staff_pages = [
     path("", views.run_list, name="index"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/new/", views.run_create, name="run_create"),
@@ -19,3 +20,4 @@ urlpatterns = [
     path("rules/<int:pk>/new-version/", views.rule_set_new_version, name="rule_set_new_version"),
     path("rules/<int:pk>/rules.json", views.rule_set_json, name="rule_set_json"),
 ]
+urlpatterns = [staff("sandbox/", staff_pages)]

@@ -7,14 +7,14 @@ import json
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from redwheel.core.errors import DomainError
-from redwheel.core.exports import content_disposition, download
+from redwheel.accounts.decorators import staff_required
+from redwheel.core.exports import download, json_response
+from redwheel.core.forms import domain_errors
 from redwheel.core.paging import paginate
 from redwheel.dispatch import exports, forms, selectors, services
 from redwheel.dispatch.models import RuleSet
@@ -23,7 +23,9 @@ PAGE_SIZE = 25
 
 
 def sandbox_required(view):
-    @login_required
+    """A staff page that also needs the sandbox of some city (the `audit` action on a root)."""
+
+    @staff_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not selectors.may_use_sandbox(request.user):
@@ -31,12 +33,6 @@ def sandbox_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _domain_error(request, exc: DomainError):
-    if exc.status == 404:
-        raise Http404 from exc
-    messages.error(request, exc.message)
 
 
 # Rule sets -----------------------------------------------------------------------------------
@@ -65,7 +61,7 @@ def rule_set_create(request):
     form = forms.RuleSetForm(request.POST or None, cities=cities)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
+        with domain_errors(form=form):
             rule_set = services.ruleset_create(
                 actor=request.user,
                 city=d.get("city"),
@@ -74,9 +70,6 @@ def rule_set_create(request):
                 parameters=d["parameters"],
                 description=d["description"],
             )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, _("Rule set saved as a draft."))
             return redirect("dispatch:rule_set_detail", rule_set.pk)
     status = 400 if request.method == "POST" else 200
@@ -119,7 +112,7 @@ def rule_set_edit(request, pk):
         form = forms.RuleSetForm(request.POST)
         if form.is_valid():
             d = form.cleaned_data
-            try:
+            with domain_errors(form=form):
                 services.ruleset_update(
                     actor=request.user,
                     rule_set=rule_set,
@@ -128,9 +121,6 @@ def rule_set_edit(request, pk):
                     parameters=d["parameters"],
                     description=d["description"],
                 )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
                 messages.success(request, _("Draft saved."))
                 return redirect("dispatch:rule_set_detail", pk)
         return render(
@@ -143,21 +133,18 @@ def rule_set_edit(request, pk):
     return render(request, "dispatch/rule_set_form.html", {"form": form, "rule_set": rule_set})
 
 
-@require_POST
 @sandbox_required
+@require_POST
 def rule_set_publish(request, pk):
     rule_set = selectors.rule_set(request.user, pk)
-    try:
+    with domain_errors(request):
         services.ruleset_publish(actor=request.user, rule_set=rule_set)
-    except DomainError as exc:
-        _domain_error(request, exc)
-    else:
         messages.success(request, _("Rule set published. It can no longer be changed."))
     return redirect("dispatch:rule_set_detail", pk)
 
 
-@require_POST
 @sandbox_required
+@require_POST
 def rule_set_new_version(request, pk):
     rule_set = selectors.rule_set(request.user, pk)
     copy = services.ruleset_new_version(actor=request.user, rule_set=rule_set)
@@ -168,13 +155,9 @@ def rule_set_new_version(request, pk):
 @sandbox_required
 def rule_set_json(request, pk):
     rule_set = selectors.rule_set(request.user, pk)
-    response = HttpResponse(
-        json.dumps(rule_set.engine_rules().to_dict(), indent=2, ensure_ascii=False),
-        content_type="application/json; charset=utf-8",
+    return json_response(
+        f"rules-{rule_set.pk}-v{rule_set.version}.json", rule_set.engine_rules().to_dict()
     )
-    filename = f"rules-{rule_set.pk}-v{rule_set.version}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # Runs ----------------------------------------------------------------------------------------
@@ -200,7 +183,7 @@ def run_create(request):
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
+        with domain_errors(form=form):
             run = services.run_create(
                 actor=request.user,
                 title=d["title"],
@@ -213,9 +196,6 @@ def run_create(request):
                 fleet_params=d["fleet_params"],
                 seed=d["seed"],
             )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, _("The run is queued; this page shows its progress."))
             return redirect("dispatch:run_detail", run.pk)
     status = 400 if request.method == "POST" else 200
@@ -254,11 +234,7 @@ def run_progress(request, pk):
 @sandbox_required
 def run_export_json(request, pk):
     run = selectors.run(request.user, pk)
-    response = JsonResponse(
-        exports.run_json(request.user, run), json_dumps_params={"ensure_ascii": False, "indent": 2}
-    )
-    response["Content-Disposition"] = content_disposition(f"sandbox-run-{run.pk}.json")
-    return response
+    return json_response(f"sandbox-run-{run.pk}.json", exports.run_json(request.user, run))
 
 
 @sandbox_required

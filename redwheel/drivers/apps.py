@@ -8,6 +8,17 @@ class DriversConfig(AppConfig):
     verbose_name = _("Drivers and members")
 
     def ready(self):
-        from redwheel.drivers import permissions
+        from redwheel.drivers import coverage, permissions
+        from redwheel.orgs.selectors import register_unit_counter
 
         permissions.register()
+        register_unit_counter(coverage.unit_member_counts)
+
+        from redwheel.core import menus
+
+        menus.staff(_("Drivers"), "drivers:list", group=menus.DRIVERS, order=10)
+        menus.staff(_("Verification"), "drivers:verification_queue", group=menus.DRIVERS, order=20)
+        menus.staff(_("Imports"), "imports:list", group=menus.DRIVERS, order=30)
+        menus.driver(_("Me"), "me:home", order=10)
+        menus.driver(_("Membership"), "me:membership", order=20)
+        menus.driver(_("Badge"), "me:badge", order=30)

@@ -190,7 +190,7 @@ class MembershipActivity(ImmutableModel):
         CHECK_IN = "check_in", _("Checked in to a mobile branch")
         CHECK_OUT = "check_out", _("Left the mobile branch")
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="activities")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="activities")
     at = models.DateTimeField(_("at"), auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -213,7 +213,7 @@ class MembershipActivity(ImmutableModel):
 class BadgeConsentEvent(ImmutableModel):
     """Every switch of the badge, timestamped; the driver's current flag mirrors the latest."""
 
-    driver = models.ForeignKey(Driver, on_delete=models.CASCADE, related_name="consent_events")
+    driver = models.ForeignKey(Driver, on_delete=models.PROTECT, related_name="consent_events")
     at = models.DateTimeField(_("at"), auto_now_add=True)
     consented = models.BooleanField(_("consented"))
     actor = models.ForeignKey(
@@ -330,6 +330,36 @@ class ImportJob(BaseModel):
         return (
             self.status == self.Status.PREVIEWED and self.error_count == 0 and self.valid_rows > 0
         )
+
+
+class ImportJobActivity(ImmutableModel):
+    """One row per status change of a roster import: who uploaded, checked and imported it."""
+
+    class Action(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded")
+        VALIDATE = "validate", _("Checking started")
+        PREVIEW = "preview", _("Checked")
+        REQUEST_COMMIT = "request_commit", _("Import requested")
+        COMMIT = "commit", _("Imported")
+        FAIL = "fail", _("Failed")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="activities")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("roster import activity")
+        verbose_name_plural = _("roster import activities")
+
+    def __str__(self):
+        return f"{self.job_id}:{self.action}"
 
 
 class ImportRowError(models.Model):

@@ -12,6 +12,7 @@ from redwheel.drivers.models import (
     ContactPair,
     Driver,
     ImportJob,
+    ImportJobActivity,
     ImportRowError,
     Membership,
     MembershipActivity,
@@ -36,3 +37,4 @@ def register() -> None:
     permissions.register(ContactPair, via="driver")
     permissions.register(ImportJob, units=("unit__path",), platform_actions=())
     permissions.register(ImportRowError, via="job")
+    permissions.register(ImportJobActivity, via="job")

@@ -5,12 +5,14 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from redwheel.accounts.models import User
 from redwheel.core import audit, crypto
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.notifications import notify_platform, notify_user
 from redwheel.core.permissions import acting_platform, can, is_unscoped
+from redwheel.core.states import StateMachine, Transition
 from redwheel.core.validators import clean_identity_number, clean_mobile, clean_plate
 from redwheel.drivers import selectors
 from redwheel.drivers.models import (
@@ -29,27 +31,37 @@ from redwheel.orgs.models import OrgUnit, Platform
 State = Membership.State
 Action = MembershipActivity.Action
 
-# The membership state machine: action -> (states it may start from, state it leads to).
-# None as a start state means "no membership yet". Transfer and check-in keep the state.
-TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
-    Action.DECLARE: (frozenset({None, State.REJECTED, State.LAPSED}), State.DECLARED),
-    Action.VERIFY: (frozenset({State.DECLARED}), State.VERIFIED),
-    Action.REJECT: (frozenset({State.DECLARED}), State.REJECTED),
-    Action.LAPSE: (frozenset({State.VERIFIED}), State.LAPSED),
-    Action.TRANSFER: (frozenset({State.DECLARED, State.VERIFIED}), None),
-    Action.CHECK_IN: (frozenset({State.VERIFIED}), None),
-    Action.CHECK_OUT: (frozenset({State.VERIFIED}), None),
-}
+# The membership state machine. None as a start state means "no membership yet"; a None
+# target (transfer, check-in, check-out) keeps the state.
+MEMBERSHIP = StateMachine(
+    activity_model=MembershipActivity,
+    parent_field="membership",
+    audit_prefix="membership",
+    changed_at_field="state_changed_at",
+    activity_defaults=lambda membership, _actor: {
+        "category": membership.category,
+        "branch": membership.branch,
+    },
+    audit_summary=lambda membership: membership.driver.name,
+    transitions={
+        Action.DECLARE: Transition({None, State.REJECTED, State.LAPSED}, State.DECLARED),
+        Action.VERIFY: Transition({State.DECLARED}, State.VERIFIED),
+        Action.REJECT: Transition({State.DECLARED}, State.REJECTED),
+        Action.LAPSE: Transition({State.VERIFIED}, State.LAPSED),
+        Action.TRANSFER: Transition({State.DECLARED, State.VERIFIED}, None),
+        Action.CHECK_IN: Transition({State.VERIFIED}, None),
+        Action.CHECK_OUT: Transition(
+            {State.VERIFIED},
+            None,
+            guard=lambda membership: membership.mobile_branch_id is not None,
+            refusal=gettext_lazy("This member is not checked in to a mobile branch."),
+        ),
+    },
+)
 
 
 def allowed_actions(membership: Membership | None) -> list[str]:
-    state = membership.state if membership else None
-    checked_in = bool(membership and membership.mobile_branch_id)
-    return [
-        action
-        for action, (sources, _target) in TRANSITIONS.items()
-        if state in sources and not (action == Action.CHECK_OUT and not checked_in)
-    ]
+    return MEMBERSHIP.allowed_actions(membership)
 
 
 def _require(actor, action: str, obj) -> None:
@@ -244,40 +256,6 @@ def pii_reveal(*, actor, driver: Driver, field: str, reason: str) -> str:
 # Membership state machine --------------------------------------------------------------------
 
 
-def _transition(
-    membership: Membership, action: str, *, actor, note: str = "", branch: OrgUnit | None = None
-) -> MembershipActivity:
-    sources, target = TRANSITIONS[action]
-    current = membership.state if membership.pk else None
-    if current not in sources:
-        raise InvalidTransition(
-            _("Cannot %(action)s a membership that is %(state)s.")
-            % {"action": Action(action).label, "state": State(current).label if current else "—"}
-        )
-    if target is not None:
-        membership.state = target
-        membership.state_changed_at = timezone.now()
-    membership.save()
-    activity = MembershipActivity.objects.create(
-        membership=membership,
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        from_state=current or "",
-        to_state=membership.state,
-        category=membership.category,
-        branch=branch or membership.branch,
-        note=note[:300],
-    )
-    audit.record(
-        actor=actor,
-        action=f"membership.{action}",
-        obj=membership,
-        summary=membership.driver.name,
-        reason=note,
-    )
-    return activity
-
-
 def membership_declare(
     *,
     actor,
@@ -303,14 +281,14 @@ def membership_declare(
         membership = Membership.objects.select_for_update().filter(driver=driver).first()
         if membership is None:
             membership = Membership(driver=driver, state_changed_at=timezone.now())
-        elif membership.state not in TRANSITIONS[Action.DECLARE][0]:
+        elif Action.DECLARE not in MEMBERSHIP.allowed_actions(membership):
             raise InvalidTransition(_("This driver's membership is already declared or verified."))
         membership.category = category
         membership.branch = branch
         membership.joined_party_on = joined_party_on
         membership.home_organisation = home_organisation
         membership.rejection_reason = ""
-        _transition(membership, Action.DECLARE, actor=actor, note=note)
+        MEMBERSHIP.apply(membership, Action.DECLARE, actor=actor, note=note)
         if driver.branch_id is None:
             driver.branch = branch
             driver.save(update_fields=["branch", "updated_at"])
@@ -326,7 +304,7 @@ def _locked_membership(actor, membership: Membership, permission: str) -> Member
 def membership_verify(*, actor, membership: Membership, note: str = "") -> Membership:
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "verify")
-        _transition(membership, Action.VERIFY, actor=actor, note=note)
+        MEMBERSHIP.apply(membership, Action.VERIFY, actor=actor, note=note)
         _notify_member(
             membership,
             "membership.verified",
@@ -344,8 +322,13 @@ def membership_reject(*, actor, membership: Membership, reason: str) -> Membersh
         )
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "verify")
-        membership.rejection_reason = reason.strip()[:300]
-        _transition(membership, Action.REJECT, actor=actor, note=reason)
+        MEMBERSHIP.apply(
+            membership,
+            Action.REJECT,
+            actor=actor,
+            note=reason,
+            changes={"rejection_reason": reason.strip()[:300]},
+        )
         _notify_member(
             membership,
             "membership.rejected",
@@ -361,7 +344,7 @@ def membership_lapse(*, actor, membership: Membership, reason: str) -> Membershi
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "verify")
         was_visible = badge_visible(membership.driver)
-        _transition(membership, Action.LAPSE, actor=actor, note=reason)
+        MEMBERSHIP.apply(membership, Action.LAPSE, actor=actor, note=reason)
         if was_visible:
             _notify_badge_change(membership.driver)
     return membership
@@ -377,8 +360,14 @@ def membership_transfer(
         _branch(to_branch)
         if to_branch.pk == membership.branch_id:
             raise ValidationFailed(_("The member is already in this branch."))
-        membership.branch = to_branch
-        _transition(membership, Action.TRANSFER, actor=actor, note=note, branch=to_branch)
+        MEMBERSHIP.apply(
+            membership,
+            Action.TRANSFER,
+            actor=actor,
+            note=note,
+            changes={"branch": to_branch},
+            branch=to_branch,
+        )
         driver = membership.driver
         driver.branch = to_branch
         driver.save(update_fields=["branch", "updated_at"])
@@ -406,11 +395,17 @@ def membership_check_in(
             raise ValidationFailed(_("Mobile members check in to a mobile-member branch."))
         if membership.mobile_branch_id == mobile_branch.pk:
             return membership
-        membership.mobile_branch = mobile_branch
-        membership.checked_in_at = timezone.now()
+        changes = {"mobile_branch": mobile_branch, "checked_in_at": timezone.now()}
         if home_organisation:
-            membership.home_organisation = home_organisation
-        _transition(membership, Action.CHECK_IN, actor=actor, note=note, branch=mobile_branch)
+            changes["home_organisation"] = home_organisation
+        MEMBERSHIP.apply(
+            membership,
+            Action.CHECK_IN,
+            actor=actor,
+            note=note,
+            changes=changes,
+            branch=mobile_branch,
+        )
     return membership
 
 
@@ -438,12 +433,14 @@ def _require_placement(actor, driver: Driver, unit: OrgUnit, *, own_choices: tup
 def membership_check_out(*, actor, membership: Membership, note: str = "") -> Membership:
     with transaction.atomic():
         membership = _locked_membership(actor, membership, "change")
-        if membership.mobile_branch_id is None:
-            raise InvalidTransition(_("This member is not checked in to a mobile branch."))
-        left = membership.mobile_branch
-        membership.mobile_branch = None
-        membership.checked_in_at = None
-        _transition(membership, Action.CHECK_OUT, actor=actor, note=note, branch=left)
+        MEMBERSHIP.apply(
+            membership,
+            Action.CHECK_OUT,
+            actor=actor,
+            note=note,
+            changes={"mobile_branch": None, "checked_in_at": None},
+            branch=membership.mobile_branch,
+        )
     return membership
 
 

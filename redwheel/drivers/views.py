@@ -5,13 +5,13 @@ the page with its status (400/409) and nothing is changed. Out-of-scope ids answ
 """
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.accounts.decorators import staff_required
 from redwheel.core.errors import DomainError, InvalidTransition, ValidationFailed
+from redwheel.core.forms import domain_errors, require_valid
 from redwheel.core.guards import reads_by_post
 from redwheel.core.paging import paginate
 from redwheel.drivers import selectors, services
@@ -128,8 +128,6 @@ def driver_detail(request, pk: int):
 
 
 def _failed(request, pk, exc: DomainError, **forms):
-    if exc.status == 404:
-        raise Http404 from exc
     if request.htmx and request.POST.get("from") == "queue":
         return _queue_row(request, pk, error=exc.message, status=exc.status)
     messages.error(request, exc.message)
@@ -141,11 +139,6 @@ def _done(request, driver, message: str):
         return _queue_row(request, driver.pk, done=message)
     messages.success(request, message)
     return redirect("drivers:detail", pk=driver.pk)
-
-
-def _invalid(form) -> ValidationFailed:
-    first = next(iter(form.errors.values()))[0] if form.errors else None
-    return ValidationFailed(first, details=form.errors.get_json_data())
 
 
 def _membership(driver):
@@ -161,12 +154,10 @@ def _action(request, pk, action, form_class, call, success, form_key=None, **for
     driver = selectors.driver_for_action(request.user, pk, action)
     form = form_class(request.POST, **form_kwargs)
     extra = {form_key: form} if form_key else {}
-    try:
-        if not form.is_valid():
-            raise _invalid(form)
-        call(driver, form.cleaned_data)
-    except DomainError as exc:
-        return _failed(request, pk, exc, **extra)
+    with domain_errors() as caught:  # shown by _failed: in the queue row or on the page
+        call(driver, require_valid(form))
+    if caught:
+        return _failed(request, pk, caught.error, **extra)
     driver.refresh_from_db()
     return _done(request, driver, success)
 
@@ -322,27 +313,21 @@ def pii_reveal(request, pk: int):
     """Show one plaintext number once, after recording who asked and why."""
     driver = selectors.driver_for_action(request.user, pk, "reveal")
     form = RevealForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise _invalid(form)
+    with domain_errors() as caught:  # shown below: in the htmx fragment or on the page
+        data = require_valid(form)
         value = services.pii_reveal(
-            actor=request.user,
-            driver=driver,
-            field=form.cleaned_data["field"],
-            reason=form.cleaned_data["reason"],
+            actor=request.user, driver=driver, field=data["field"], reason=data["reason"]
         )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
+    if caught:
         if request.htmx:
             return render(
                 request,
                 "drivers/_reveal.html",
-                {"driver": driver, "reveal_form": form, "error": exc.message},
-                status=exc.status,
+                {"driver": driver, "reveal_form": form, "error": caught.message},
+                status=caught.status,
             )
-        messages.error(request, exc.message)
-        return _render_detail(request, pk, status=exc.status, reveal_form=form)
+        messages.error(request, caught.message)
+        return _render_detail(request, pk, status=caught.status, reveal_form=form)
     revealed = {"field": form.cleaned_data["field"], "value": value}
     if request.htmx:
         return render(

@@ -6,23 +6,18 @@ deletes rows; lists are scoped to the platforms the staff member may view.
 
 from django.contrib import admin
 
+from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.core.admin_scoping import ScopedAdmin
 from redwheel.core.crypto import EncryptedTextField
 from redwheel.exchange import models
 from redwheel.orgs.models import Platform
 
 
-class ReadOnlyFactAdmin(ScopedAdmin):
+class ReadOnlyFactAdmin(ReadOnlyAdmin, ScopedAdmin):
     scope_model = Platform
     scope_path = "platform"
     list_select_related = ("platform",)
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_readonly_fields(self, request, obj=None):
         # Encrypted numbers (an unknown driver's licence) are never shown: the masked copy is.

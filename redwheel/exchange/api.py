@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from redwheel.accounts.api_auth import PlatformTokenAuth
 from redwheel.accounts.models import TokenScope
-from redwheel.core.api_auth import PlatformTokenAuth
 from redwheel.core.api_schemas import error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.permissions import SystemActor

@@ -23,3 +23,9 @@ class ExchangeConfig(AppConfig):
             3600,
             "redwheel.exchange.metric_tasks.recompute_recent_metrics",
         )
+
+        from redwheel.core import menus
+
+        menus.staff(_("Exchange data"), "exchange:status", group=menus.DATA, order=10)
+        menus.staff(_("Member comparison"), "exchange:comparison", group=menus.DATA, order=20)
+        menus.driver(_("My figures"), "exchange:my_metrics", order=50)

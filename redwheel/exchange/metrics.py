@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Lead
-from django.utils import timezone
 
+from redwheel.core.dates import LOCAL_TZ as LOCAL_TZ  # old home; import it from core.dates
+from redwheel.core.dates import month_bounds, month_start, next_month, previous_month
 from redwheel.drivers.models import PARTY_MEMBER_CATEGORIES, Driver, Membership
 from redwheel.exchange.models import (
     Complaint,
@@ -42,7 +42,6 @@ from redwheel.exchange.models import (
     Trip,
 )
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_SESSION = timedelta(hours=24)
 # Below these sample sizes the member comparison is flagged "too few to compare".
 MIN_MEMBER_DRIVERS = 30
@@ -59,31 +58,6 @@ COUNTERS = (
     "training_minutes",
 )
 ZERO = Decimal("0.00")
-
-
-def month_start(value: date | datetime | None = None) -> date:
-    """The first day of the month containing `value` (today in Asia/Shanghai by default)."""
-    if value is None:
-        value = timezone.localtime(timezone.now(), LOCAL_TZ).date()
-    return date(value.year, value.month, 1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def previous_month(month: date) -> date:
-    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """[start, end) of the month as aware datetimes in Asia/Shanghai."""
-    month = month_start(month)
-    end = next_month(month)
-    return (
-        datetime(month.year, month.month, 1, tzinfo=LOCAL_TZ),
-        datetime(end.year, end.month, 1, tzinfo=LOCAL_TZ),
-    )
 
 
 def parse_month(text: str) -> date:

@@ -1,9 +1,10 @@
 from django.urls import path
 
+from redwheel.core.audiences import me, staff
 from redwheel.exchange import views
 
 app_name = "exchange"
-urlpatterns = [
+staff_pages = [
     path("", views.status, name="status"),
     path("rejections/", views.rejections, name="rejections"),
     path("unknown-drivers/", views.unknown_drivers, name="unknown_drivers"),
@@ -12,5 +13,6 @@ urlpatterns = [
     path("comparison/", views.comparison, name="comparison"),
     path("comparison.xlsx", views.comparison_export, name="comparison_export"),
     path("metrics/", views.metric_list, name="metrics"),
-    path("me/", views.my_metrics, name="my_metrics"),
 ]
+driver_pages = [path("", views.my_metrics, name="my_metrics")]
+urlpatterns = [staff("exchange/", staff_pages), me("metrics/", driver_pages)]

@@ -3,20 +3,20 @@ party-member comparison with its .xlsx export, the monthly driver-metrics table)
 driver's own metrics page. Thin: parse the filters, call one selector, render."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from redwheel.accounts.decorators import staff_required
-from redwheel.core.errors import DomainError, NotFound
-from redwheel.core.exports import Column, Sheet, xlsx_response
+from redwheel.accounts.decorators import driver_required, staff_required
+from redwheel.core.exports import download
+from redwheel.core.forms import domain_errors
 from redwheel.core.paging import paginate
 from redwheel.core.permissions import get_or_404
 from redwheel.drivers.models import Driver
 from redwheel.drivers.selectors import MEMBER_UNIT_KINDS
-from redwheel.exchange import feed_ownership, metrics, selectors, services
+from redwheel.exchange import exports, feed_ownership, metrics, selectors, services
+from redwheel.exchange.exports import round_or_none
 from redwheel.exchange.forms import (
     MetricFilterForm,
     RejectionFilterForm,
@@ -135,8 +135,14 @@ def comparison(request):
     c = report.comparison
     chart = {
         "groups": [_("Verified party members"), _("All drivers")],
-        "orders": [_round(c.members.orders_per_active), _round(c.everyone.orders_per_active)],
-        "complaints": [_round(c.members.complaints_per_10k), _round(c.everyone.complaints_per_10k)],
+        "orders": [
+            round_or_none(c.members.orders_per_active),
+            round_or_none(c.everyone.orders_per_active),
+        ],
+        "complaints": [
+            round_or_none(c.members.complaints_per_10k),
+            round_or_none(c.everyone.complaints_per_10k),
+        ],
         "bins": c.rating_bins,
         "rating_members": c.rating_members,
         "rating_everyone": c.rating_everyone,
@@ -155,150 +161,19 @@ def comparison(request):
     )
 
 
-def _round(value, digits=2):
-    return None if value is None else round(value, digits)
-
-
 @staff_required
 @require_safe
 def comparison_export(request):
     _form, filters, report, _months = _report(request)
-    c = report.comparison
-    measures = [
-        [_("Month"), report.month.strftime("%Y-%m")],
-        [_("Active drivers"), c.members.active, c.everyone.active, None],
-        [_("Completed orders"), c.members.orders, c.everyone.orders, None],
-        [
-            _("Orders per active driver"),
-            _round(c.members.orders_per_active),
-            _round(c.everyone.orders_per_active),
-            _round(c.order_ratio, 3),
-        ],
-        [
-            _("Complaints per 10,000 orders"),
-            _round(c.members.complaints_per_10k),
-            _round(c.everyone.complaints_per_10k),
-            _round(c.complaint_ratio, 3),
-        ],
-        [
-            _("Average rating"),
-            _round(c.members.rating, 3),
-            _round(c.everyone.rating, 3),
-            _round(c.rating_difference, 3),
-        ],
-        [
-            _("Revenue per online hour (yuan)"),
-            _round(c.members.revenue_per_hour),
-            _round(c.everyone.revenue_per_hour),
-            _round(c.revenue_per_hour_ratio, 3),
-        ],
-    ]
-    if c.too_few:
-        measures += [
-            [],
-            [
-                _(
-                    "Too few verified party members to compare (minimum %(d)s drivers and "
-                    "%(o)s orders)."
-                )
-                % {"d": c.min_drivers, "o": c.min_orders}
-            ],
-        ]
-    sheets = [
-        Sheet(
-            _("Comparison"),
-            [
-                Column(_("Measure"), width=32),
-                _("Verified party members"),
-                _("All drivers"),
-                _("Ratio"),
-            ],
-            measures,
-        )
-    ]
-    group_columns = [
-        Column(_("Name"), width=32),
-        _("Active drivers"),
-        _("Completed orders"),
-        _("Revenue (yuan)"),
-        _("Online hours"),
-        _("Average rating"),
-        _("Complaints per 10,000 orders"),
-        _("Punishments"),
-        _("Training minutes"),
-    ]
-    for title, groups in (
-        (_("By platform"), report.by_platform),
-        (_("By party unit"), report.by_branch),
-    ):
-        sheets.append(
-            Sheet(
-                title,
-                group_columns,
-                (
-                    [
-                        t.label,
-                        t.active,
-                        t.orders,
-                        float(t.revenue),
-                        round(t.online_hours, 1),
-                        _round(t.rating, 3),
-                        _round(t.complaints_per_10k),
-                        t.punishments,
-                        t.training_minutes,
-                    ]
-                    for t in groups
-                ),
-            )
-        )
     rows = selectors.metric_table(
         request.user,
         month=report.month,
         platform=filters.get("platform"),
         branch=filters.get("branch"),
     )
-    member_ids = set(rows.filter(metrics.MEMBER_Q).values_list("id", flat=True))
-    sheets.append(
-        Sheet(
-            _("Drivers"),
-            [
-                Column(_("Name"), width=20),
-                _("Licence (masked)"),
-                _("Platform"),
-                Column(_("Party unit"), width=32),
-                _("Verified party member"),
-                _("Completed orders"),
-                _("Revenue (yuan)"),
-                _("Online hours"),
-                _("Ratings"),
-                _("Average rating"),
-                _("Complaints"),
-                _("Punishments"),
-                _("Training minutes"),
-            ],
-            (_driver_row(m, member_ids) for m in rows.iterator(2000)),
-        )
+    return download(
+        exports.comparison_workbook(report, rows), f"member-comparison-{report.month:%Y-%m}.xlsx"
     )
-    return xlsx_response(f"member-comparison-{report.month:%Y-%m}.xlsx", sheets)
-
-
-def _driver_row(m, member_ids) -> list:
-    d = m.driver
-    return [
-        d.name if d else _("Unknown driver"),
-        d.license_masked if d else "",
-        m.platform.name,
-        d.branch.name if d and d.branch else "",
-        _("yes") if m.id in member_ids else _("no"),
-        m.completed_orders,
-        float(m.revenue_yuan),
-        round(m.online_seconds / 3600, 1),
-        m.rating_count,
-        round(m.rating_sum / m.rating_count, 3) if m.rating_count else None,
-        m.complaints,
-        m.punishments,
-        m.training_minutes,
-    ]
 
 
 @staff_required
@@ -328,7 +203,7 @@ def metric_list(request):
     )
 
 
-@login_required
+@driver_required
 @require_safe
 def my_metrics(request):
     rows = selectors.my_metrics(request.user)
@@ -355,14 +230,11 @@ def conflict_list(request):
 def conflict_detail(request, driver_id: int):
     """Each platform's report next to the driver's values; POST `accept` (a platform id, or
     empty to keep the driver's values) resolves the conflict."""
-    try:
-        if request.method == "POST":
-            return _conflict_resolve(request, driver_id)
-        driver = get_or_404(
-            request.user, "change", feed_ownership.conflict_drivers(request.user), pk=driver_id
-        )
-    except NotFound as exc:
-        raise Http404 from exc
+    if request.method == "POST":
+        return _conflict_resolve(request, driver_id)
+    driver = get_or_404(
+        request.user, "change", feed_ownership.conflict_drivers(request.user), pk=driver_id
+    )
     reports = feed_ownership.reports_of(request.user, driver)
     return render(request, "exchange/conflict_detail.html", {"driver": driver, "reports": reports})
 
@@ -372,17 +244,13 @@ def _conflict_resolve(request, driver_id: int):
     choice = request.POST.get("accept", "").strip()
     if choice and not choice.isdigit():
         raise Http404
-    try:
+    with domain_errors(request):
         services.feed_conflict_resolve(
             actor=request.user,
             driver=driver,
             platform_id=int(choice) if choice else None,
             note=request.POST.get("note", ""),
         )
-    except NotFound:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("exchange:conflict_detail", driver_id=driver.pk)
-    messages.success(request, _("The conflict is resolved."))
-    return redirect("exchange:conflicts")
+        messages.success(request, _("The conflict is resolved."))
+        return redirect("exchange:conflicts")
+    return redirect("exchange:conflict_detail", driver_id=driver.pk)

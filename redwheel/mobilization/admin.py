@@ -3,19 +3,13 @@ services (pages and API)."""
 
 from django.contrib import admin
 
+from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.core.admin_scoping import ScopedAdmin
 from redwheel.mobilization import models
 
 
-class ReadOnly(ScopedAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnly(ReadOnlyAdmin, ScopedAdmin):
+    pass
 
 
 @admin.register(models.Fleet)
@@ -30,8 +24,8 @@ class HubAdmin(ReadOnly):
     list_display = ["name", "kind", "lng", "lat", "unit"]
 
 
-@admin.register(models.Mobilisation)
-class MobilisationAdmin(ReadOnly):
+@admin.register(models.Mobilization)
+class MobilizationAdmin(ReadOnly):
     list_display = ["title", "hub", "status", "starts_at", "closed_at"]
     list_filter = ["status"]
 

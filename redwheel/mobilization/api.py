@@ -1,4 +1,4 @@
-"""Mobilisation over JSON: drivers list their calls and answer them from the app; staff read
+"""Mobilization over JSON: drivers list their calls and answer them from the app; staff read
 the live board figures. Session auth (same as the pages). Out-of-scope ids answer 404."""
 
 from datetime import datetime
@@ -14,6 +14,7 @@ router = Router(tags=["mobilization"], auth=session_auth)
 
 
 class CallOut(Schema):
+    # Published field names keep the spelling clients already read.
     mobilisation_id: int
     title: str
     hub: str
@@ -67,14 +68,14 @@ def my_calls(request):
     driver = selectors.own_driver(request.auth)
     return [
         CallOut(
-            mobilisation_id=c.mobilisation_id,
-            title=c.mobilisation.title,
-            hub=c.mobilisation.hub.name,
-            lng=c.mobilisation.hub.lng,
-            lat=c.mobilisation.hub.lat,
-            status=c.mobilisation.status,
-            starts_at=c.mobilisation.starts_at,
-            ends_at=c.mobilisation.ends_at,
+            mobilisation_id=c.mobilization_id,
+            title=c.mobilization.title,
+            hub=c.mobilization.hub.name,
+            lng=c.mobilization.hub.lng,
+            lat=c.mobilization.hub.lat,
+            status=c.mobilization.status,
+            starts_at=c.mobilization.starts_at,
+            ends_at=c.mobilization.ends_at,
             my_answer=c.response.status if c.response else None,
         )
         for c in selectors.my_calls(request.auth, driver)
@@ -82,29 +83,29 @@ def my_calls(request):
 
 
 @router.post(
-    "/mobilizations/{mobilisation_id}/answer",
+    "/mobilizations/{mobilization_id}/answer",
     auth=session_acting_on(
-        lambda: Call.objects.all(), "change", kwarg="mobilisation_id", field="mobilisation_id"
+        lambda: Call.objects.all(), "change", kwarg="mobilization_id", field="mobilization_id"
     ),
     response={200: AnswerOut, **error_responses(404, 409)},
 )
-def answer(request, mobilisation_id: int, body: AnswerIn):
+def answer(request, mobilization_id: int, body: AnswerIn):
     """Answer a call: received / on_my_way / arrived / cant_come. Idempotent; refused with
-    409 `mobilisation_closed` once the mobilisation has ended."""
+    409 `mobilization_closed` once the mobilization has ended."""
     driver = selectors.own_driver(request.auth)
-    mobilisation = selectors.my_call(request.auth, driver, mobilisation_id).mobilisation
+    mobilization = selectors.my_call(request.auth, driver, mobilization_id).mobilization
     response, changed = services.response_record(
-        actor=request.auth, mobilisation=mobilisation, status=body.status
+        actor=request.auth, mobilization=mobilization, status=body.status
     )
-    return AnswerOut(mobilisation_id=mobilisation_id, status=response.status, changed=changed)
+    return AnswerOut(mobilisation_id=mobilization_id, status=response.status, changed=changed)
 
 
 @router.get(
-    "/mobilizations/{mobilisation_id}/board", response={200: BoardOut, **error_responses(404)}
+    "/mobilizations/{mobilization_id}/board", response={200: BoardOut, **error_responses(404)}
 )
-def board(request, mobilisation_id: int):
+def board(request, mobilization_id: int):
     """Live figures for staff in scope (the same numbers as the htmx board)."""
-    m = selectors.mobilisation_detail(request.auth, mobilisation_id)
+    m = selectors.mobilization_detail(request.auth, mobilization_id)
     b = selectors.board(m)
     return BoardOut(
         id=m.pk,

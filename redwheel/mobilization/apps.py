@@ -11,3 +11,8 @@ class MobilizationConfig(AppConfig):
         from redwheel.mobilization import permissions
 
         permissions.register()
+
+        from redwheel.core import menus
+
+        menus.staff(_("Mobilisation"), "mobilization:index", group=menus.SERVICES, order=20)
+        menus.driver(_("Calls and service"), "mobilization:my_home", order=70)

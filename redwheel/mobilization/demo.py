@@ -1,4 +1,4 @@
-"""Demo fleets, hubs, a closed mobilisation, volunteer service and an alert for the demo city.
+"""Demo fleets, hubs, a closed mobilization, volunteer service and an alert for the demo city.
 
 Everything is written through the services, as the committee's staff account and as the
 drivers themselves. Past events (the night at 成都东站, a finished hospital-ride day) are
@@ -17,14 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.models import User
-from redwheel.core import crypto
-from redwheel.core.demo.city import STAFF, demo_city_exists
 from redwheel.drivers.models import Driver
 from redwheel.mobilization import selectors, services
 from redwheel.mobilization.models import Fleet, Hub, QueueEntry
 from redwheel.orgs.models import OrgUnit
 
+# Volunteer hours and emergency calls earn points under the rule book the scoring demo publishes.
+DEMO_AFTER = ("scoring",)
 PIONEER_FLEET = "党员先锋车队"
 VOLUNTEER_FLEET = "新连心志愿车队"
 PLEDGE_TITLE = "党员先锋车队“十要十不要”服务承诺"
@@ -128,21 +127,25 @@ def demo_mobilization_exists() -> bool:
     return Fleet.objects.filter(name=PIONEER_FLEET).exists()
 
 
-def _unit(name_contains: str) -> OrgUnit:
-    return OrgUnit.objects.filter(name__contains=name_contains).order_by("depth", "id").first()
+def _unit(root: OrgUnit, name_contains: str) -> OrgUnit | None:
+    units = OrgUnit.objects.filter(path__startswith=root.path, name__contains=name_contains)
+    return units.order_by("depth", "id").first()
 
 
-def build_demo_mobilization(seed: int = 2026, stdout=None) -> bool:
-    """Build once on top of the demo city. Returns False when it exists (or no demo city)."""
+def build_demo(demo) -> bool:
+    """The demo app's hook (docs/demo.md); `demo` is its DemoContext."""
+    return build_demo_mobilization(
+        staff=demo.committee, root=demo.city, seed=demo.seed, stdout=demo.out
+    )
+
+
+def build_demo_mobilization(*, staff, root: OrgUnit, seed: int = 2026, stdout=None) -> bool:
+    """Build once in the city whose committee is `root`, as its staff member `staff`.
+    Returns False when it exists."""
     out = stdout or sys.stdout
-    if not demo_city_exists():
-        out.write(_("Build the demo city first: manage.py demo_city") + "\n")
-        return False
     if demo_mobilization_exists():
         return False
     rng = random.Random(seed)
-    staff = User.objects.get(phone_index=crypto.blind_index(STAFF[1].phone))
-    root = OrgUnit.objects.get(parent=None, name__contains="行业党委")
     with transaction.atomic():
         fleets = _fleets(rng, staff, root)
         hubs = _hubs(staff, root)
@@ -167,7 +170,7 @@ def build_demo_mobilization(seed: int = 2026, stdout=None) -> bool:
 
 
 def _fleets(rng, staff, root) -> list[Fleet]:
-    vanguard_unit = _unit("党员先锋车队") or root
+    vanguard_unit = _unit(root, "党员先锋车队") or root
     members = list(
         Driver.objects.filter(services.is_party_member_q(), user__isnull=False).order_by("id")
     )
@@ -241,7 +244,7 @@ def _night_at_east_station(rng, staff, root, hub, fleets) -> dict:
     start = timezone.make_aware(datetime(day.year, day.month, day.day, 21, 30))
     points = list(hub.pickup_points.all())
     with _replay(start) as clock:
-        m = services.mobilisation_open(
+        m = services.mobilization_open(
             actor=staff,
             unit=root,
             hub=hub,
@@ -254,7 +257,7 @@ def _night_at_east_station(rng, staff, root, hub, fleets) -> dict:
             drivers_needed=150,
         )
         clock.advance(minutes=2)
-        services.mobilisation_call(actor=staff, mobilisation=m, fleets=fleets)
+        services.mobilization_call(actor=staff, mobilization=m, fleets=fleets)
         called = list(m.calls.select_related("driver__user").order_by("id"))
         member_ids = set(
             Driver.objects.filter(
@@ -270,21 +273,21 @@ def _night_at_east_station(rng, staff, root, hub, fleets) -> dict:
         arrivals = []
         for minute, driver in answers:
             clock.now = start + timedelta(minutes=2 + minute)
-            services.response_record(actor=driver.user, mobilisation=m, status="received")
+            services.response_record(actor=driver.user, mobilization=m, status="received")
             coming = 0.95 if driver.pk in member_ids else 0.75
             if rng.random() < coming:
                 arrivals.append((minute + rng.uniform(8, 60), driver))
             else:
                 clock.advance(minutes=rng.uniform(1, 5))
-                services.response_record(actor=driver.user, mobilisation=m, status="cant_come")
+                services.response_record(actor=driver.user, mobilization=m, status="cant_come")
         arrivals.sort(key=lambda a: a[0])
         for minute, driver in arrivals:
             clock.now = start + timedelta(minutes=2 + minute - rng.uniform(5, 8))
-            services.response_record(actor=driver.user, mobilisation=m, status="on_my_way")
+            services.response_record(actor=driver.user, mobilization=m, status="on_my_way")
         arrived = []
         for minute, driver in arrivals:
             clock.now = start + timedelta(minutes=2 + minute)
-            services.response_record(actor=driver.user, mobilisation=m, status="arrived")
+            services.response_record(actor=driver.user, mobilization=m, status="arrived")
             arrived.append(driver)
         # Passengers come out in waves as delayed trains arrive; arrived drivers carry them.
         clock.now = start + timedelta(minutes=40)
@@ -298,22 +301,22 @@ def _night_at_east_station(rng, staff, root, hub, fleets) -> dict:
                 size = rng.choices([1, 2, 3], weights=[55, 30, 15])[0]
                 services.passenger_enqueue(
                     actor=staff,
-                    mobilisation=m,
+                    mobilization=m,
                     party_size=size,
                     need=need,
                     pickup_point=rng.choice(points),
                     destination_district=rng.choice(DISTRICTS),
                 )
                 queued += size
-            waiting = QueueEntry.objects.filter(mobilisation=m, status="waiting").count()
+            waiting = QueueEntry.objects.filter(mobilization=m, status="waiting").count()
             for _i in range(waiting):
                 clock.advance(seconds=rng.randint(20, 70))
-                services.ride_record(actor=staff, mobilisation=m, driver=rng.choice(arrived))
+                services.ride_record(actor=staff, mobilization=m, driver=rng.choice(arrived))
             clock.advance(minutes=rng.randint(8, 15))
         clock.now = start + timedelta(hours=5, minutes=40)
-        m = services.mobilisation_close(
+        m = services.mobilization_close(
             actor=staff,
-            mobilisation=m,
+            mobilization=m,
             note="滞留旅客全部疏导完毕。党员司机带头响应，老人、孕妇和带小孩的旅客优先上车。",
         )
     return m.summary

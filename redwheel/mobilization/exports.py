@@ -1,18 +1,19 @@
-"""`.xlsx` exports (core.exports): a mobilisation's record, per-unit statistics, a driver's
+"""`.xlsx` exports (core.exports): a mobilization's record, per-unit statistics, a driver's
 service. Only masked personal data goes into a workbook."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.exports import Sheet, xlsx_bytes
 from redwheel.mobilization.services import summary_compute
 
 
 def _local(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return timezone.localtime(value, LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def mobilisation_workbook(m) -> bytes:
+def mobilization_workbook(m) -> bytes:
     summary = m.summary or summary_compute(m)
     labels = {
         "drivers_called": _("Drivers called"),
@@ -69,13 +70,13 @@ def mobilisation_workbook(m) -> bytes:
 
 STAT_COLUMNS = [
     ("unit", _("Unit")),
-    ("mobilisations", _("Mobilisations")),
+    ("mobilizations", _("Mobilisations")),
     ("closed", _("Closed")),
     ("drivers_called", _("Drivers called")),
     ("drivers_arrived", _("Drivers arrived")),
     ("rides", _("Rides")),
     ("passengers", _("Passengers")),
-    ("mobilisation_hours", _("Mobilisation hours")),
+    ("mobilization_hours", _("Mobilisation hours")),
     ("opportunities", _("Opportunities")),
     ("volunteers", _("Volunteers")),
     ("volunteer_hours", _("Volunteer hours")),
@@ -107,7 +108,7 @@ def history_workbook(driver, h) -> bytes:
             (
                 r.served_on.isoformat(),
                 r.get_kind_display(),
-                r.mobilisation.title if r.mobilisation_id else r.signup.opportunity.title,
+                r.mobilization.title if r.mobilization_id else r.signup.opportunity.title,
                 float(r.hours),
                 r.rides,
                 r.passengers,
@@ -120,8 +121,8 @@ def history_workbook(driver, h) -> bytes:
         [_("Mobilisation"), _("Hub"), _("Called at"), _("Answer")],
         [
             (
-                c.mobilisation.title,
-                c.mobilisation.hub.name,
+                c.mobilization.title,
+                c.mobilization.hub.name,
                 _local(c.called_at),
                 c.response.get_status_display() if c.response else "",
             )

@@ -81,7 +81,7 @@ class PickupPointForm(SafeTextMixin, forms.Form):
     lat = forms.FloatField(label=_("Latitude (WGS-84)"), min_value=-90, max_value=90)
 
 
-class MobilisationForm(SafeTextMixin, forms.Form):
+class MobilizationForm(SafeTextMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Organised by"), queryset=None)
     hub = forms.ModelChoiceField(label=_("Hub"), queryset=None)
     title = forms.CharField(label=_("Title"), max_length=150)

@@ -1,13 +1,13 @@
-"""Mobilisation's part of the one permission mechanism (`redwheel.core.permissions`).
+"""Mobilization's part of the one permission mechanism (`redwheel.core.permissions`).
 
-- Fleets, hubs, mobilisations, opportunities, alerts and service records belong to the unit
+- Fleets, hubs, mobilizations, opportunities, alerts and service records belong to the unit
   that organises them (`unit`): a grant on that unit or above sees them, nothing beside it.
 - Rows about one driver (a call, an answer, a sign-up, an alert received, a sighting, a fleet
   membership, a ride, a service record) also belong to that driver's account, which may `view`
   them and `change` the ones the driver pages write (answer a call, sign up, check in/out,
   report a sighting, sign a fleet pledge).
 - Hubs are city infrastructure: besides the unit's subtree, anyone granted `view` somewhere
-  below the hub's unit sees it (a platform's committee opens mobilisations at the city's
+  below the hub's unit sees it (a platform's committee opens mobilizations at the city's
   railway station), never a hub of a sibling platform or of another city.
 - Opportunities are offered to the drivers looked after below the organising unit: a driver
   sees those of the units above their branch, membership branches and platforms' party units.
@@ -24,17 +24,20 @@ from redwheel.mobilization.models import (
     Fleet,
     FleetMember,
     Hub,
-    Mobilisation,
-    MobilisationActivity,
+    Mobilization,
+    MobilizationActivity,
     Opportunity,
+    OpportunityActivity,
     PickupPoint,
     QueueEntry,
+    QueueEntryActivity,
     Response,
     ResponseEvent,
     Ride,
     ServiceRecord,
     Sighting,
     SignUp,
+    SignUpActivity,
 )
 from redwheel.orgs.models import OrgUnit
 
@@ -92,26 +95,29 @@ def register() -> None:
     register_model(Hub, units=("unit__path",), extra=_hubs_above_grants)
     register_model(PickupPoint, via="hub")
 
-    register_model(Mobilisation, units=("unit__path",))
-    register_model(MobilisationActivity, via="mobilisation")
-    register_model(QueueEntry, via="mobilisation")
+    register_model(Mobilization, units=("unit__path",))
+    register_model(MobilizationActivity, via="mobilization")
+    register_model(QueueEntry, via="mobilization")
+    register_model(QueueEntryActivity, via="entry")
     for model in (Call, Response):
         register_model(
             model,
-            units=("mobilisation__unit__path",),
+            units=("mobilization__unit__path",),
             owners=("driver__user_id",),
             self_actions=DRIVER_ACTIONS,
         )
     register_model(ResponseEvent, via="response")
-    register_model(Ride, units=("mobilisation__unit__path",), owners=("driver__user_id",))
+    register_model(Ride, units=("mobilization__unit__path",), owners=("driver__user_id",))
 
     register_model(Opportunity, units=("unit__path",), extra=_opportunities_offered_to_driver)
+    register_model(OpportunityActivity, via="opportunity")
     register_model(
         SignUp,
         units=("opportunity__unit__path",),
         owners=("driver__user_id",),
         self_actions=DRIVER_ACTIONS,
     )
+    register_model(SignUpActivity, via="signup")
     register_model(ServiceRecord, units=("unit__path",), owners=("driver__user_id",))
 
     register_model(Alert, units=("unit__path",), owners=("recipients__driver__user_id",))

@@ -1,6 +1,6 @@
-"""Reads for fleets, hubs, mobilisations, volunteer service and alerts, scoped to the viewer.
+"""Reads for fleets, hubs, mobilizations, volunteer service and alerts, scoped to the viewer.
 
-Every read goes through `core.permissions.scope` on the mobilisation models themselves; who
+Every read goes through `core.permissions.scope` on the mobilization models themselves; who
 owns what is declared once in `mobilization/permissions.py` (staff: the organising unit's
 subtree, hubs also below their unit; drivers: their own calls, sign-ups, alerts received).
 Anything else raises Http404.
@@ -23,7 +23,7 @@ from redwheel.mobilization.models import (
     Fleet,
     FleetMember,
     Hub,
-    Mobilisation,
+    Mobilization,
     Opportunity,
     QueueEntry,
     Response,
@@ -117,32 +117,32 @@ def hub_detail(viewer, pk: int, action: str = "view") -> Hub:
     return _get(viewer, action, hubs(viewer, action).prefetch_related("pickup_points"), pk=pk)
 
 
-# Mobilisations -------------------------------------------------------------------------------
+# Mobilizations -------------------------------------------------------------------------------
 
 
-def mobilisations(viewer, *, status: str = "", action: str = "view"):
-    qs = scope(viewer, action, Mobilisation.objects.select_related("hub", "unit"))
+def mobilizations(viewer, *, status: str = "", action: str = "view"):
+    qs = scope(viewer, action, Mobilization.objects.select_related("hub", "unit"))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-starts_at", "-id")
 
 
-def mobilisation_detail(viewer, pk: int, action: str = "view") -> Mobilisation:
-    return _get(viewer, action, mobilisations(viewer, action=action), pk=pk)
+def mobilization_detail(viewer, pk: int, action: str = "view") -> Mobilization:
+    return _get(viewer, action, mobilizations(viewer, action=action), pk=pk)
 
 
-def board(mobilisation: Mobilisation) -> dict:
+def board(mobilization: Mobilization) -> dict:
     """The live board: counts, the queue in serving order, responses and recent rides.
-    Its rows are owned like the mobilisation, which the caller has already scoped."""
-    statuses = Counter(mobilisation.responses.values_list("status", flat=True))
-    rides = mobilisation.rides.aggregate(n=Count("id"), p=Sum("passengers"))
+    Its rows are owned like the mobilization, which the caller has already scoped."""
+    statuses = Counter(mobilization.responses.values_list("status", flat=True))
+    rides = mobilization.rides.aggregate(n=Count("id"), p=Sum("passengers"))
     waiting = list(
-        mobilisation.queue.filter(status=QueueEntry.Status.WAITING)
+        mobilization.queue.filter(status=QueueEntry.Status.WAITING)
         .select_related("pickup_point")
         .order_by("priority", "id")
     )
     return {
-        "called": mobilisation.calls.count(),
+        "called": mobilization.calls.count(),
         "received": statuses[ResponseStatus.RECEIVED],
         "on_my_way": statuses[ResponseStatus.ON_MY_WAY],
         "arrived": statuses[ResponseStatus.ARRIVED],
@@ -153,30 +153,30 @@ def board(mobilisation: Mobilisation) -> dict:
         "waiting": waiting,
         "waiting_passengers": sum(e.party_size for e in waiting),
         "arrived_drivers": list(
-            mobilisation.responses.filter(arrived_at__isnull=False)
+            mobilization.responses.filter(arrived_at__isnull=False)
             .select_related("driver")
             .order_by("arrived_at", "id")
         ),
         "recent_responses": list(
-            mobilisation.responses.select_related("driver").order_by("-updated_at", "-id")[:20]
+            mobilization.responses.select_related("driver").order_by("-updated_at", "-id")[:20]
         ),
-        "recent_rides": list(mobilisation.rides.select_related("driver").order_by("-id")[:20]),
+        "recent_rides": list(mobilization.rides.select_related("driver").order_by("-id")[:20]),
     }
 
 
-def timeline(mobilisation: Mobilisation):
-    return mobilisation.activities.select_related("actor").order_by("at", "id")
+def timeline(mobilization: Mobilization):
+    return mobilization.activities.select_related("actor").order_by("at", "id")
 
 
-def arrived_driver(mobilisation: Mobilisation, driver_id: int) -> Driver:
-    response = mobilisation.responses.filter(driver_id=driver_id).select_related("driver").first()
+def arrived_driver(mobilization: Mobilization, driver_id: int) -> Driver:
+    response = mobilization.responses.filter(driver_id=driver_id).select_related("driver").first()
     if response is None:
         raise Http404
     return response.driver
 
 
 def queue_entry(viewer, pk: int) -> QueueEntry:
-    return _get(viewer, "change", QueueEntry.objects.select_related("mobilisation"), pk=pk)
+    return _get(viewer, "change", QueueEntry.objects.select_related("mobilization"), pk=pk)
 
 
 def my_calls(viewer, driver: Driver):
@@ -184,31 +184,31 @@ def my_calls(viewer, driver: Driver):
     its current response (or None)."""
     calls = list(
         scope(viewer, "view", Call.objects.filter(driver=driver))
-        .select_related("mobilisation", "mobilisation__hub")
-        .order_by("-mobilisation__starts_at", "-id")
+        .select_related("mobilization", "mobilization__hub")
+        .order_by("-mobilization__starts_at", "-id")
     )
     responses = {
-        r.mobilisation_id: r
+        r.mobilization_id: r
         for r in scope(viewer, "view", Response.objects.filter(driver=driver)).filter(
-            mobilisation_id__in=[c.mobilisation_id for c in calls]
+            mobilization_id__in=[c.mobilization_id for c in calls]
         )
     }
     for call in calls:
-        call.response = responses.get(call.mobilisation_id)
+        call.response = responses.get(call.mobilization_id)
     return calls
 
 
-def my_call(viewer, driver: Driver, mobilisation_pk: int) -> Call:
+def my_call(viewer, driver: Driver, mobilization_pk: int) -> Call:
     call = _get(
         viewer,
         "view",
         Call.objects.filter(driver=driver)
-        .select_related("mobilisation", "mobilisation__hub")
-        .prefetch_related("mobilisation__hub__pickup_points"),
-        mobilisation_id=mobilisation_pk,
+        .select_related("mobilization", "mobilization__hub")
+        .prefetch_related("mobilization__hub__pickup_points"),
+        mobilization_id=mobilization_pk,
     )
     call.response = scope(
-        viewer, "view", Response.objects.filter(driver=driver, mobilisation_id=mobilisation_pk)
+        viewer, "view", Response.objects.filter(driver=driver, mobilization_id=mobilization_pk)
     ).first()
     return call
 
@@ -328,7 +328,7 @@ def my_alert(viewer, driver: Driver, pk: int) -> Alert:
 
 
 def service_history(viewer, driver: Driver) -> dict:
-    """Mobilisations (called, answer, rides), confirmed service hours and alerts answered: the
+    """Mobilizations (called, answer, rides), confirmed service hours and alerts answered: the
     driver's own rows that the viewer may see (the driver sees all of theirs; staff those of
     the units in their scope)."""
 
@@ -336,17 +336,19 @@ def service_history(viewer, driver: Driver) -> dict:
         return scope(viewer, "view", model.objects.filter(driver=driver))
 
     records = list(
-        mine(ServiceRecord).select_related("mobilisation", "signup__opportunity", "unit")
+        mine(ServiceRecord).select_related("mobilization", "signup__opportunity", "unit")
     )
     hours = sum((r.hours for r in records), Decimal("0.0"))
     return {
         "calls": my_calls(viewer, driver),
         "records": records,
         "hours": hours,
-        "mobilisation_hours": sum(
-            (r.hours for r in records if r.kind == "mobilisation"), Decimal("0.0")
+        "mobilization_hours": sum(
+            (r.hours for r in records if r.kind == ServiceRecord.Kind.MOBILIZATION), Decimal("0.0")
         ),
-        "volunteer_hours": sum((r.hours for r in records if r.kind == "volunteer"), Decimal("0.0")),
+        "volunteer_hours": sum(
+            (r.hours for r in records if r.kind == ServiceRecord.Kind.VOLUNTEER), Decimal("0.0")
+        ),
         "rides": mine(Ride).aggregate(n=Count("id"), p=Sum("passengers")),
         "signups": list(
             mine(SignUp).select_related("opportunity").order_by("-opportunity__starts_at")
@@ -361,7 +363,7 @@ def driver_for_history(viewer, pk: int) -> Driver:
 
 
 def unit_statistics(viewer) -> list[dict]:
-    """Per organising unit, over the rows in the viewer's scope: mobilisations, calls,
+    """Per organising unit, over the rows in the viewer's scope: mobilizations, calls,
     arrivals, rides, passengers and service hours. Grouped queries only (one per figure),
     whatever the number of units."""
     rows: dict[int, dict] = {}
@@ -374,13 +376,13 @@ def unit_statistics(viewer) -> list[dict]:
             unit_id,
             {
                 "unit_id": unit_id,
-                "mobilisations": 0,
+                "mobilizations": 0,
                 "closed": 0,
                 "drivers_called": 0,
                 "drivers_arrived": 0,
                 "rides": 0,
                 "passengers": 0,
-                "mobilisation_hours": Decimal("0.0"),
+                "mobilization_hours": Decimal("0.0"),
                 "volunteer_hours": Decimal("0.0"),
                 "volunteers": 0,
                 "opportunities": 0,
@@ -389,37 +391,37 @@ def unit_statistics(viewer) -> list[dict]:
             },
         )
 
-    staff_mobilisations = visible(Mobilisation)
-    for r in staff_mobilisations.values("unit_id").annotate(
+    staff_mobilizations = visible(Mobilization)
+    for r in staff_mobilizations.values("unit_id").annotate(
         n=Count("id"), c=Count("id", filter=Q(status="closed"))
     ):
-        row(r["unit_id"]).update(mobilisations=r["n"], closed=r["c"])
+        row(r["unit_id"]).update(mobilizations=r["n"], closed=r["c"])
     for r in (
-        Call.objects.filter(mobilisation__in=staff_mobilisations)
-        .values("mobilisation__unit_id")
+        Call.objects.filter(mobilization__in=staff_mobilizations)
+        .values("mobilization__unit_id")
         .annotate(n=Count("id"))
     ):
-        row(r["mobilisation__unit_id"])["drivers_called"] = r["n"]
+        row(r["mobilization__unit_id"])["drivers_called"] = r["n"]
     for r in (
-        Response.objects.filter(mobilisation__in=staff_mobilisations, arrived_at__isnull=False)
-        .values("mobilisation__unit_id")
+        Response.objects.filter(mobilization__in=staff_mobilizations, arrived_at__isnull=False)
+        .values("mobilization__unit_id")
         .annotate(n=Count("id"))
     ):
-        row(r["mobilisation__unit_id"])["drivers_arrived"] = r["n"]
+        row(r["mobilization__unit_id"])["drivers_arrived"] = r["n"]
     for r in (
-        Ride.objects.filter(mobilisation__in=staff_mobilisations)
-        .values("mobilisation__unit_id")
+        Ride.objects.filter(mobilization__in=staff_mobilizations)
+        .values("mobilization__unit_id")
         .annotate(n=Count("id"), p=Sum("passengers"))
     ):
-        row(r["mobilisation__unit_id"]).update(rides=r["n"], passengers=r["p"] or 0)
+        row(r["mobilization__unit_id"]).update(rides=r["n"], passengers=r["p"] or 0)
     for r in (
         visible(ServiceRecord)
         .values("unit_id", "kind")
         .annotate(h=Sum("hours"), d=Count("driver_id", distinct=True))
     ):
         target = row(r["unit_id"])
-        if r["kind"] == ServiceRecord.Kind.MOBILISATION:
-            target["mobilisation_hours"] = r["h"]
+        if r["kind"] == ServiceRecord.Kind.MOBILIZATION:
+            target["mobilization_hours"] = r["h"]
         else:
             target["volunteer_hours"], target["volunteers"] = r["h"], r["d"]
     for r in visible(Opportunity).values("unit_id").annotate(n=Count("id")):

@@ -3,24 +3,19 @@ opportunities, alerts and "seen something", service history. Only the signed-in 
 records; anyone without a driver record gets 404."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.accounts.decorators import driver_required
+from redwheel.core.errors import ValidationFailed
+from redwheel.core.forms import domain_errors, require_valid
 from redwheel.mobilization import forms, selectors, services
 from redwheel.mobilization.models import ResponseStatus
 
 
-def _error(request, exc: DomainError):
-    if exc.status == 404:
-        raise Http404 from exc
-    messages.error(request, exc.message)
-
-
-@login_required
+@driver_required
 @require_safe
 def home(request):
     driver = selectors.own_driver(request.user)
@@ -30,7 +25,7 @@ def home(request):
         "mobilization/me_home.html",
         {
             "driver": driver,
-            "open_calls": [c for c in calls if c.mobilisation.is_open],
+            "open_calls": [c for c in calls if c.mobilization.is_open],
             "alerts": selectors.my_alerts(request.user, driver, active_only=True)[:10],
             "fleets": selectors.my_fleet_memberships(request.user, driver),
         },
@@ -49,49 +44,44 @@ def _call_page(request, driver, pk, status=200):
     )
 
 
-@login_required
+@driver_required
 @require_safe
 def call_detail(request, pk: int):
     return _call_page(request, selectors.own_driver(request.user), pk)
 
 
-@login_required
+@driver_required
 @require_POST
 def respond(request, pk: int):
     driver = selectors.own_driver(request.user)
     call = selectors.my_call(request.user, driver, pk)
     form = forms.RespondForm(request.POST)
-    try:
+    with domain_errors(request) as caught:
         if not form.is_valid():
             raise ValidationFailed(_("Unknown answer."))
         _response, changed = services.response_record(
-            actor=request.user, mobilisation=call.mobilisation, status=form.cleaned_data["status"]
+            actor=request.user, mobilization=call.mobilization, status=form.cleaned_data["status"]
         )
-    except DomainError as exc:
-        _error(request, exc)
-        return _call_page(request, driver, pk, status=exc.status)
-    if changed:
-        messages.success(request, _("Thank you, your answer was sent."))
-    else:
-        messages.info(request, _("Your answer was already recorded."))
-    return redirect("mobilization:my_call", pk=pk)
+        if changed:
+            messages.success(request, _("Thank you, your answer was sent."))
+        else:
+            messages.info(request, _("Your answer was already recorded."))
+        return redirect("mobilization:my_call", pk=pk)
+    return _call_page(request, driver, pk, status=caught.status)
 
 
-@login_required
+@driver_required
 @require_POST
 def pledge_sign(request, pk: int):
     driver = selectors.own_driver(request.user)
     member = selectors.my_fleet_membership(request.user, driver, pk)
-    try:
+    with domain_errors(request):
         services.fleet_pledge_sign(actor=request.user, member=member)
-    except DomainError as exc:
-        _error(request, exc)
-    else:
         messages.success(request, _("You signed the service pledge."))
     return redirect("mobilization:my_fleets")
 
 
-@login_required
+@driver_required
 @require_safe
 def fleets(request):
     driver = selectors.own_driver(request.user)
@@ -104,7 +94,7 @@ def fleets(request):
     )
 
 
-@login_required
+@driver_required
 @require_safe
 def opportunities(request):
     driver = selectors.own_driver(request.user)
@@ -122,16 +112,13 @@ def opportunities(request):
     )
 
 
-@login_required
+@driver_required
 @require_POST
 def sign_up(request, pk: int):
     driver = selectors.own_driver(request.user)
     opportunity = selectors.my_opportunity(request.user, driver, pk)
-    try:
+    with domain_errors(request):
         services.signup_create(actor=request.user, opportunity=opportunity)
-    except DomainError as exc:
-        _error(request, exc)
-    else:
         messages.success(request, _("You are signed up. Thank you!"))
     return redirect("mobilization:my_opportunities")
 
@@ -146,7 +133,7 @@ SIGNUP_ACTIONS = {
 }
 
 
-@login_required
+@driver_required
 @require_POST
 def signup_action(request, pk: int, action: str):
     if action not in SIGNUP_ACTIONS:
@@ -154,11 +141,8 @@ def signup_action(request, pk: int, action: str):
     driver = selectors.own_driver(request.user)
     signup = selectors.my_signup(request.user, driver, pk)
     service, message = SIGNUP_ACTIONS[action]
-    try:
+    with domain_errors(request):
         service(actor=request.user, signup=signup)
-    except DomainError as exc:
-        _error(request, exc)
-    else:
         messages.success(request, message)
     return redirect("mobilization:my_opportunities")
 
@@ -175,26 +159,21 @@ def _alert_page(request, driver, pk, form=None, status=200):
     )
 
 
-@login_required
+@driver_required
 def alert_detail(request, pk: int):
     driver = selectors.own_driver(request.user)
     if request.method != "POST":
         return _alert_page(request, driver, pk)
     alert = selectors.my_alert(request.user, driver, pk)
     form = forms.SightingForm(request.POST)
-    try:
-        if not form.is_valid():
-            first = next(iter(form.errors.values()))[0]
-            raise ValidationFailed(first)
-        services.sighting_report(actor=request.user, alert=alert, **form.cleaned_data)
-    except DomainError as exc:
-        _error(request, exc)
-        return _alert_page(request, driver, pk, form, status=exc.status)
-    messages.success(request, _("Thank you. The sender has been told."))
-    return redirect("mobilization:my_alert", pk=pk)
+    with domain_errors(request) as caught:
+        services.sighting_report(actor=request.user, alert=alert, **require_valid(form))
+        messages.success(request, _("Thank you. The sender has been told."))
+        return redirect("mobilization:my_alert", pk=pk)
+    return _alert_page(request, driver, pk, form, status=caught.status)
 
 
-@login_required
+@driver_required
 @require_safe
 def history(request):
     driver = selectors.own_driver(request.user)

@@ -13,3 +13,10 @@ class OrgsConfig(AppConfig):
 
         permissions.register()
         notifications.set_webhook_targets(selectors.webhook_target)
+
+        from redwheel.core import menus
+
+        org = menus.ORGANISATION
+        menus.staff(_("Org tree"), "orgs:tree", group=org, order=20)
+        menus.staff(_("Platforms"), "orgs:platform_list", group=org, order=40)
+        menus.staff(_("Joint building"), "orgs:agreements", group=org, order=50)

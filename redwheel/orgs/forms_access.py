@@ -1,46 +1,13 @@
 """Request shapes for the access-management pages (role grants, unit settings, platforms,
 their API tokens, joint-building agreements). The rules live in the services; a service's
-`ValidationFailed` is put back on the form's fields with `add_service_errors`."""
+`ValidationFailed` is put back on the form's fields by `core.forms.submit`."""
 
 from django import forms
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.accounts.models import Role, TokenScope
-from redwheel.core.errors import DomainError
 from redwheel.core.forms import SafeTextMixin
 from redwheel.orgs.models import OrgUnit, Platform
-
-# Error codes of the shared validators, and the field they are about.
-CODE_FIELDS = {"bad_region": "region_code", "bad_phone": "phone"}
-
-
-def submit(form: forms.Form, call):
-    """Run `call` — one service call for a valid form — and return its result; on a domain
-    error, show it on the form and return None. Out of scope (404) is never a form error."""
-    try:
-        return call()
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        add_service_errors(form, exc)
-        return None
-
-
-def add_service_errors(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's error on the form: per field where its details (or its code) name a
-    field, else as a form-wide error."""
-    details = exc.details if isinstance(exc.details, dict) else {}
-    if not details and CODE_FIELDS.get(exc.code) in form.fields:
-        details = {CODE_FIELDS[exc.code]: [exc.message]}
-    placed = False
-    for name, messages in details.items():
-        if name in form.fields and name not in form.errors:
-            for message in messages if isinstance(messages, list | tuple) else [messages]:
-                form.add_error(name, str(message))
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc.message))
 
 
 class GrantForm(SafeTextMixin, forms.Form):

@@ -1,10 +1,10 @@
 from django.urls import path
 
+from redwheel.core.audiences import staff
 from redwheel.orgs import views, views_access
 
 app_name = "orgs"
-urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+staff_pages = [
     path("units/", views.tree, name="tree"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/children/", views.unit_child_create, name="unit_child_create"),
@@ -20,5 +20,5 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", views_access.token_revoke, name="token_revoke"),
     path("agreements/", views_access.agreement_list, name="agreements"),
     path("agreements/new/", views_access.agreement_create, name="agreement_create"),
-    path("coverage/", views.coverage, name="coverage"),
 ]
+urlpatterns = [staff("orgs/", staff_pages)]

@@ -1,14 +1,13 @@
-"""Staff pages for the org tree, unit details, the dashboard and coverage. Thin: one selector or
+"""Staff pages for the org tree and unit details. Thin: one selector or
 service each. Anyone who is not staff (drivers included) gets 404, as for out-of-scope ids."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from redwheel.accounts.decorators import staff_required
-from redwheel.core.errors import DomainError
+from redwheel.core.forms import domain_errors
 from redwheel.core.guards import found_or_404
 from redwheel.core.paging import paginate
 from redwheel.orgs import selectors, services
@@ -17,14 +16,6 @@ from redwheel.orgs.forms_access import GrantForm
 from redwheel.orgs.models import OrgUnit
 
 GRANTS_PER_PAGE = 50
-
-
-@staff_required
-@require_safe
-def dashboard(request):
-    return render(
-        request, "orgs/dashboard.html", {"stats": selectors.dashboard_stats(request.user)}
-    )
 
 
 @staff_required
@@ -58,7 +49,7 @@ def unit_child_create(request, pk: int):
     form = ChildUnitForm(request.POST)
     if not form.is_valid():
         return _render_unit(request, pk, form, status=400)
-    try:
+    with domain_errors(request) as caught:
         child = services.unit_create(
             actor=request.user,
             parent=parent,
@@ -67,16 +58,6 @@ def unit_child_create(request, pk: int):
             branch_type=form.cleaned_data["branch_type"],
             region_code=form.cleaned_data["region_code"],
         )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        messages.error(request, exc.message)
-        return _render_unit(request, pk, form, status=exc.status)
-    messages.success(request, _("Unit %(name)s created.") % {"name": child.name})
-    return redirect("orgs:unit_detail", pk=child.pk)
-
-
-@staff_required
-@require_safe
-def coverage(request):
-    return render(request, "orgs/coverage.html", {"c": selectors.coverage(request.user)})
+        messages.success(request, _("Unit %(name)s created.") % {"name": child.name})
+        return redirect("orgs:unit_detail", pk=child.pk)
+    return _render_unit(request, pk, form, status=caught.status)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from redwheel.accounts import services as accounts
 from redwheel.accounts.decorators import staff_required
 from redwheel.accounts.models import Grant, PlatformToken
-from redwheel.core.errors import DomainError
+from redwheel.core.forms import domain_errors, submit
 from redwheel.core.guards import found_or_404
 from redwheel.core.paging import paginate
 from redwheel.core.permissions import can
@@ -30,7 +30,6 @@ from redwheel.orgs.forms_access import (
     PlatformSettingsForm,
     TokenForm,
     UnitEditForm,
-    submit,
 )
 from redwheel.orgs.models import OrgUnit, Platform
 from redwheel.orgs.permissions import committee_cities
@@ -41,11 +40,6 @@ PER_PAGE = 50
 
 def _found(request, action: str, queryset, **lookup):
     return found_or_404(request.user, action, queryset, **lookup)
-
-
-def _refused(exc: DomainError) -> None:
-    if exc.status == 404:
-        raise Http404 from exc
 
 
 # Role grants -----------------------------------------------------------------------------------
@@ -87,21 +81,17 @@ def grant_add(request, pk: int):
 @require_POST
 def grant_revoke(request, pk: int):
     grant = _found(request, "grant", Grant.objects.select_related("unit", "user"), pk=pk)
-    try:
+    with domain_errors(request):
         accounts.grant_revoke(actor=request.user, grant=grant)
-    except DomainError as exc:
-        _refused(exc)
-        messages.error(request, exc.message)
-        return redirect("orgs:unit_detail", pk=grant.unit_id)
-    messages.success(
-        request,
-        _("The role %(role)s of %(person)s on %(unit)s was revoked.")
-        % {
-            "role": grant.get_role_display(),
-            "person": grant.user.phone_masked,
-            "unit": grant.unit.name,
-        },
-    )
+        messages.success(
+            request,
+            _("The role %(role)s of %(person)s on %(unit)s was revoked.")
+            % {
+                "role": grant.get_role_display(),
+                "person": grant.user.phone_masked,
+                "unit": grant.unit.name,
+            },
+        )
     return redirect("orgs:unit_detail", pk=grant.unit_id)
 
 
@@ -294,14 +284,10 @@ def token_create(request, pk: int):
 @require_POST
 def token_revoke(request, pk: int):
     token = _found(request, "grant", PlatformToken.objects.select_related("platform"), pk=pk)
-    if token.revoked_at is None:
-        try:
+    with domain_errors(request):
+        if token.revoked_at is None:
             accounts.token_revoke(actor=request.user, token=token)
-        except DomainError as exc:
-            _refused(exc)
-            messages.error(request, exc.message)
-            return redirect("orgs:platform_detail", pk=token.platform_id)
-    messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
+        messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("orgs:platform_detail", pk=token.platform_id)
 
 

@@ -3,18 +3,8 @@ services (publishing, grants and reversals each need their checks and audit entr
 
 from django.contrib import admin
 
+from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.scoring.models import Deduction, PointsEntry, Rule, RuleBook, ScoreSnapshot
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RuleInline(admin.TabularInline):
@@ -34,7 +24,7 @@ class DeductionInline(RuleInline):
 
 
 @admin.register(RuleBook)
-class RuleBookAdmin(ReadOnly):
+class RuleBookAdmin(ReadOnlyAdmin):
     list_display = (
         "version",
         "title",
@@ -47,14 +37,14 @@ class RuleBookAdmin(ReadOnly):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnly):
+class PointsEntryAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "driver", "rule_code", "amount", "actor_label", "reverses")
     list_filter = ("rule_code",)
     raw_id_fields = ("driver", "rule", "reverses", "granted_by")
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(ReadOnly):
+class ScoreSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("day", "driver", "score", "credit_grade", "book")
     list_filter = ("day", "credit_grade")
     raw_id_fields = ("driver",)

@@ -11,10 +11,11 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from pydantic import StringConstraints
 
+from redwheel.accounts.api_auth import PlatformTokenAuth
 from redwheel.core.api_schemas import THROTTLED, BodyIn, error_responses
 from redwheel.core.permissions import acting_platform
 from redwheel.scoring import lookup
-from redwheel.scoring.auth import PlatformTokenAuth
+from redwheel.scoring.auth import rate_limited_cached_authenticate
 
 router = Router(tags=["platform"])
 
@@ -75,7 +76,7 @@ RESPONSES_SCORES = {**RESPONSES_BADGES, 200: ScoreLookupOut}
 @router.post(
     "/badges:lookup",
     response=RESPONSES_BADGES,
-    auth=PlatformTokenAuth("badges:read"),
+    auth=PlatformTokenAuth("badges:read", verify=rate_limited_cached_authenticate),
     summary="Badges for a batch of licence numbers (token scope badges:read)",
 )
 def badges_lookup(request, payload: LookupIn):
@@ -86,7 +87,7 @@ def badges_lookup(request, payload: LookupIn):
 @router.post(
     "/scores:lookup",
     response=RESPONSES_SCORES,
-    auth=PlatformTokenAuth("scores:read"),
+    auth=PlatformTokenAuth("scores:read", verify=rate_limited_cached_authenticate),
     summary="Scores and credit grades for a batch of licence numbers (token scope scores:read)",
 )
 def scores_lookup(request, payload: LookupIn):

@@ -17,3 +17,8 @@ class ScoringConfig(AppConfig):
         scheduler.register(
             "scoring_daily_snapshots", 6 * 3600, "redwheel.scoring.tasks.snapshot_scores"
         )
+
+        from redwheel.core import menus
+
+        menus.staff(_("Points and scores"), "scoring:staff_index", group=menus.DATA, order=30)
+        menus.driver(_("My score"), "scoring:my_score", order=60)

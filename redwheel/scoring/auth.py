@@ -1,5 +1,6 @@
-"""Platform token authentication for the look-up endpoints: cached for a short time, and
-rate-limited per token in the same cache round trip.
+"""Platform token check for the look-up endpoints: cached for a short time, and rate-limited
+per token in the same cache round trip. Used as `PlatformTokenAuth(scope,
+verify=rate_limited_cached_authenticate)` (`accounts.api_auth`).
 
 `token_authenticate` (one indexed query, plus the throttled `last_used_at` update) runs when
 the cache has no entry for the token; its outcome — token id, platform id and scopes — is then
@@ -20,12 +21,10 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import PlatformToken
 from redwheel.accounts.services import token_authenticate
-from redwheel.core import api_auth
 from redwheel.core.errors import RateLimited
 from redwheel.scoring import cache as fast_cache
 
@@ -58,30 +57,26 @@ class AuthenticatedToken(NamedTuple):
         return self.platform_id
 
 
-class PlatformTokenAuth(api_auth.PlatformTokenAuth):
-    """`api_auth.PlatformTokenAuth` whose successful outcomes are cached for `TOKEN_TTL` seconds.
-
-    `request.auth` is an `AuthenticatedToken` (from the cache, or from the `PlatformToken` the
-    service found). Same class name as the base, so the OpenAPI security scheme stays
-    `PlatformTokenAuth`."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> AuthenticatedToken:
-        key_hash = PlatformToken.hash_secret(token)
-        limit = settings.SCORING_LOOKUP_RATE_LIMIT
-        window = settings.SCORING_LOOKUP_RATE_WINDOW
-        cached, allowed, retry_after = fast_cache.get_and_count(
-            _key(key_hash), f"token:{key_hash}", limit, window
+def rate_limited_cached_authenticate(token: str, scope: str) -> AuthenticatedToken:
+    """`token_authenticate`, counted against the token's rate limit first, with successful
+    outcomes cached for `TOKEN_TTL` seconds. `request.auth` is then an `AuthenticatedToken`
+    (from the cache, or from the `PlatformToken` the service found)."""
+    key_hash = PlatformToken.hash_secret(token)
+    limit = settings.SCORING_LOOKUP_RATE_LIMIT
+    window = settings.SCORING_LOOKUP_RATE_WINDOW
+    cached, allowed, retry_after = fast_cache.get_and_count(
+        _key(key_hash), f"token:{key_hash}", limit, window
+    )
+    if not allowed:
+        raise RateLimited(
+            _("Too many look-ups with this token: at most %(limit)s per %(window)s seconds.")
+            % {"limit": limit, "window": window},
+            retry_after=retry_after,
+            details={"limit": limit, "window_seconds": window, "retry_after": retry_after},
         )
-        if not allowed:
-            raise RateLimited(
-                _("Too many look-ups with this token: at most %(limit)s per %(window)s seconds.")
-                % {"limit": limit, "window": window},
-                retry_after=retry_after,
-                details={"limit": limit, "window_seconds": window, "retry_after": retry_after},
-            )
-        if cached is not None and self.scope in cached[2]:
-            return AuthenticatedToken(*cached)
-        found = token_authenticate(token, self.scope)  # raises 401 / 403
-        authenticated = AuthenticatedToken(found.pk, found.platform_id, tuple(found.scopes))
-        cache.set(_key(key_hash), tuple(authenticated), timeout=TOKEN_TTL)
-        return authenticated
+    if cached is not None and scope in cached[2]:
+        return AuthenticatedToken(*cached)
+    found = token_authenticate(token, scope)  # raises 401 / 403
+    authenticated = AuthenticatedToken(found.pk, found.platform_id, tuple(found.scopes))
+    cache.set(_key(key_hash), tuple(authenticated), timeout=TOKEN_TTL)
+    return authenticated

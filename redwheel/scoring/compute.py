@@ -23,8 +23,8 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import OuterRef, Subquery, Sum
 
+from redwheel.core.dates import LOCAL_TZ, previous_month
 from redwheel.drivers.models import Driver
-from redwheel.exchange.metrics import LOCAL_TZ, previous_month
 from redwheel.exchange.models import (
     Complaint,
     CreditLevel,

@@ -1,4 +1,4 @@
-"""Demo points, credit and scores on the demo city (`manage.py demo_scoring`, idempotent).
+"""Demo points, credit and scores: the scoring step of `manage.py demo` (idempotent).
 
 Publishes rule book v1 (back-dated so that the demo's past events fall under it) and an
 upcoming v2 that lowers one cap (so it is announced 30 days ahead), grants points through
@@ -10,11 +10,10 @@ import random
 import sys
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.accounts.models import User
-from redwheel.core.demo.city import demo_city_exists
 from redwheel.core.errors import Conflict
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver, Membership
@@ -33,17 +32,25 @@ EVENTS = [  # rule, weight for members, weight for other drivers
     ("accepted_report", 2, 0.5),
     ("training_session", 2, 2),
 ]
+# The rule book scores the month of operating data the demo loads.
+DEMO_AFTER = ("operations",)
 
 
-def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTORY_DAYS) -> bool:
+def build_demo(demo) -> bool:
+    """The demo app's hook (docs/demo.md); `demo` is its DemoContext."""
+    return build_demo_scoring(actor=demo.admin, seed=demo.seed, stdout=demo.out)
+
+
+def build_demo_scoring(
+    *, actor=None, seed: int = 2026, stdout=None, history_days: int = HISTORY_DAYS
+) -> bool:
+    """Publish, grant and snapshot whatever is not there yet, as `actor` (an operator by
+    default). Returns True when it wrote anything."""
     out = stdout or sys.stdout
-    if not demo_city_exists():
-        out.write(_("No demo city: run `manage.py demo_city` first.") + "\n")
-        return False
     rng = random.Random(seed)
-    superuser = User.objects.filter(is_superuser=True).order_by("id").first()
-    admin = superuser or SystemActor.operator("demo")
+    admin = actor or SystemActor.operator("demo")
     now = timezone.now()
+    wrote = False
     if not RuleBook.objects.filter(status=RuleBook.Status.PUBLISHED).exists():
         v1 = defaults.draft_default(actor=admin)
         services.rulebook_publish(actor=admin, book=v1, now=now - timedelta(days=V1_DAYS_AGO))
@@ -75,6 +82,7 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
         )
         services.rulebook_publish(actor=admin, book=v2)
         out.write(_("Published rule book v1 and announced v2.") + "\n")
+        wrote = True
     granted = 0
     if not PointsEntry.objects.exists():
         members = set(
@@ -104,16 +112,20 @@ def build_demo_scoring(seed: int = 2026, stdout=None, history_days: int = HISTOR
                 except Conflict:
                     continue
         out.write(_("Granted %(count)d points entries.") % {"count": granted} + "\n")
+        wrote = True
     today = timezone.localtime(now, LOCAL_TZ).date()
     stored = 0
     for back in range(history_days - 1, -1, -1):
         day = today - timedelta(days=back)
-        if back and ScoreSnapshot.objects.filter(day=day).exists():
+        # Today's snapshot included: a second run of the demo changes nothing (the periodic
+        # job keeps today's scores current).
+        if ScoreSnapshot.objects.filter(day=day).exists():
             continue
         stored += services.scores_snapshot(actor=SystemActor.operator("demo"), day=day).stored
-    out.write(
-        _("Stored %(count)d score snapshots. Rule book: %(url)s")
-        % {"count": stored, "url": "/scoring/rules/"}
-        + "\n"
-    )
-    return True
+    if stored:
+        out.write(
+            _("Stored %(count)d score snapshots. Rule book: %(url)s")
+            % {"count": stored, "url": reverse("scoring:rules")}
+            + "\n"
+        )
+    return wrote or bool(stored)

@@ -35,12 +35,11 @@ import psycopg
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.utils import timezone
 
 from redwheel.core import permissions
+from redwheel.core.dates import local_date
 from redwheel.drivers.models import Affiliation, Driver, Membership
 from redwheel.drivers.services import badge_visible
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring.models import ScoreSnapshot
 
 # Blind indexes -------------------------------------------------------------------------------
@@ -278,7 +277,7 @@ def scores_body(platform_id: int, license_ids: list[str]) -> bytes:
     unique = list(dict.fromkeys(index_of))
     tails = {}
     if unique:
-        today = timezone.localtime(timezone.now(), LOCAL_TZ).date()
+        today = local_date()
         for index, answer in _query(_SCORE_SQL, [platform_id, True, today], unique):
             # answer is the snapshot's '{"score":…}' object: its members follow "known".
             tails[index] = _NO_SNAPSHOT if answer is None else '"known":true,' + answer[1:]

@@ -7,9 +7,9 @@ from django.db.models.functions import Cast, Floor, Least
 from django.http import Http404
 from django.utils import timezone
 
+from redwheel.core.dates import local_date
 from redwheel.core.permissions import scope
 from redwheel.drivers.models import Affiliation, Driver
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import compute
 from redwheel.scoring.models import PointsEntry, RuleBook, ScoreSnapshot
 from redwheel.scoring.services import book_in_force
@@ -19,7 +19,7 @@ BIN_LABELS = [f"{lo}–{hi}" for lo, hi in BINS]
 
 
 def today():
-    return timezone.localtime(timezone.now(), LOCAL_TZ).date()
+    return local_date()
 
 
 # Rule books (public) -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.core import audit
+from redwheel.core.dates import local_date
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.permissions import (
     SystemActor,
@@ -35,7 +36,6 @@ from redwheel.core.permissions import (
     require,
 )
 from redwheel.drivers.models import Driver
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import lookup
 from redwheel.scoring import permissions as scoring_permissions
 from redwheel.scoring.models import (
@@ -350,7 +350,7 @@ def rulebook_publish(
 
 
 def _local_day(at: datetime):
-    day = timezone.localtime(at, LOCAL_TZ).date()
+    day = local_date(at)
     return day, day.replace(day=1)
 
 
@@ -538,7 +538,7 @@ def scores_snapshot(*, actor, day=None, driver_ids=None) -> SnapshotRun:
 
     if not is_unscoped(actor):
         raise NotFound()
-    day = day or timezone.localtime(timezone.now(), LOCAL_TZ).date()
+    day = day or local_date()
     results = compute.collect(day, driver_ids=driver_ids)
     rows = [
         ScoreSnapshot(

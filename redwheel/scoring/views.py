@@ -2,14 +2,13 @@
 reverse points, score distribution, a driver's score history). Thin: one selector or service."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from redwheel.accounts.decorators import staff_required
-from redwheel.core.errors import DomainError
+from redwheel.accounts.decorators import driver_required, staff_required
+from redwheel.core.forms import domain_errors
 from redwheel.core.paging import paginate
 from redwheel.scoring import selectors, services
 from redwheel.scoring.forms import GrantForm, ReverseForm
@@ -33,7 +32,7 @@ def rules(request):
     )
 
 
-@login_required
+@driver_required
 @require_safe
 def my_score(request):
     driver = selectors.own_driver(request.user)
@@ -48,7 +47,7 @@ def my_score(request):
     )
 
 
-@login_required
+@driver_required
 @require_safe
 def my_points(request):
     driver = selectors.own_driver(request.user)
@@ -129,7 +128,7 @@ def staff_grant(request, pk: int):
     form = GrantForm(request.POST, rules=selectors.grantable_rules())
     if not form.is_valid():
         return _driver_page(request, driver, grant_form=form, status=400)
-    try:
+    with domain_errors(form=form):
         entry = services.points_grant(
             actor=request.user,
             driver=driver,
@@ -137,13 +136,9 @@ def staff_grant(request, pk: int):
             occurred_at=form.cleaned_data["occurred_at"],
             note=form.cleaned_data["note"],
         )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        form.add_error(None, str(exc.message))
-        return _driver_page(request, driver, grant_form=form, status=400)
-    messages.success(request, _("Granted %(points)s points.") % {"points": entry.amount})
-    return redirect("scoring:staff_driver", pk=driver.pk)
+        messages.success(request, _("Granted %(points)s points.") % {"points": entry.amount})
+        return redirect("scoring:staff_driver", pk=driver.pk)
+    return _driver_page(request, driver, grant_form=form, status=400)
 
 
 @staff_required
@@ -155,12 +150,7 @@ def staff_reverse(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("A reason is required."))
         return redirect("scoring:staff_driver", pk=driver.pk)
-    try:
+    with domain_errors(request):
         services.points_reverse(actor=request.user, entry=entry, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        messages.error(request, str(exc.message))
-    else:
         messages.success(request, _("The entry was reversed."))
     return redirect("scoring:staff_driver", pk=driver.pk)

@@ -3,7 +3,8 @@
 import pytest
 from django.apps import apps
 
-from redwheel.core import permissions, testing
+from redwheel import testing
+from redwheel.core import permissions
 from redwheel.core.permissions import SystemActor, can, scope
 from redwheel.drivers.models import Driver
 from redwheel.orgs.models import OrgUnit, Platform

@@ -20,7 +20,7 @@ from django.db import models
 from django.utils import timezone
 
 import redwheel
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.errors import NotFound, PermissionDenied, Unauthorized
 from redwheel.core.permissions import SystemActor
 from redwheel.tests.world import build_world
@@ -79,7 +79,7 @@ def test_services_are_found():
     assert {
         "redwheel.drivers.services.membership_verify",
         "redwheel.appeals.services.case_accept",
-        "redwheel.mobilization.services.mobilisation_open",
+        "redwheel.mobilization.services.mobilization_open",
         "redwheel.dispatch.services.ruleset_publish",
         "redwheel.scoring.services.points_grant",
         "redwheel.orgs.services.unit_create",

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.appeals import services
 from redwheel.appeals.models import Case
-from redwheel.core import testing
 from redwheel.drivers.models import Membership
 from redwheel.mobilization.models import Fleet
 
@@ -73,7 +73,8 @@ def test_an_appeal_step_is_refused_to_a_viewer_of_the_case(city):
 
 
 @pytest.mark.parametrize(
-    "name", ["home", "appeals:list", "mobilization:statistics", "scoring:rules", "orgs:coverage"]
+    "name",
+    ["home", "appeals:list", "mobilization:statistics", "scoring:rules", "insights:coverage"],
 )
 def test_pages_that_only_read_answer_post_with_405(city, name):
     client = _signed_in(testing.staff(city.root, "viewer"))

@@ -13,8 +13,8 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from redwheel import testing
 from redwheel.accounts import services as accounts
-from redwheel.core import testing
 
 
 @dataclass
@@ -65,7 +65,7 @@ def build_world(marker: str) -> World:
     world.add(token)
     _imports(world, operator)
     _appeals(world, driver)
-    _mobilisation(world, operator, driver, member)
+    _mobilization(world, operator, driver, member)
     _dispatch_and_scoring(world, operator, member)
     return world
 
@@ -80,7 +80,7 @@ def _imports(world: World, actor) -> None:
         unit=world.city.branch_a,
         uploaded_file=SimpleUploadedFile("roster.csv", content, content_type="text/csv"),
     )
-    world.add(job, *job.row_errors.all())
+    world.add(job, *job.row_errors.all(), *job.activities.all())
 
 
 def _appeals(world: World, driver) -> None:
@@ -98,7 +98,7 @@ def _appeals(world: World, driver) -> None:
     world.add(case, *case.assignments.all(), *case.activities.all())
 
 
-def _mobilisation(world: World, actor, driver, member) -> None:
+def _mobilization(world: World, actor, driver, member) -> None:
     from redwheel.exchange.models import LatestPosition
     from redwheel.mobilization import services as mob
 
@@ -121,19 +121,19 @@ def _mobilisation(world: World, actor, driver, member) -> None:
         pledge_title="十要十不要", pledge_text="要文明服务。",
     )  # fmt: skip
     fleet_member = mob.fleet_member_add(actor=actor, fleet=fleet, driver=member)
-    mobilisation = mob.mobilisation_open(
+    mobilization = mob.mobilization_open(
         actor=actor, unit=city.root, hub=hub, title=f"{world.marker}大客流", reason="晚点",
         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=5),
         expected_passengers=50, drivers_needed=5,
     )  # fmt: skip
-    mob.mobilisation_call(actor=actor, mobilisation=mobilisation, fleets=[fleet])
+    mob.mobilization_call(actor=actor, mobilization=mobilization, fleets=[fleet])
     entry = mob.passenger_enqueue(
-        actor=actor, mobilisation=mobilisation, pickup_point=point, destination_district="锦江区"
+        actor=actor, mobilization=mobilization, pickup_point=point, destination_district="锦江区"
     )
     response, _changed = mob.response_record(
-        actor=member.user, mobilisation=mobilisation, status="arrived"
+        actor=member.user, mobilization=mobilization, status="arrived"
     )
-    ride = mob.ride_record(actor=actor, mobilisation=mobilisation, driver=member)
+    ride = mob.ride_record(actor=actor, mobilization=mobilization, driver=member)
     opportunity = mob.opportunity_create(
         actor=actor, unit=city.committee_a, title=f"{world.marker}送考", kind="exam",
         role="送考司机", place="七中", starts_at=now, ends_at=now + timedelta(hours=4), places=3,
@@ -148,8 +148,9 @@ def _mobilisation(world: World, actor, driver, member) -> None:
     sighting = mob.sighting_report(
         actor=member.user, alert=alert, lng=104.07, lat=30.66, note="看到"
     )
-    world.add(hub, point, fleet, fleet_member, mobilisation, entry, response, ride)
-    world.add(*mobilisation.calls.all(), *mobilisation.activities.all(), *response.events.all())
+    world.add(hub, point, fleet, fleet_member, mobilization, entry, response, ride)
+    world.add(*mobilization.calls.all(), *mobilization.activities.all(), *response.events.all())
+    world.add(*entry.activities.all(), *opportunity.activities.all(), *signup.activities.all())
     world.add(opportunity, signup, alert, sighting, *alert.recipients.all())
 
 
@@ -174,7 +175,8 @@ def _dispatch_and_scoring(world: World, actor, member) -> None:
         demand_source="synthetic", fleet_source="synthetic", seed=1,
         demand_params={"orders": 20, "hours": 1}, fleet_params={"drivers": 10}, enqueue=False,
     )  # fmt: skip
-    world.add(*rule_sets, run, *run.links.all())
+    world.add(*rule_sets, run, *run.links.all(), *run.activities.all())
+    world.add(*(activity for r in rule_sets for activity in r.activities.all()))
     book = scoring.book_in_force(timezone.now())
     if book is None:  # one rule book for the deployment
         book = defaults.draft_default(actor=actor)

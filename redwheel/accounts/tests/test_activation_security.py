@@ -8,10 +8,11 @@ import logging
 import pytest
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts import services
 from redwheel.accounts.models import OneTimeCode, User
 from redwheel.accounts.tests.test_activation import NEW_PASSWORD, confirm, last_code, send_code
-from redwheel.core import crypto, testing
+from redwheel.core import crypto
 from redwheel.core.sms import MemorySmsBackend, SmsDeliveryError
 
 UNKNOWN_PHONE = "13600001111"

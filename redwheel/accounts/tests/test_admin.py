@@ -1,8 +1,9 @@
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts.models import Grant, User
-from redwheel.core import notifications, testing
+from redwheel.core import notifications
 from redwheel.core.models import AuditEntry, Notification
 
 

@@ -5,8 +5,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from redwheel import testing
 from redwheel.accounts import services
-from redwheel.core import testing
 from redwheel.core.models import AuditEntry
 from redwheel.core.sms import MemorySmsBackend
 
@@ -40,7 +40,7 @@ def test_staff_login_lands_on_staff_dashboard(client, city):
     assert logged_in_user_id(client) == str(person.pk)
     home = client.get(reverse("home"))
     assert home.status_code == 302
-    assert home.url == reverse("orgs:dashboard")
+    assert home.url == reverse("insights:dashboard")
     assert home.url.startswith("/staff/")
 
 

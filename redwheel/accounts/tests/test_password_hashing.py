@@ -1,7 +1,7 @@
 from django.test import override_settings
 
 import config.settings as project_settings
-from redwheel.core import testing
+from redwheel import testing
 
 
 def test_password_hashing_is_argon2_by_default():

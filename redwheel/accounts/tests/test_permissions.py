@@ -1,6 +1,6 @@
 import pytest
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.permissions import can, scope
 from redwheel.drivers.models import Driver
 from redwheel.orgs import services as org_services

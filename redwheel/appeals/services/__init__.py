@@ -1,4 +1,4 @@
-"""Writes for appeal cases. Every step goes through `TRANSITIONS`, writes one immutable
+"""Writes for appeal cases. Every step goes through the `CASE` state machine, writes one immutable
 Activity row and one audit entry, and keeps the stored deadlines of the current level.
 
 Services take `now=` so that the escalation job, the demo and tests can work at a given
@@ -16,12 +16,12 @@ from redwheel.appeals.services.attachments import (
     check_upload,
 )
 from redwheel.appeals.services.common import (
+    CASE,
     DRIVER_ACTIONS,
     EVENT_TITLES,
     HANDLER_ACTIONS,
     REOPEN_WINDOW,
     RUNNING,
-    TRANSITIONS,
     Action,
     policy_for,
 )
@@ -43,6 +43,7 @@ from redwheel.appeals.services.transitions import (
 )
 
 __all__ = [
+    "CASE",
     "DRIVER_ACTIONS",
     "EVENT_TITLES",
     "HANDLER_ACTIONS",
@@ -52,7 +53,6 @@ __all__ = [
     "REOPEN_WINDOW",
     "RUNNING",
     "SIGNATURES",
-    "TRANSITIONS",
     "Action",
     "CaseRoles",
     "StorageFailed",

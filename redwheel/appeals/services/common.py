@@ -12,38 +12,54 @@ from django.utils.translation import gettext_lazy
 from redwheel.accounts.models import Grant
 from redwheel.appeals import deadlines, routing
 from redwheel.appeals.models import Activity, Assignment, Case, DeadlinePolicy, Level, Status
-from redwheel.core import audit
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound
 from redwheel.core.notifications import notify_platform, notify_user
 from redwheel.core.permissions import SystemActor, acting_platform, can, get_or_404, is_unscoped
+from redwheel.core.states import StateMachine, Transition
 from redwheel.orgs.models import OrgUnit
 from redwheel.orgs.permissions import is_city_committee
 
 Action = Activity.Action
 
-# The case state machine: action -> (statuses it may start from, status it leads to).
-TRANSITIONS: dict[str, tuple[frozenset, str]] = {
-    Action.ACCEPT: (frozenset({Status.SUBMITTED}), Status.ACCEPTED),
-    Action.REQUEST_INFO: (frozenset({Status.SUBMITTED, Status.ACCEPTED}), Status.WAITING),
-    Action.PROVIDE_INFO: (frozenset({Status.WAITING}), Status.ACCEPTED),
-    Action.ANSWER: (
-        frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-        Status.ANSWERED,
-    ),
-    Action.ESCALATE: (
-        frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-        Status.SUBMITTED,
-    ),
-    Action.AUTO_ESCALATE: (frozenset({Status.SUBMITTED, Status.ACCEPTED}), Status.SUBMITTED),
-    Action.RATE: (frozenset({Status.ANSWERED}), Status.CLOSED),
-    Action.CLOSE: (frozenset({Status.ANSWERED}), Status.CLOSED),
-    Action.REOPEN: (frozenset({Status.ANSWERED, Status.CLOSED}), Status.SUBMITTED),
-    Action.MERGE: (frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}), Status.MERGED),
-    Action.WITHDRAW: (
-        frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.WAITING}),
-        Status.WITHDRAWN,
-    ),
-}
+_OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.WAITING)
+
+# The case state machine. Filing starts from None (a case not yet saved); a None target keeps
+# the status (the overdue flag at the top level, mediation updates).
+CASE = StateMachine(
+    activity_model=Activity,
+    parent_field="case",
+    audit_prefix="appeal",
+    state_field="status",
+    from_field="from_status",
+    to_field="to_status",
+    activity_time_field="at",
+    save=lambda case, now: _save(case, now),
+    activity_defaults=lambda case, actor: {
+        "actor": _person(actor),
+        "actor_label": _actor_label(actor),
+        "level": case.level,
+        "unit": case.unit,
+    },
+    audit_summary=lambda case: case.number,
+    # Notes are the driver's and the handlers' own words; the audit log keeps only the step.
+    note_in_audit=False,
+    transitions={
+        Action.FILE: Transition({None}, Status.SUBMITTED),
+        Action.ACCEPT: Transition({Status.SUBMITTED}, Status.ACCEPTED),
+        Action.REQUEST_INFO: Transition({Status.SUBMITTED, Status.ACCEPTED}, Status.WAITING),
+        Action.PROVIDE_INFO: Transition({Status.WAITING}, Status.ACCEPTED),
+        Action.ANSWER: Transition(_OPEN, Status.ANSWERED),
+        Action.ESCALATE: Transition(_OPEN, Status.SUBMITTED),
+        Action.AUTO_ESCALATE: Transition({Status.SUBMITTED, Status.ACCEPTED}, Status.SUBMITTED),
+        Action.OVERDUE: Transition({Status.SUBMITTED, Status.ACCEPTED}, None),
+        Action.RATE: Transition({Status.ANSWERED}, Status.CLOSED),
+        Action.CLOSE: Transition({Status.ANSWERED}, Status.CLOSED),
+        Action.REOPEN: Transition({Status.ANSWERED, Status.CLOSED}, Status.SUBMITTED),
+        Action.MERGE: Transition(_OPEN, Status.MERGED),
+        Action.WITHDRAW: Transition(_OPEN, Status.WITHDRAWN),
+    },
+)
 # Statuses whose clock runs (the escalation job looks only at these).
 RUNNING = (Status.SUBMITTED, Status.ACCEPTED)
 # Who may take each action: the unit handling the case, the driver, or either.
@@ -132,11 +148,9 @@ def _guard(actor, case: Case, action: str) -> Case:
 
 
 def _require_action(actor, case: Case, action: str) -> None:
-    sources, _target = TRANSITIONS[action]
     if not _may(actor, case, action):
         raise NotFound()
-    if case.status not in sources:
-        raise InvalidTransition()
+    CASE.check(case, action)
 
 
 # Deadlines ------------------------------------------------------------------------------------
@@ -227,6 +241,13 @@ _CASE_FIELDS = [
 
 def _save(case: Case, now: datetime) -> None:
     """Write the case only if nobody changed it since it was read (optimistic lock)."""
+    if case._state.adding:
+        # Filing: the number is made of the new row's id; the filing instant is `now`.
+        case.save()
+        case.number = f"SQ{now.astimezone(LOCAL_TZ):%Y}{case.pk:06d}"
+        Case.objects.filter(pk=case.pk).update(number=case.number, created_at=now)
+        case.created_at = now
+        return
     values = {name: getattr(case, name) for name in _CASE_FIELDS}
     changed = Case.objects.filter(pk=case.pk, version=case.version).update(
         version=F("version") + 1, updated_at=now, **values
@@ -234,31 +255,6 @@ def _save(case: Case, now: datetime) -> None:
     if changed != 1:
         raise Conflict(_("This case was changed by someone else. Reload and try again."))
     case.version += 1
-
-
-def _activity(
-    case: Case,
-    *,
-    actor,
-    action: str,
-    from_status: str,
-    note: str = "",
-    now: datetime,
-    visible: bool = True,
-) -> Activity:
-    return Activity.objects.create(
-        case=case,
-        at=now,
-        actor=_person(actor),
-        actor_label=_actor_label(actor),
-        action=action,
-        from_status=from_status,
-        to_status=case.status,
-        level=case.level,
-        unit=case.unit,
-        note=note,
-        visible_to_driver=visible,
-    )
 
 
 def _actor_label(actor) -> str:
@@ -335,11 +331,10 @@ def _load(case: Case) -> Case:
 def _step(actor, case: Case, action: str, now: datetime):
     fresh = _load(case)
     _require_action(actor, fresh, action)
-    return fresh, fresh.status, _current_assignment(fresh)
+    return fresh, _current_assignment(fresh)
 
 
 def _escalate(case: Case, *, actor, action: str, reason: str, now: datetime) -> Case:
-    before = case.status
     assignment = _current_assignment(case)
     target = routing.route(
         case.driver, level=case.level + 1, platform=case.platform, current=case.unit
@@ -356,18 +351,17 @@ def _escalate(case: Case, *, actor, action: str, reason: str, now: datetime) -> 
     )
     level, unit, assignee = target
     new_assignment = _start_level(case, level, unit, assignee, now)
-    case.status = Status.SUBMITTED
     case.escalations += 1
-    _save(case, now)
-    new_assignment.save()
-    _activity(case, actor=actor, action=action, from_status=before, note=reason, now=now)
-    audit.record(
+    CASE.apply(
+        case,
+        action,
         actor=actor,
-        action=f"appeal.{action}",
-        obj=case,
-        summary=f"{case.number} → L{level}",
-        reason=reason[:300],
+        note=reason,
+        now=now,
+        audit_summary=f"{case.number} → L{level}",
+        audit_reason=reason,
     )
+    new_assignment.save()
     _notify(case, "escalated", body=reason, handlers=True)
     return case
 

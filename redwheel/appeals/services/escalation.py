@@ -9,14 +9,13 @@ from django.utils.translation import gettext as _
 from redwheel.appeals import routing
 from redwheel.appeals.models import Case, DeadlinePolicy, Status
 from redwheel.appeals.services.common import (
+    CASE,
     REOPEN_WINDOW,
     RUNNING,
     Action,
-    _activity,
     _escalate,
     _notify,
     _now,
-    _save,
 )
 from redwheel.appeals.services.transitions import case_close
 from redwheel.core import audit
@@ -83,13 +82,8 @@ def _escalate_due_one(pk: int, now: datetime) -> str:
         ):
             _escalate(case, actor=JOB_ACTOR, action=Action.AUTO_ESCALATE, reason=reason, now=now)
             return "escalated"
-        before = case.status
         case.overdue_notified_at, case.escalate_at = now, None
-        _save(case, now)
-        _activity(
-            case, actor=JOB_ACTOR, action=Action.OVERDUE, from_status=before, note=reason, now=now
-        )
-        audit.record(actor=JOB_ACTOR, action="appeal.overdue", obj=case, summary=case.number)
+        CASE.apply(case, Action.OVERDUE, actor=JOB_ACTOR, note=reason, now=now)
         _notify(case, "overdue", body=reason, handlers=True)
         return "overdue"
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from redwheel.appeals import deadlines, routing
-from redwheel.appeals.models import Case, Category, Mediation, Status
+from redwheel.appeals import routing
+from redwheel.appeals.models import Case, Category, Mediation
 from redwheel.appeals.services.attachments import (
     MAX_ATTACHMENTS,
     _attach,
@@ -17,15 +17,14 @@ from redwheel.appeals.services.attachments import (
     _store_files,
 )
 from redwheel.appeals.services.common import (
+    CASE,
     Action,
-    _activity,
     _notify,
     _now,
     _person,
     _person_id,
     _start_level,
 )
-from redwheel.core import audit
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.permissions import acting_platform, can, is_unscoped, require
 from redwheel.orgs.models import Platform
@@ -137,34 +136,23 @@ def case_file(
                 external_ref=external_ref[:64],
                 idempotency_scope=idempotency_scope,
                 idempotency_key=idempotency_key,
-                status=Status.SUBMITTED,
             )
             level, unit, assignee = target
             assignment = _start_level(case, level, unit, assignee, now)
-            case.save()
-            case.number = f"SQ{now.astimezone(deadlines.TZ):%Y}{case.pk:06d}"
-            Case.objects.filter(pk=case.pk).update(number=case.number, created_at=now)
-            case.created_at = now
+            activity = CASE.apply(
+                case,
+                Action.FILE,
+                actor=actor,
+                note=_("Filed by %(channel)s.") % {"channel": case.get_channel_display()},
+                now=now,
+                audit_summary=lambda case: f"{case.number} {case.get_category_display()}",
+                audit_data={"level": level, "unit": unit.pk, "channel": channel},
+            )
             assignment.case = case
             assignment.save()
             if is_mediation:
                 Mediation.objects.create(case=case, **mediation)
-            activity = _activity(
-                case,
-                actor=actor,
-                action=Action.FILE,
-                from_status="",
-                now=now,
-                note=_("Filed by %(channel)s.") % {"channel": case.get_channel_display()},
-            )
             _attach(case, activity, saved)
-            audit.record(
-                actor=actor,
-                action="appeal.file",
-                obj=case,
-                summary=f"{case.number} {case.get_category_display()}",
-                data={"level": level, "unit": unit.pk, "channel": channel},
-            )
             _notify(case, "filed", body=case.title, handlers=True)
     except IntegrityError:
         _remove_files([name for name, *_rest in saved])

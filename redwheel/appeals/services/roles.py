@@ -8,9 +8,9 @@ from datetime import datetime
 from redwheel.appeals import routing
 from redwheel.appeals.models import Case
 from redwheel.appeals.services.common import (
+    CASE,
     DRIVER_ACTIONS,
     HANDLER_ACTIONS,
-    TRANSITIONS,
     Action,
     _can_handle,
     _is_own,
@@ -43,8 +43,8 @@ def case_roles(actor, case: Case, *, now: datetime | None = None) -> CaseRoles:
     now = _now(now)
     handler, own = _can_handle(actor, case), _is_own(actor, case)
     allowed = []
-    for action, (sources, _target) in TRANSITIONS.items():
-        if action == Action.AUTO_ESCALATE or case.status not in sources:
+    for action, transition in CASE.transitions.items():
+        if action == Action.AUTO_ESCALATE or case.status not in transition.sources:
             continue
         if (handler and action in HANDLER_ACTIONS) or (own and action in DRIVER_ACTIONS):
             if action == Action.REOPEN and not _reopen_open(case, now):

@@ -11,8 +11,8 @@ from redwheel.appeals import deadlines
 from redwheel.appeals.models import Activity, Assignment, Case, Mediation, Status
 from redwheel.appeals.services.attachments import _attach, _remove_files, _store_files
 from redwheel.appeals.services.common import (
+    CASE,
     Action,
-    _activity,
     _actor_label,
     _can_handle,
     _end_assignment,
@@ -24,7 +24,6 @@ from redwheel.appeals.services.common import (
     _now,
     _person,
     _reopen_open,
-    _save,
     _start_level,
     _step,
     _unit_staff,
@@ -39,14 +38,11 @@ def case_accept(*, actor, case: Case, note: str = "", now: datetime | None = Non
     _guard(actor, case, Action.ACCEPT)
     now = _now(now)
     with transaction.atomic():
-        case, before, assignment = _step(actor, case, Action.ACCEPT, now)
-        case.status = Status.ACCEPTED
+        case, assignment = _step(actor, case, Action.ACCEPT, now)
         if case.assignee is None and _person(actor) is not None:
             case.assignee = actor
         _mark_responded(case, assignment, now)
-        _save(case, now)
-        _activity(case, actor=actor, action=Action.ACCEPT, from_status=before, note=note, now=now)
-        audit.record(actor=actor, action="appeal.accept", obj=case, summary=case.number)
+        CASE.apply(case, Action.ACCEPT, actor=actor, note=note, now=now)
         _notify(case, "accepted", body=note)
     return case
 
@@ -59,7 +55,7 @@ def case_request_info(*, actor, case: Case, question: str, now: datetime | None 
     if not question:
         raise ValidationFailed(_("Write what the driver should add."))
     with transaction.atomic():
-        case, before, assignment = _step(actor, case, Action.REQUEST_INFO, now)
+        case, assignment = _step(actor, case, Action.REQUEST_INFO, now)
         _mark_responded(case, assignment, now)
         policy = policy_for(case.level, case.category)
         case.resolution_remaining = deadlines.remaining_seconds(policy, now, case.resolution_due_at)
@@ -67,17 +63,7 @@ def case_request_info(*, actor, case: Case, question: str, now: datetime | None 
         case.response_due_at = case.response_due_at if case.responded_at else None
         case.resolution_due_at = None
         case.escalate_at = None
-        case.status = Status.WAITING
-        _save(case, now)
-        _activity(
-            case,
-            actor=actor,
-            action=Action.REQUEST_INFO,
-            from_status=before,
-            note=question,
-            now=now,
-        )
-        audit.record(actor=actor, action="appeal.request_info", obj=case, summary=case.number)
+        CASE.apply(case, Action.REQUEST_INFO, actor=actor, note=question, now=now)
         _notify(case, "info_requested", body=question)
     return case
 
@@ -94,24 +80,14 @@ def case_provide_info(
     saved = _store_files(list(attachments or []), now)
     try:
         with transaction.atomic():
-            case, before, _assignment = _step(actor, case, Action.PROVIDE_INFO, now)
+            case, _assignment = _step(actor, case, Action.PROVIDE_INFO, now)
             policy = policy_for(case.level, case.category)
             case.resolution_due_at = deadlines.resume_due(policy, now, case.resolution_remaining)
             case.escalate_at = case.resolution_due_at
             case.paused_at = None
             case.resolution_remaining = None
-            case.status = Status.ACCEPTED
-            _save(case, now)
-            activity = _activity(
-                case,
-                actor=actor,
-                action=Action.PROVIDE_INFO,
-                from_status=before,
-                note=text,
-                now=now,
-            )
+            activity = CASE.apply(case, Action.PROVIDE_INFO, actor=actor, note=text, now=now)
             _attach(case, activity, saved)
-            audit.record(actor=actor, action="appeal.provide_info", obj=case, summary=case.number)
             for person in {
                 u.pk: u for u in [case.assignee, *_unit_staff(case.unit)] if u is not None
             }.values():
@@ -137,25 +113,22 @@ def case_answer(*, actor, case: Case, answer: str, now: datetime | None = None) 
             _("A case can be answered only with an answer."), code="answer_required"
         )
     with transaction.atomic():
-        case, before, assignment = _step(actor, case, Action.ANSWER, now)
+        case, assignment = _step(actor, case, Action.ANSWER, now)
         _mark_responded(case, assignment, now)
         on_time = case.paused_at is not None or not (
             case.resolution_due_at is not None and now > case.resolution_due_at
         )
-        case.status = Status.ANSWERED
         case.answer, case.answered_at = answer, now
         case.answered_by = _person(actor)
         case.escalate_at = None
         case.paused_at = None
         case.resolution_remaining = None
-        _save(case, now)
+        CASE.apply(case, Action.ANSWER, actor=actor, note=answer, now=now)
         if assignment is not None:
             assignment.answered_at = now
             assignment.answered_on_time = on_time
             assignment.answer_seconds = (now - assignment.started_at).total_seconds()
             _end_assignment(assignment, case, Assignment.End.ANSWERED, now)
-        _activity(case, actor=actor, action=Action.ANSWER, from_status=before, note=answer, now=now)
-        audit.record(actor=actor, action="appeal.answer", obj=case, summary=case.number)
         _notify(case, "answered", body=answer)
     return case
 
@@ -167,7 +140,7 @@ def case_escalate(*, actor, case: Case, reason: str, now: datetime | None = None
     if not reason:
         raise ValidationFailed(_("Say why the case goes up a level."))
     with transaction.atomic():
-        case, _before, _assignment = _step(actor, case, Action.ESCALATE, now)
+        case, _assignment = _step(actor, case, Action.ESCALATE, now)
         return _escalate(case, actor=actor, action=Action.ESCALATE, reason=reason, now=now)
 
 
@@ -177,24 +150,22 @@ def case_rate(
     _guard(actor, case, Action.RATE)
     now = _now(now)
     with transaction.atomic():
-        case, before, _assignment = _step(actor, case, Action.RATE, now)
-        case.status = Status.CLOSED
+        case, _assignment = _step(actor, case, Action.RATE, now)
         case.satisfied, case.rated_at, case.closed_at = bool(satisfied), now, now
-        _save(case, now)
-        answered = case.assignments.filter(end=Assignment.End.ANSWERED).order_by("-id").first()
-        if answered is not None:
-            Assignment.objects.filter(pk=answered.pk).update(satisfied=bool(satisfied))
         note = (_("Satisfied") if satisfied else _("Not satisfied")) + (
             f": {comment.strip()}" if comment.strip() else ""
         )
-        _activity(case, actor=actor, action=Action.RATE, from_status=before, note=note, now=now)
-        audit.record(
+        CASE.apply(
+            case,
+            Action.RATE,
             actor=actor,
-            action="appeal.rate",
-            obj=case,
-            summary=case.number,
-            data={"satisfied": bool(satisfied)},
+            note=note,
+            now=now,
+            audit_data={"satisfied": bool(satisfied)},
         )
+        answered = case.assignments.filter(end=Assignment.End.ANSWERED).order_by("-id").first()
+        if answered is not None:
+            Assignment.objects.filter(pk=answered.pk).update(satisfied=bool(satisfied))
     return case
 
 
@@ -203,11 +174,9 @@ def case_close(*, actor, case: Case, note: str = "", now: datetime | None = None
     _guard(actor, case, Action.CLOSE)
     now = _now(now)
     with transaction.atomic():
-        case, before, _assignment = _step(actor, case, Action.CLOSE, now)
-        case.status, case.closed_at = Status.CLOSED, now
-        _save(case, now)
-        _activity(case, actor=actor, action=Action.CLOSE, from_status=before, note=note, now=now)
-        audit.record(actor=actor, action="appeal.close", obj=case, summary=case.number)
+        case, _assignment = _step(actor, case, Action.CLOSE, now)
+        case.closed_at = now
+        CASE.apply(case, Action.CLOSE, actor=actor, note=note, now=now)
     return case
 
 
@@ -219,20 +188,17 @@ def case_reopen(*, actor, case: Case, reason: str, now: datetime | None = None) 
     if not reason:
         raise ValidationFailed(_("Say why the answer does not solve the problem."))
     with transaction.atomic():
-        case, before, _assignment = _step(actor, case, Action.REOPEN, now)
+        case, _assignment = _step(actor, case, Action.REOPEN, now)
         if not _reopen_open(case, now):
             raise InvalidTransition(
                 _("The time to reopen this case has passed."), code="reopen_window_passed"
             )
         assignment = _start_level(case, case.level, case.unit, case.assignee, now)
-        case.status = Status.SUBMITTED
         case.answer, case.answered_at, case.answered_by = "", None, None
         case.closed_at = None
         case.reopen_count += 1
-        _save(case, now)
+        CASE.apply(case, Action.REOPEN, actor=actor, note=reason, now=now)
         assignment.save()
-        _activity(case, actor=actor, action=Action.REOPEN, from_status=before, note=reason, now=now)
-        audit.record(actor=actor, action="appeal.reopen", obj=case, summary=case.number)
         _notify(case, "filed", body=reason, handlers=True)
     return case
 
@@ -248,25 +214,21 @@ def case_merge(*, actor, case: Case, into: Case, now: datetime | None = None) ->
             code="merge_target",
         )
     with transaction.atomic():
-        case, before, assignment = _step(actor, case, Action.MERGE, now)
+        case, assignment = _step(actor, case, Action.MERGE, now)
         into = Case.objects.select_related("unit").get(pk=into.pk)
         if not into.is_open and into.status != Status.ANSWERED:
             raise ValidationFailed(_("The target case is not open."), code="merge_target")
         if not _can_handle(actor, into):
             raise NotFound()
         _end_assignment(assignment, case, Assignment.End.MERGED, now)
-        case.status, case.merged_into, case.escalate_at = Status.MERGED, into, None
-        _save(case, now)
-        _activity(
+        case.merged_into, case.escalate_at = into, None
+        CASE.apply(
             case,
+            Action.MERGE,
             actor=actor,
-            action=Action.MERGE,
-            from_status=before,
             note=_("Merged into %(number)s.") % {"number": into.number},
             now=now,
-        )
-        audit.record(
-            actor=actor, action="appeal.merge", obj=case, summary=f"{case.number} → {into.number}"
+            audit_summary=f"{case.number} → {into.number}",
         )
     return case
 
@@ -275,14 +237,10 @@ def case_withdraw(*, actor, case: Case, reason: str = "", now: datetime | None =
     _guard(actor, case, Action.WITHDRAW)
     now = _now(now)
     with transaction.atomic():
-        case, before, assignment = _step(actor, case, Action.WITHDRAW, now)
+        case, assignment = _step(actor, case, Action.WITHDRAW, now)
         _end_assignment(assignment, case, Assignment.End.WITHDRAWN, now)
-        case.status, case.escalate_at, case.paused_at = Status.WITHDRAWN, None, None
-        _save(case, now)
-        _activity(
-            case, actor=actor, action=Action.WITHDRAW, from_status=before, note=reason, now=now
-        )
-        audit.record(actor=actor, action="appeal.withdraw", obj=case, summary=case.number)
+        case.escalate_at, case.paused_at = None, None
+        CASE.apply(case, Action.WITHDRAW, actor=actor, note=reason, now=now)
     return case
 
 
@@ -323,6 +281,7 @@ def mediation_update(
             )
         mediation.outcome, mediation.outcome_note = outcome, outcome_note
         mediation.save()
+        # Not a step of the case: its status does not move and the case row is not written.
         Activity.objects.create(
             case=case,
             at=now,

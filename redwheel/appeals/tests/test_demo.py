@@ -3,21 +3,21 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from redwheel.appeals import selectors
-from redwheel.appeals.demo import build_demo_appeals
+from redwheel.appeals.demo import build_demo, build_demo_appeals
 from redwheel.appeals.models import Activity, Case, Mediation, Status
-from redwheel.core.demo.city import build_demo_city
+from redwheel.demo.city import build_demo_city
+from redwheel.demo.context import DemoContext
 
 
 @pytest.mark.django_db
 def test_demo_appeals_cover_levels_statuses_and_accountability_differs():
     out = StringIO()
-    assert build_demo_appeals(stdout=out) is False  # no demo city yet
     build_demo_city(scale=0.05, stdout=StringIO())
-    assert build_demo_appeals(stdout=out, rounds=2) is True
+    demo = DemoContext(out=out)
+    assert build_demo_appeals(actor=demo.admin, stdout=out, rounds=2) is True
     assert set(Case.objects.values_list("level", flat=True)) == {1, 2, 3, 4}
     assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
     assert Activity.objects.filter(action="auto_escalate").exists()
@@ -36,5 +36,5 @@ def test_demo_appeals_cover_levels_statuses_and_accountability_differs():
     known = rates - {None}
     assert max(known) - min(known) >= 50  # units really differ
     count = Case.objects.count()
-    call_command("demo_appeals", stdout=out)
+    assert build_demo(demo) is False  # the demo's hook: the cases exist already
     assert Case.objects.count() == count

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from redwheel import testing
 from redwheel.appeals import services
 from redwheel.appeals.models import Case
-from redwheel.core import testing
 from redwheel.orgs.services import unit_create
 
 pytestmark = pytest.mark.django_db

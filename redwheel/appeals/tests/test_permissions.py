@@ -16,10 +16,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
 from redwheel.appeals import selectors, services
 from redwheel.appeals.models import Activity, Case, DeadlinePolicy, Status
-from redwheel.core import permissions, testing
+from redwheel.core import permissions
 from redwheel.core.errors import NotFound
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.services import contact_pair_create, driver_create

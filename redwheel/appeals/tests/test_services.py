@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from redwheel import testing
 from redwheel.appeals import services
 from redwheel.appeals.models import Activity, Assignment, Case, DeadlinePolicy, Status
-from redwheel.core import testing
 from redwheel.core.errors import InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.models import Notification
 from redwheel.drivers.services import contact_pair_create

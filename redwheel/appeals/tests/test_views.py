@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
 from redwheel.appeals import selectors, services
 from redwheel.appeals.models import Attachment, Case, Mediation, Status
-from redwheel.core import testing
 from redwheel.core.errors import ValidationFailed
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ninja.openapi.schema import OpenAPISchema, get_schema
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
 from redwheel.api import api
-from redwheel.core import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -24,9 +24,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from redwheel import testing
 from redwheel.accounts.models import TokenScope
 from redwheel.accounts.services import token_create
-from redwheel.core import testing
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db]
 

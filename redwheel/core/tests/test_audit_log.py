@@ -5,7 +5,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from redwheel.core import audit, testing
+from redwheel import testing
+from redwheel.core import audit
 from redwheel.core.models import AuditEntry
 
 URL = reverse("core:audit_log")

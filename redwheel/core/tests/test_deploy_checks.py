@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.core.checks import ERROR, Tags, run_checks
 
-from redwheel.core import testing
+from redwheel import testing
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 # The committed development values, spelled out so the test does not trust the code under test.

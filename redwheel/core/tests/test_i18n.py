@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 import config.settings as project_settings
-from redwheel.core import testing
+from redwheel import testing
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]  # the redwheel package

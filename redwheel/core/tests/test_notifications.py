@@ -10,7 +10,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from redwheel.core import notifications, testing
+from redwheel import testing
+from redwheel.core import notifications
 from redwheel.core.models import Notification
 from redwheel.core.sms import MemorySmsBackend
 from redwheel.orgs.services import platform_update

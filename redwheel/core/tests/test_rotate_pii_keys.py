@@ -10,8 +10,8 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from redwheel import testing
 from redwheel.accounts.models import User
-from redwheel.core import testing
 from redwheel.core.crypto import BlindIndexField, EncryptedTextField
 from redwheel.core.management.commands.rotate_pii_keys import blind_indexed_models
 from redwheel.drivers import selectors as driver_selectors

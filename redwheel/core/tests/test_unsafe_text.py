@@ -2,6 +2,7 @@
 
 import pytest
 from django import forms
+from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,7 +79,7 @@ def test_a_page_form_refuses_unsafe_text_and_creates_nothing(client, city, name)
     client.force_login(city.admin)
     before = OrgUnit.objects.count()
     response = client.post(
-        f"/staff/units/{city.committee_a.pk}/children/",
+        reverse("orgs:unit_child_create", args=[city.committee_a.pk]),
         {"name": name, "kind": "branch", "branch_type": "regular", "region_code": "510107"},
     )
     assert response.status_code == 400

@@ -119,7 +119,7 @@ def test_a_signed_delivery_reaches_a_local_server_when_private_targets_are_allow
 def test_no_transaction_is_open_while_the_request_is_sent(
     transactional_db, server, settings, monkeypatch
 ):
-    from redwheel.core import testing
+    from redwheel import testing
 
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     city = testing.city()
@@ -300,7 +300,7 @@ def test_private_urls_can_be_set_when_the_setting_allows_them(city, settings):
 
 
 def test_two_concurrent_claims_give_the_notification_to_one_worker(transactional_db):
-    from redwheel.core import testing
+    from redwheel import testing
 
     city = testing.city()
     platform = set_url_behind_validation(city.platform_a, "http://10.9.9.9/never-sent")

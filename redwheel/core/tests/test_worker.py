@@ -15,7 +15,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from redwheel.core import notifications, scheduler, testing
+from redwheel import testing
+from redwheel.core import notifications, scheduler
 from redwheel.core.models import Notification, PeriodicJob
 from redwheel.core.sms import MemorySmsBackend
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.dispatch import services
 from redwheel.dispatch.tests.test_sandbox import tiny_run
 

@@ -8,14 +8,14 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
-from redwheel.core import testing
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, exports, selectors, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
 from redwheel.dispatch.tests.test_sandbox import TINY, ingested_trips, tiny_run
-from redwheel.exchange.metrics import LOCAL_TZ
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from redwheel.core import testing
+from redwheel import testing
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import InvalidTransition, ValidationFailed
 from redwheel.dispatch import engine, selectors, services
 from redwheel.dispatch.demo import (
@@ -20,7 +21,6 @@ from redwheel.dispatch.demo import (
     build_demo_sandbox,
 )
 from redwheel.dispatch.models import RuleSet, SimulationRun
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.exchange.models import Trip
 
 pytestmark = pytest.mark.django_db
@@ -415,9 +415,10 @@ def test_only_committee_regulators_and_staff_may_use_the_sandbox(client, city, p
 
 def test_nav_links_the_sandbox_only_for_its_users(client, city, regulator):
     client.force_login(regulator)
-    assert 'href="/sandbox/"' in client.get(reverse("orgs:dashboard")).content.decode()
+    link = f'href="{reverse("dispatch:index")}"'
+    assert link in client.get(reverse("insights:dashboard")).content.decode()
     client.force_login(testing.staff(city.branch_a, "secretary"))
-    assert 'href="/sandbox/"' not in client.get(reverse("orgs:dashboard")).content.decode()
+    assert link not in client.get(reverse("insights:dashboard")).content.decode()
 
 
 # Demo ----------------------------------------------------------------------------------------
@@ -450,7 +451,7 @@ def test_demo_sandbox_without_ingested_orders_stores_only_the_synthetic_run(city
     out = io.StringIO()
     assert build_demo_sandbox(stdout=out, orders=200) is True
     assert list(SimulationRun.objects.values_list("title", flat=True)) == [RUN_TITLE]
-    assert "demo_operations" in out.getvalue()
+    assert "No ingested trips" in out.getvalue()
 
 
 def test_summary_says_when_tied_scores_hide_the_top_fifth(city, pair):

@@ -8,12 +8,13 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.drivers.imports import selectors
 from redwheel.drivers.models import ImportJob
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "kind",
@@ -50,12 +51,3 @@ class ImportJobAdmin(admin.ModelAdmin):
                 "", "<li>{} · {} · {}</li>", ((e.row, e.column, e.message) for e in rows)
             ),
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -24,11 +24,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from redwheel.accounts.models import User
-from redwheel.core import audit
-from redwheel.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from redwheel.core.errors import DomainError, NotFound, ValidationFailed
 from redwheel.core.permissions import can
+from redwheel.core.states import StateMachine, Transition
 from redwheel.drivers import services as driver_services
 from redwheel.drivers.imports.checks import CheckedRow, RowChecker
 from redwheel.drivers.imports.parsing import COLUMNS, MalformedFile, RosterReader
@@ -36,6 +37,7 @@ from redwheel.drivers.models import (
     Affiliation,
     Driver,
     ImportJob,
+    ImportJobActivity,
     ImportRowError,
     Membership,
     MembershipActivity,
@@ -49,6 +51,41 @@ Status = ImportJob.Status
 State = Membership.State
 Action = MembershipActivity.Action
 Progress = Callable[[int], None] | None
+J = ImportJobActivity.Action
+
+# Checking and committing run in a task for the system (actor None) or the committer.
+JOB = StateMachine(
+    activity_model=ImportJobActivity,
+    parent_field="job",
+    audit_prefix="import",
+    state_field="status",
+    from_field="from_status",
+    to_field="to_status",
+    # Progress is written by the running step meanwhile; each step writes only its changes.
+    save_changes_only=True,
+    # Failure notes quote the file and the error; the job (scoped like its roster) keeps them.
+    note_in_audit=False,
+    # The audit log has the upload and each commit that wrote rows; the steps between are in
+    # the job's activity rows only.
+    transitions={
+        J.UPLOAD: Transition({None}, Status.UPLOADED),
+        # A check that was interrupted (a worker restart) starts again.
+        J.VALIDATE: Transition(
+            {Status.UPLOADED, Status.VALIDATING}, Status.VALIDATING, audit=False
+        ),
+        J.PREVIEW: Transition({Status.VALIDATING}, Status.PREVIEWED, audit=False),
+        J.REQUEST_COMMIT: Transition(
+            {Status.PREVIEWED},
+            Status.COMMITTING,
+            guard=lambda job: job.can_commit,
+            refusal=gettext_lazy("Only a checked file without any problem can be imported."),
+            code="not_clean",
+            audit=False,
+        ),
+        J.COMMIT: Transition({Status.COMMITTING}, Status.COMMITTED),
+        J.FAIL: Transition({Status.VALIDATING, Status.COMMITTING}, Status.FAILED, audit=False),
+    },
+)
 
 
 class RowRejected(ValidationFailed):
@@ -87,16 +124,10 @@ def import_upload(*, actor, kind: str, unit, uploaded_file, enqueue: bool = True
     try:
         with RosterReader(default_storage.path(stored), kind, name=original):
             pass  # opening reads the header row: a wrong format or missing column fails here
-        with transaction.atomic():
-            job = ImportJob.objects.create(
-                kind=kind, file=stored, original_name=original, uploaded_by=actor, unit=unit
-            )
-            audit.record(
-                actor=actor,
-                action="import.upload",
-                obj=job,
-                summary=f"{job.get_kind_display()} · {original}",
-            )
+        job = ImportJob(
+            kind=kind, file=stored, original_name=original, uploaded_by=actor, unit=unit
+        )
+        JOB.apply(job, J.UPLOAD, actor=actor)
     except BaseException:
         default_storage.delete(stored)
         raise
@@ -126,9 +157,9 @@ def _percent(done: int, estimated: int | None) -> int:
 def import_validate(*, job_id: int, progress: Progress = None) -> ImportJob:
     """Check every row and store the problems; the job ends `previewed` (or `failed`)."""
     job = ImportJob.objects.select_related("unit", "uploaded_by").get(pk=job_id)
-    if job.status not in (Status.UPLOADED, Status.VALIDATING):
+    if J.VALIDATE not in JOB.allowed_actions(job):
         return job
-    ImportJob.objects.filter(pk=job.pk).update(status=Status.VALIDATING, progress=0, message="")
+    JOB.apply(job, J.VALIDATE, actor=None, changes={"progress": 0, "message": ""})
     job.row_errors.all().delete()
     total = valid = problems = 0
     try:
@@ -167,13 +198,18 @@ def import_validate(*, job_id: int, progress: Progress = None) -> ImportJob:
             ImportRowError.objects.create(
                 job=job, row=2, column="", message=_("The file has no data rows.")
             )
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=Status.PREVIEWED,
-            progress=100,
-            total_rows=total,
-            valid_rows=valid,
-            error_count=problems,
-            validated_at=timezone.now(),
+        JOB.apply(
+            job,
+            J.PREVIEW,
+            actor=None,
+            note=_("%(rows)s rows, %(problems)s problems") % {"rows": total, "problems": problems},
+            changes={
+                "progress": 100,
+                "total_rows": total,
+                "valid_rows": valid,
+                "error_count": problems,
+                "validated_at": timezone.now(),
+            },
         )
         if problems:  # can never be imported; the corrected file is a new upload
             _drop_file(job)
@@ -181,8 +217,8 @@ def import_validate(*, job_id: int, progress: Progress = None) -> ImportJob:
     return job
 
 
-def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(status=Status.FAILED, message=message[:500])
+def _fail(job: ImportJob, message: str, actor=None) -> None:
+    JOB.apply(job, J.FAIL, actor=actor, note=message, changes={"message": message[:500]})
     _drop_file(job)
 
 
@@ -204,13 +240,7 @@ def import_commit_request(*, actor, job: ImportJob, enqueue: bool = True) -> Imp
         raise NotFound()
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if not job.can_commit:
-            raise InvalidTransition(
-                _("Only a checked file without any problem can be imported."), code="not_clean"
-            )
-        job.status = Status.COMMITTING
-        job.progress = 0
-        job.save(update_fields=["status", "progress", "updated_at"])
+        JOB.apply(job, J.REQUEST_COMMIT, actor=actor, changes={"progress": 0})
     # The committer's scope is used for the re-check, so the task gets their id too.
     if enqueue:
         commit_import.enqueue(job.pk, actor.pk)
@@ -228,32 +258,36 @@ def import_commit(
     try:
         with transaction.atomic():
             counts = _commit_rows(job, actor, progress)
-            if counts["created"] or counts["updated"]:
-                audit.record(
-                    actor=actor,
-                    action=f"import.{job.kind}",
-                    obj=job,
-                    summary=_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged")
-                    % counts,
-                    data={**counts, "kind": job.kind, "file": job.original_name},
-                )
-            ImportJob.objects.filter(pk=job.pk).update(
-                status=Status.COMMITTED,
-                progress=100,
-                committed_at=timezone.now(),
-                message="",
-                created_count=counts["created"],
-                updated_count=counts["updated"],
-                unchanged_count=counts["unchanged"],
+            summary = (
+                _("%(created)s created, %(updated)s updated, %(unchanged)s unchanged") % counts
+            )
+            JOB.apply(
+                job,
+                J.COMMIT,
+                actor=actor,
+                note=summary,
+                changes={
+                    "progress": 100,
+                    "committed_at": timezone.now(),
+                    "message": "",
+                    "created_count": counts["created"],
+                    "updated_count": counts["updated"],
+                    "unchanged_count": counts["unchanged"],
+                },
+                audit=bool(counts["created"] or counts["updated"]),
+                audit_action=f"import.{job.kind}",
+                audit_summary=summary,
+                audit_data={**counts, "kind": job.kind, "file": job.original_name},
             )
     except DomainError as exc:
-        _fail(job, str(exc.message))
+        _fail(job, str(exc.message), actor)
     except Exception as exc:
         logger.exception("committing import %s failed", job.pk)
         _fail(
             job,
             _("The import failed and nothing was written: %(error)s")
             % {"error": f"{type(exc).__name__}: {exc}"[:300]},
+            actor,
         )
     else:
         _drop_file(job)

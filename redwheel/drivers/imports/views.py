@@ -1,15 +1,14 @@
 """Roster import pages: list + upload, preview with problems, progress polling, commit."""
 
 from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from redwheel.core.errors import DomainError, NotFound
+from redwheel.accounts.decorators import staff_required
 from redwheel.core.exports import CSV, download
+from redwheel.core.forms import domain_errors
 from redwheel.core.guards import writable_or_404
 from redwheel.core.paging import paginate
 from redwheel.drivers.imports import parsing, selectors, services
@@ -28,31 +27,22 @@ class UploadForm(forms.Form):
         self.fields["unit"].queryset = units
 
 
-def _job(request, pk: int) -> ImportJob:
-    try:
-        return selectors.import_job(request.user, pk)
-    except NotFound as exc:
-        raise Http404 from exc
-
-
-@login_required
+@staff_required
 def job_list(request):
     units = selectors.import_units(request.user)
     if request.method == "POST":
         writable_or_404(units)  # before the upload is read
     form = UploadForm(request.POST or None, request.FILES or None, units=units)
     if request.method == "POST" and form.is_valid():
-        try:
+        with domain_errors() as caught:
             job = services.import_upload(
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
                 unit=form.cleaned_data["unit"],
                 uploaded_file=form.cleaned_data["file"],
             )
-        except DomainError as exc:
-            form.add_error("file", str(exc.message))
-        else:
             return redirect("imports:detail", pk=job.pk)
+        form.add_error("file", str(caught.message))  # whatever an upload is refused for
     page = paginate(request, selectors.import_jobs(request.user), 25)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -63,10 +53,10 @@ def job_list(request):
     )
 
 
-@login_required
+@staff_required
 @require_GET
 def job_detail(request, pk: int):
-    job = _job(request, pk)
+    job = selectors.import_job(request.user, pk)
     page = paginate(request, selectors.import_errors(job), 50)
     return render(
         request,
@@ -75,10 +65,10 @@ def job_detail(request, pk: int):
     )
 
 
-@login_required
+@staff_required
 @require_GET
 def job_progress(request, pk: int):
-    job = _job(request, pk)
+    job = selectors.import_job(request.user, pk)
     response = render(
         request,
         "drivers/imports/_progress.html",
@@ -89,18 +79,16 @@ def job_progress(request, pk: int):
     return response
 
 
-@login_required
+@staff_required
 @require_POST
 def job_commit(request, pk: int):
-    job = _job(request, pk)
-    try:
+    job = selectors.import_job(request.user, pk)
+    with domain_errors(request):
         services.import_commit_request(actor=request.user, job=job)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
     return redirect("imports:detail", pk=job.pk)
 
 
-@login_required
+@staff_required
 @require_GET
 def template_download(request, kind: str, fmt: str):
     if kind not in parsing.COLUMNS or fmt not in ("xlsx", "csv"):

@@ -3,8 +3,8 @@ import json
 import pytest
 from django.test import Client
 
+from redwheel import testing
 from redwheel.accounts.services import token_create, token_revoke
-from redwheel.core import testing
 from redwheel.core.models import AuditEntry
 from redwheel.drivers import services
 from redwheel.drivers.models import Driver, Membership

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import Client
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.errors import NotFound
 from redwheel.core.permissions import can
 from redwheel.drivers import services

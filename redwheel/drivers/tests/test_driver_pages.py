@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.drivers import services
 from redwheel.drivers.models import BadgeConsentEvent, Membership
 from redwheel.orgs.services import unit_create

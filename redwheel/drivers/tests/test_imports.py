@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts.models import User
-from redwheel.core import crypto, testing
+from redwheel.core import crypto
 from redwheel.core.models import AuditEntry
 from redwheel.drivers.imports import services
 from redwheel.drivers.imports.parsing import DRIVER_COLUMNS, MEMBER_COLUMNS

@@ -1,6 +1,6 @@
 import pytest
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.errors import InvalidTransition, NotFound, ValidationFailed
 from redwheel.drivers import services
 from redwheel.drivers.models import MembershipActivity

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts.models import User
-from redwheel.core import testing
 from redwheel.core.models import AuditEntry
 from redwheel.drivers import services
 from redwheel.drivers.models import Driver
@@ -63,9 +63,9 @@ def test_no_page_shows_raw_numbers(client, busy_city):
     urls = [
         reverse(n)
         for n in (
-            "orgs:dashboard",
+            "insights:dashboard",
             "orgs:tree",
-            "orgs:coverage",
+            "insights:coverage",
             "drivers:list",
             "drivers:verification_queue",
             "core:inbox",

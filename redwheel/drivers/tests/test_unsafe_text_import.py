@@ -2,7 +2,7 @@
 
 import pytest
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.drivers.models import Driver, ImportJob
 from redwheel.drivers.tests.test_imports import driver_row, errors_of, roster, upload
 

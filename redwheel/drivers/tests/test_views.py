@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.models import AuditEntry, Notification
 from redwheel.drivers import services
 from redwheel.drivers.models import ContactPair, Membership, MembershipActivity

@@ -1,6 +1,6 @@
 """One valid example record per exchange record type, for the tests."""
 
-from redwheel.core import testing
+from redwheel import testing
 
 LICENSE = testing.id_number(777)
 PHONE = "13912345678"

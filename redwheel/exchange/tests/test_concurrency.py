@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services, writers
 from redwheel.exchange.models import LatestPosition, UnknownDriver

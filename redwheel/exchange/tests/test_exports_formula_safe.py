@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.permissions import SystemActor
 from redwheel.exchange import metrics, services
 from redwheel.exchange.tests.examples import example

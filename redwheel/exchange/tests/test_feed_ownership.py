@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
-from redwheel.core import crypto, testing
+from redwheel.core import crypto
 from redwheel.core.errors import NotFound
 from redwheel.core.models import AuditEntry
 from redwheel.core.permissions import SystemActor

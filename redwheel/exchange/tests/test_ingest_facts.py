@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db.models import OuterRef, Subquery
 
-from redwheel.core import crypto, testing
+from redwheel import testing
+from redwheel.core import crypto
 from redwheel.core.models import AuditEntry
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Affiliation, Driver, Vehicle

@@ -179,7 +179,7 @@ def test_code_lists_and_ranges_are_checked(city):
 
 
 def test_license_check_matches_the_full_validator():
-    from redwheel.core import testing
+    from redwheel import testing
     from redwheel.core.errors import ValidationFailed
     from redwheel.core.validators import clean_identity_number
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.exchange import metrics, selectors
 from redwheel.exchange.models import (
     Complaint,
@@ -298,7 +298,7 @@ HAS_INGEST = importlib.util.find_spec("redwheel.exchange.services") is not None
     "written by the ingestion helper; not present yet",
 )
 def test_snapshot_equals_recomputation_on_a_generated_month(city):
-    from redwheel.core.demo import operations
+    from redwheel.demo import operations
 
     for i in range(8):
         city.member(f"党员{i}") if i < 3 else city.driver(f"司机{i}")
@@ -318,22 +318,21 @@ def test_snapshot_equals_recomputation_on_a_generated_month(city):
     metrics.recompute_month(OCT)
     assert metrics.stored_month(OCT) == metrics.compute_month_pure(OCT)
 
-    # the command is idempotent: the month is loaded already
+    # the demo's operations step is idempotent: the month is loaded already
     from io import StringIO
 
-    from django.core.management import call_command
-
+    from redwheel.demo.context import DemoContext
     from redwheel.exchange.models import IngestBatch
 
     batches = IngestBatch.objects.count()
     out = StringIO()
-    call_command("demo_operations", "--month", "2026-10", "--scale", "0.02", stdout=out)
+    assert operations.build_demo(DemoContext(month=OCT, scale=0.02, out=out)) is False
     assert "already loaded" in out.getvalue()
     assert IngestBatch.objects.count() == batches
 
 
 def test_generated_records_are_deterministic_and_well_formed(city):
-    from redwheel.core.demo import operations
+    from redwheel.demo import operations
 
     for i in range(4):
         city.member(f"党员{i}") if i == 0 else city.driver(f"司机{i}")

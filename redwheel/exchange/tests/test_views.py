@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.exchange import metrics
 from redwheel.exchange.models import (
     IngestBatch,

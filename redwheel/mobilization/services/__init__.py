@@ -1,7 +1,7 @@
-"""Writes for fleets, hubs, mobilisations, volunteer service and public alerts.
+"""Writes for fleets, hubs, mobilizations, volunteer service and public alerts.
 
 Every public function that takes `actor` checks permission itself with `core.permissions`
-(`require`/`get_or_404` on the mobilisation models, as `mobilization/permissions.py` declares
+(`require`/`get_or_404` on the mobilization models, as `mobilization/permissions.py` declares
 them; anything out of scope is NotFound, even when the view already checked), runs in one
 transaction and writes one audit entry. Split by topic; import from this package.
 """
@@ -12,20 +12,12 @@ from redwheel.mobilization.services.alerts import (
     sighting_report,
 )
 from redwheel.mobilization.services.common import (
-    ACTIVE_SIGNUP,
     EMERGENCY_RULE,
     MAX_RADIUS_KM,
     MAX_VOLUNTEER_HOURS,
     POINTS_SKIPPED,
-    RESPONSE_TRANSITIONS,
-    SIGNUP_TRANSITIONS,
     TENTH,
-    TRANSITIONS,
     VOLUNTEER_RULE,
-    MAction,
-    MStatus,
-    R,
-    S,
     is_party_member_q,
 )
 from redwheel.mobilization.services.fleets import (
@@ -37,12 +29,11 @@ from redwheel.mobilization.services.fleets import (
     hub_create,
     pickup_point_add,
 )
-from redwheel.mobilization.services.mobilisations import (
-    allowed_actions,
-    mobilisation_call,
-    mobilisation_cancel,
-    mobilisation_close,
-    mobilisation_open,
+from redwheel.mobilization.services.mobilizations import (
+    mobilization_call,
+    mobilization_cancel,
+    mobilization_close,
+    mobilization_open,
     passenger_enqueue,
     passenger_leave,
     response_record,
@@ -60,23 +51,14 @@ from redwheel.mobilization.services.volunteering import (
 )
 
 __all__ = [
-    "ACTIVE_SIGNUP",
     "EMERGENCY_RULE",
     "MAX_RADIUS_KM",
     "MAX_VOLUNTEER_HOURS",
     "POINTS_SKIPPED",
-    "RESPONSE_TRANSITIONS",
-    "SIGNUP_TRANSITIONS",
     "TENTH",
-    "TRANSITIONS",
     "VOLUNTEER_RULE",
-    "MAction",
-    "MStatus",
-    "R",
-    "S",
     "alert_create",
     "alert_withdraw",
-    "allowed_actions",
     "fleet_create",
     "fleet_markers_set",
     "fleet_member_add",
@@ -84,10 +66,10 @@ __all__ = [
     "fleet_pledge_sign",
     "hub_create",
     "is_party_member_q",
-    "mobilisation_call",
-    "mobilisation_cancel",
-    "mobilisation_close",
-    "mobilisation_open",
+    "mobilization_call",
+    "mobilization_cancel",
+    "mobilization_close",
+    "mobilization_open",
     "opportunity_close",
     "opportunity_create",
     "passenger_enqueue",

@@ -1,5 +1,5 @@
-"""What the mobilisation services share: state-machine tables, limits, the actor's own driver,
-the points granted for service records, and input checks."""
+"""What the mobilization services share: limits, the actor's own driver, the points granted
+for service records, and input checks. The state machines are in `mobilization/states.py`."""
 
 import logging
 from datetime import timedelta
@@ -10,50 +10,12 @@ from django.utils.translation import gettext as _
 from redwheel.core.errors import Conflict, NotFound, ValidationFailed
 from redwheel.core.permissions import get_or_404
 from redwheel.drivers.models import PARTY_MEMBER_CATEGORIES, Driver, Membership
-from redwheel.mobilization.models import (
-    Mobilisation,
-    MobilisationActivity,
-    ResponseStatus,
-    ServiceRecord,
-    SignUp,
-)
+from redwheel.mobilization.models import ServiceRecord
 from redwheel.orgs.models import OrgUnit
 from redwheel.scoring.services import points_grant
 
 logger = logging.getLogger(__name__)
 
-MStatus = Mobilisation.Status
-MAction = MobilisationActivity.Action
-R = ResponseStatus
-S = SignUp.Status
-
-# Mobilisation state machine: action -> (statuses it may start from, status it leads to).
-TRANSITIONS: dict[str, tuple[frozenset, str]] = {
-    MAction.OPEN: (frozenset({None}), MStatus.OPEN),
-    MAction.CALL: (frozenset({MStatus.OPEN}), MStatus.OPEN),
-    MAction.CLOSE: (frozenset({MStatus.OPEN}), MStatus.CLOSED),
-    MAction.CANCEL: (frozenset({MStatus.OPEN}), MStatus.CANCELLED),
-}
-
-# A driver's response moves forward only. Repeating the current answer, or an older one (a
-# retried or late tap), changes nothing. "Can't come" may be revised if plans change.
-RESPONSE_TRANSITIONS: dict[str | None, frozenset] = {
-    None: frozenset({R.RECEIVED, R.ON_MY_WAY, R.ARRIVED, R.CANT_COME}),
-    R.RECEIVED: frozenset({R.ON_MY_WAY, R.ARRIVED, R.CANT_COME}),
-    R.ON_MY_WAY: frozenset({R.ARRIVED, R.CANT_COME}),
-    R.CANT_COME: frozenset({R.RECEIVED, R.ON_MY_WAY, R.ARRIVED}),
-    R.ARRIVED: frozenset(),
-}
-
-# Volunteer sign-up state machine: action -> (start statuses, target). None = no sign-up yet.
-SIGNUP_TRANSITIONS: dict[str, tuple[frozenset, str]] = {
-    "sign_up": (frozenset({None, S.CANCELLED}), S.SIGNED_UP),
-    "cancel": (frozenset({S.SIGNED_UP}), S.CANCELLED),
-    "check_in": (frozenset({S.SIGNED_UP}), S.CHECKED_IN),
-    "check_out": (frozenset({S.CHECKED_IN}), S.CHECKED_OUT),
-    "confirm": (frozenset({S.CHECKED_OUT}), S.CONFIRMED),
-}
-ACTIVE_SIGNUP = (S.SIGNED_UP, S.CHECKED_IN, S.CHECKED_OUT, S.CONFIRMED)
 MAX_RADIUS_KM = 50.0
 MAX_VOLUNTEER_HOURS = Decimal("24.0")
 TENTH = Decimal("0.1")

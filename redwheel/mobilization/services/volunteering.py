@@ -1,5 +1,5 @@
-"""Volunteer service: opportunities, the drivers' sign-ups (`common.SIGNUP_TRANSITIONS`)
-and the organiser's confirmation of hours, with their points."""
+"""Volunteer service: opportunities, the drivers' sign-ups and the organiser's confirmation of
+hours, with their points. Opportunities and sign-ups move through `mobilization/states.py`."""
 
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -8,27 +8,30 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.core import audit
+from redwheel.core.dates import local_date
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.permissions import require
 from redwheel.mobilization.models import (
     Fleet,
     Opportunity,
+    OpportunityActivity,
     ServiceRecord,
     SignUp,
+    SignUpActivity,
 )
 from redwheel.mobilization.permissions import driver_unit_paths
 from redwheel.mobilization.services.common import (
-    ACTIVE_SIGNUP,
     MAX_VOLUNTEER_HOURS,
-    SIGNUP_TRANSITIONS,
     TENTH,
     VOLUNTEER_RULE,
     _hours,
     _own_driver,
     _record_points,
 )
+from redwheel.mobilization.states import ACTIVE_SIGNUP, OPPORTUNITY, SIGNUP
 from redwheel.orgs.models import OrgUnit
+
+SignUpAction = SignUpActivity.Action
 
 # Volunteer service ---------------------------------------------------------------------------
 
@@ -59,7 +62,7 @@ def opportunity_create(
     if fleet is not None:
         require(actor, "view", fleet)
     with transaction.atomic():
-        opportunity = Opportunity.objects.create(
+        opportunity = Opportunity(
             unit=unit,
             fleet=fleet,
             title=title.strip(),
@@ -72,31 +75,24 @@ def opportunity_create(
             places=places,
             organiser=actor if getattr(actor, "pk", None) else None,
         )
-        audit.record(
-            actor=actor,
-            action="volunteer.opportunity_create",
-            obj=opportunity,
-            summary=opportunity.title,
-        )
+        OPPORTUNITY.apply(opportunity, OpportunityActivity.Action.PUBLISH, actor=actor)
     return opportunity
 
 
 def opportunity_close(*, actor, opportunity: Opportunity) -> Opportunity:
     require(actor, "change", opportunity)
-    if opportunity.status != Opportunity.Status.OPEN:
-        raise InvalidTransition(_("This opportunity is already closed."))
     with transaction.atomic():
-        opportunity.status = Opportunity.Status.CLOSED
-        opportunity.save(update_fields=["status", "updated_at"])
-        audit.record(actor=actor, action="volunteer.opportunity_close", obj=opportunity)
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if OpportunityActivity.Action.CLOSE not in OPPORTUNITY.allowed_actions(opportunity):
+            raise InvalidTransition(_("This opportunity is already closed."))
+        OPPORTUNITY.apply(opportunity, OpportunityActivity.Action.CLOSE, actor=actor)
     return opportunity
 
 
-def _signup_step(signup: SignUp | None, action: str) -> str:
-    sources, target = SIGNUP_TRANSITIONS[action]
-    if (signup.status if signup else None) not in sources:
-        raise InvalidTransition()
-    return target
+def _step_or_refuse(signup: SignUp | None, action: str, message) -> None:
+    """The sign-up machine's check, with the message the driver pages show for this step."""
+    if action not in SIGNUP.allowed_actions(signup):
+        raise InvalidTransition(message)
 
 
 def signup_create(*, actor, opportunity: Opportunity) -> SignUp:
@@ -116,13 +112,9 @@ def signup_create(*, actor, opportunity: Opportunity) -> SignUp:
         taken = opportunity.signups.filter(status__in=ACTIVE_SIGNUP).count()
         if taken >= opportunity.places:
             raise Conflict(_("All places are taken."), code="opportunity_full")
-        target = _signup_step(signup, "sign_up")
         if signup is None:
-            signup = SignUp.objects.create(opportunity=opportunity, driver=driver, status=target)
-        else:
-            signup.status = target
-            signup.save(update_fields=["status", "updated_at"])
-        audit.record(actor=actor, action="volunteer.sign_up", obj=signup, summary=opportunity.title)
+            signup = SignUp(opportunity=opportunity, driver=driver)
+        SIGNUP.apply(signup, SignUpAction.SIGN_UP, actor=actor)
     return signup
 
 
@@ -133,33 +125,29 @@ def _own_signup_step(actor, signup: SignUp, action: str, message: str) -> SignUp
         raise NotFound()
     with transaction.atomic():
         signup = SignUp.objects.select_for_update().select_related("opportunity").get(pk=signup.pk)
-        try:
-            target = _signup_step(signup, action)
-        except InvalidTransition as exc:
-            raise InvalidTransition(message) from exc
+        _step_or_refuse(signup, action, message)
         now = timezone.now()
-        signup.status = target
-        if action == "check_in":
-            signup.checked_in_at = now
-        elif action == "check_out":
-            signup.checked_out_at = now
-        signup.save(update_fields=["status", "checked_in_at", "checked_out_at", "updated_at"])
-        audit.record(actor=actor, action=f"volunteer.{action}", obj=signup)
+        stamp = {SignUpAction.CHECK_IN: "checked_in_at", SignUpAction.CHECK_OUT: "checked_out_at"}
+        changes = {stamp[action]: now} if action in stamp else None
+        SIGNUP.apply(signup, action, actor=actor, now=now, changes=changes, audit_summary="")
     return signup
 
 
 def signup_cancel(*, actor, signup: SignUp) -> SignUp:
     return _own_signup_step(
-        actor, signup, "cancel", _("Only a sign-up that has not started can be cancelled.")
+        actor,
+        signup,
+        SignUpAction.CANCEL,
+        _("Only a sign-up that has not started can be cancelled."),
     )
 
 
 def signup_check_in(*, actor, signup: SignUp) -> SignUp:
-    return _own_signup_step(actor, signup, "check_in", _("You cannot check in now."))
+    return _own_signup_step(actor, signup, SignUpAction.CHECK_IN, _("You cannot check in now."))
 
 
 def signup_check_out(*, actor, signup: SignUp) -> SignUp:
-    return _own_signup_step(actor, signup, "check_out", _("Check in first."))
+    return _own_signup_step(actor, signup, SignUpAction.CHECK_OUT, _("Check in first."))
 
 
 def signup_confirm(*, actor, signup: SignUp, hours: Decimal | None = None) -> ServiceRecord:
@@ -170,24 +158,19 @@ def signup_confirm(*, actor, signup: SignUp, hours: Decimal | None = None) -> Se
     require(actor, "change", signup.opportunity)
     with transaction.atomic():
         signup = SignUp.objects.select_for_update().select_related("opportunity").get(pk=signup.pk)
-        try:
-            target = _signup_step(signup, "confirm")
-        except InvalidTransition as exc:
-            raise InvalidTransition(_("Hours can be confirmed after check-out.")) from exc
+        _step_or_refuse(signup, SignUpAction.CONFIRM, _("Hours can be confirmed after check-out."))
         if hours is None:
             hours = _hours(signup.checked_out_at - signup.checked_in_at)
         hours = Decimal(hours).quantize(TENTH, rounding=ROUND_HALF_UP)
         if not Decimal("0") <= hours <= MAX_VOLUNTEER_HOURS:
             raise ValidationFailed(_("Hours must be between 0 and 24."))
-        signup.status = target
-        signup.save(update_fields=["status", "updated_at"])
         record = ServiceRecord.objects.create(
             driver_id=signup.driver_id,
             unit_id=signup.opportunity.unit_id,
             kind=ServiceRecord.Kind.VOLUNTEER,
             signup=signup,
             hours=hours,
-            served_on=timezone.localtime(signup.checked_in_at).date(),
+            served_on=local_date(signup.checked_in_at),
             confirmed_by=actor if getattr(actor, "pk", None) else None,
         )
         whole_hours = int(hours.to_integral_value(rounding=ROUND_DOWN))
@@ -203,11 +186,12 @@ def signup_confirm(*, actor, signup: SignUp, hours: Decimal | None = None) -> Se
                 % {"title": signup.opportunity.title, "hours": hours},
                 quantity=whole_hours,
             )
-        audit.record(
+        SIGNUP.apply(
+            signup,
+            SignUpAction.CONFIRM,
             actor=actor,
-            action="volunteer.confirm",
-            obj=signup,
-            data={"hours": str(hours), "points": entry.amount if entry else 0},
+            audit_summary="",
+            audit_data={"hours": str(hours), "points": entry.amount if entry else 0},
         )
     record.points_entry = entry
     return record

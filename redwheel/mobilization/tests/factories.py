@@ -1,4 +1,4 @@
-"""Test set-up for mobilisation tests, through the services (positions are written directly:
+"""Test set-up for mobilization tests, through the services (positions are written directly:
 they come from exchange ingestion, which is out of this app's scope)."""
 
 from datetime import timedelta
@@ -34,9 +34,9 @@ def position(driver, lng, lat, *, minutes_ago=1, platform=None):
     )
 
 
-def mobilisation(city, the_hub=None, actor=None, unit=None):
+def mobilization(city, the_hub=None, actor=None, unit=None):
     now = timezone.now()
-    return services.mobilisation_open(
+    return services.mobilization_open(
         actor=actor or city.admin,
         unit=unit or city.root,
         hub=the_hub or hub(city),

@@ -1,4 +1,4 @@
-"""Acceptance, through HTTP: open a mobilisation, call 200 drivers, 150 answer, queue
+"""Acceptance, through HTTP: open a mobilization, call 200 drivers, 150 answer, queue
 passengers with mixed priorities, record rides, close; the summary matches the rows and
 priority passengers are always served first."""
 
@@ -11,17 +11,17 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from redwheel.core.testing import staff
 from redwheel.drivers.models import Membership
 from redwheel.mobilization.models import (
     Call,
-    Mobilisation,
+    Mobilization,
     QueueEntry,
     Response,
     Ride,
     ServiceRecord,
 )
 from redwheel.mobilization.tests import factories
+from redwheel.testing import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def _post(client, name, pk=None, data=None, status=302):
     return response
 
 
-def test_mobilisation_end_to_end_over_http(city, client):
+def test_mobilization_end_to_end_over_http(city, client):
     rng = random.Random(7)
     organiser = staff(city.root, name="调度员")
     fleet_drivers = [city.member() if i < 20 else city.driver() for i in range(100)]
@@ -64,7 +64,7 @@ def test_mobilisation_end_to_end_over_http(city, client):
     now = timezone.localtime()
     _post(
         client,
-        "mobilisation_list",
+        "mobilization_list",
         data={
             "unit": city.root.pk,
             "hub": hub.pk,
@@ -76,9 +76,9 @@ def test_mobilisation_end_to_end_over_http(city, client):
             "ends_at": (now + timedelta(hours=4)).strftime(FMT),
         },
     )
-    m = Mobilisation.objects.get(hub=hub)
-    _post(client, "mobilisation_call", m.pk, {"fleets": [fleet.pk], "radius_km": "5"})
-    called = list(Call.objects.filter(mobilisation=m).values_list("driver_id", flat=True))
+    m = Mobilization.objects.get(hub=hub)
+    _post(client, "mobilization_call", m.pk, {"fleets": [fleet.pk], "radius_km": "5"})
+    called = list(Call.objects.filter(mobilization=m).values_list("driver_id", flat=True))
     assert len(called) == 200
 
     # 150 drivers answer from their phones; some tap "received" twice.
@@ -91,12 +91,12 @@ def test_mobilisation_end_to_end_over_http(city, client):
             _post(client, "my_respond", m.pk, {"status": "received"})
             _post(client, "my_respond", m.pk, {"status": "received"})
         _post(client, "my_respond", m.pk, {"status": final})
-    assert Response.objects.filter(mobilisation=m).count() == 150
+    assert Response.objects.filter(mobilization=m).count() == 150
 
     # Passengers with mixed priorities arrive while rides leave.
     client.force_login(organiser)
     arrived = list(
-        Response.objects.filter(mobilisation=m, status="arrived").values_list(
+        Response.objects.filter(mobilization=m, status="arrived").values_list(
             "driver_id", flat=True
         )
     )
@@ -117,23 +117,23 @@ def test_mobilisation_end_to_end_over_http(city, client):
             )
         for i in range(3):
             waiting = list(
-                QueueEntry.objects.filter(mobilisation=m, status="waiting").values_list(
+                QueueEntry.objects.filter(mobilization=m, status="waiting").values_list(
                     "priority", "id"
                 )
             )
             _post(client, "ride_add", m.pk, {"driver": arrived[(round_ * 3 + i) % len(arrived)]})
-            ride = Ride.objects.filter(mobilisation=m).latest("id")
+            ride = Ride.objects.filter(mobilization=m).latest("id")
             entry = QueueEntry.objects.get(ride=ride)
             assert (entry.priority, entry.id) == min(waiting)  # always the head of the queue
             served_order.append(entry)
     assert any(e.priority == 1 for e in served_order)
 
-    board = client.get(reverse("mobilization:mobilisation_board", args=[m.pk]))
+    board = client.get(reverse("mobilization:mobilization_board", args=[m.pk]))
     assert board.status_code == 200 and "passengers waiting" in board.content.decode()
-    page = client.get(reverse("mobilization:mobilisation_detail", args=[m.pk]))
+    page = client.get(reverse("mobilization:mobilization_detail", args=[m.pk]))
     assert 'hx-trigger="every 5s"' in page.content.decode()
 
-    _post(client, "mobilisation_close", m.pk, {"note": "全部滞留旅客已疏导"})
+    _post(client, "mobilization_close", m.pk, {"note": "全部滞留旅客已疏导"})
     m.refresh_from_db()
     s = m.summary
     members = set(
@@ -141,26 +141,26 @@ def test_mobilisation_end_to_end_over_http(city, client):
             driver_id__in=called, state="verified", category__in=["full", "probationary"]
         ).values_list("driver_id", flat=True)
     )
-    responses = Response.objects.filter(mobilisation=m)
+    responses = Response.objects.filter(mobilization=m)
     arrived_ids = set(
         responses.filter(arrived_at__isnull=False).values_list("driver_id", flat=True)
     )
-    assert s["drivers_called"] == Call.objects.filter(mobilisation=m).count() == 200
+    assert s["drivers_called"] == Call.objects.filter(mobilization=m).count() == 200
     assert s["drivers_responded"] == responses.count() == 150
     assert s["drivers_arrived"] == len(arrived_ids) == 100
     assert s["drivers_cant_come"] == 10
     assert s["members_called"] == len(members) == 20
     assert s["members_arrived"] == len(members & arrived_ids)
-    rides = Ride.objects.filter(mobilisation=m)
+    rides = Ride.objects.filter(mobilization=m)
     assert s["rides"] == rides.count() == 24
     assert s["passengers"] == rides.aggregate(p=Sum("passengers"))["p"]
     assert (
         s["passengers_left_waiting"]
-        == QueueEntry.objects.filter(mobilisation=m, status="waiting").aggregate(
+        == QueueEntry.objects.filter(mobilization=m, status="waiting").aggregate(
             p=Sum("party_size")
         )["p"]
     )
-    records = ServiceRecord.objects.filter(mobilisation=m)
+    records = ServiceRecord.objects.filter(mobilization=m)
     assert records.count() == 100
     assert Decimal(s["driver_hours"]) == sum(r.hours for r in records)
 
@@ -169,33 +169,33 @@ def test_mobilisation_end_to_end_over_http(city, client):
     client.force_login(late.user)
     response = _post(client, "my_respond", m.pk, {"status": "received"}, status=409)
     assert "answers are no longer accepted" in response.content.decode()
-    assert Response.objects.filter(mobilisation=m).count() == 150
+    assert Response.objects.filter(mobilization=m).count() == 150
 
     # Export works for the organiser.
     client.force_login(organiser)
-    export = client.get(reverse("mobilization:mobilisation_export", args=[m.pk]))
+    export = client.get(reverse("mobilization:mobilization_export", args=[m.pk]))
     assert export.status_code == 200 and export.content[:2] == b"PK"
 
 
 def test_pages_out_of_scope_answer_404(city, client):
-    m = factories.mobilisation(city, unit=city.committee_a)
+    m = factories.mobilization(city, unit=city.committee_a)
     client.force_login(staff(city.committee_b))
-    for name in ("mobilisation_detail", "mobilisation_board", "mobilisation_export"):
+    for name in ("mobilization_detail", "mobilization_board", "mobilization_export"):
         assert client.get(reverse(f"mobilization:{name}", args=[m.pk])).status_code == 404
-    assert client.post(reverse("mobilization:mobilisation_close", args=[m.pk])).status_code == 404
+    assert client.post(reverse("mobilization:mobilization_close", args=[m.pk])).status_code == 404
     driver = city.driver()
     client.force_login(driver.user)
     assert client.get(reverse("mobilization:my_call", args=[m.pk])).status_code == 404
-    assert client.get(reverse("mobilization:mobilisation_detail", args=[m.pk])).status_code == 404
+    assert client.get(reverse("mobilization:mobilization_detail", args=[m.pk])).status_code == 404
 
 
 def test_api_answer_is_idempotent(city, client):
     driver = city.driver()
-    m = factories.mobilisation(city)
+    m = factories.mobilization(city)
     from redwheel.mobilization import services
 
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [driver])]
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [driver])]
     )
     client.force_login(driver.user)
     url = f"/api/v1/mobilizations/{m.pk}/answer"
@@ -204,7 +204,7 @@ def test_api_answer_is_idempotent(city, client):
     assert first.json()["changed"] is True and second.json()["changed"] is False
     calls = client.get("/api/v1/mobilizations/my-calls").json()
     assert calls[0]["my_answer"] == "received"
-    services.mobilisation_close(actor=city.admin, mobilisation=m)
+    services.mobilization_close(actor=city.admin, mobilization=m)
     late = client.post(url, {"status": "arrived"}, content_type="application/json")
     assert late.status_code == 409 and late.json()["code"] == "mobilisation_closed"
 
@@ -212,10 +212,10 @@ def test_api_answer_is_idempotent(city, client):
 def test_staff_and_driver_pages_render(city, client):
     driver = city.member()
     fleet = factories.fleet(city, [driver])
-    m = factories.mobilisation(city)
+    m = factories.mobilization(city)
     from redwheel.mobilization import services
 
-    services.mobilisation_call(actor=city.admin, mobilisation=m, fleets=[fleet])
+    services.mobilization_call(actor=city.admin, mobilization=m, fleets=[fleet])
     client.force_login(city.admin)
     for name, args in [
         ("index", []),
@@ -223,7 +223,7 @@ def test_staff_and_driver_pages_render(city, client):
         ("fleet_detail", [fleet.pk]),
         ("hub_list", []),
         ("hub_detail", [m.hub_id]),
-        ("mobilisation_list", []),
+        ("mobilization_list", []),
         ("opportunity_list", []),
         ("alert_list", []),
         ("statistics", []),

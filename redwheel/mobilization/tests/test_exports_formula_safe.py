@@ -1,4 +1,4 @@
-"""The mobilisation workbook neutralises formula-like titles, hub and driver names."""
+"""The mobilization workbook neutralises formula-like titles, hub and driver names."""
 
 from datetime import timedelta
 from io import BytesIO
@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.mobilization import services
 from redwheel.mobilization.tests import factories
 
@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 ATTACK = "=cmd|' /C calc'!A0"
 
 
-def test_mobilisation_export_writes_malicious_text_as_text(city, client):
+def test_mobilization_export_writes_malicious_text_as_text(city, client):
     driver = city.driver(ATTACK)
     now = timezone.now()
-    m = services.mobilisation_open(
+    m = services.mobilization_open(
         actor=city.admin,
         unit=city.root,
         hub=factories.hub(city, name="+1+1"),
@@ -31,12 +31,12 @@ def test_mobilisation_export_writes_malicious_text_as_text(city, client):
         expected_passengers=500,
         drivers_needed=10,
     )
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [driver])]
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [driver])]
     )
     client.force_login(testing.staff(city.root))
 
-    response = client.get(reverse("mobilization:mobilisation_export", args=[m.pk]))
+    response = client.get(reverse("mobilization:mobilization_export", args=[m.pk]))
 
     assert response.status_code == 200
     book = load_workbook(BytesIO(response.content))

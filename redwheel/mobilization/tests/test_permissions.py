@@ -1,4 +1,4 @@
-"""Who sees what in mobilisation, through the one permission mechanism: two cities in one
+"""Who sees what in mobilization, through the one permission mechanism: two cities in one
 database never see each other, a platform's branch never sees a sibling platform's rows,
 a driver sees only their own calls and sign-ups, and a call never reaches a driver outside
 the sender's scope."""
@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from redwheel import testing
 from redwheel.accounts.models import Grant
-from redwheel.core import testing
 from redwheel.core.errors import NotFound
 from redwheel.core.permissions import SystemActor, scope
 from redwheel.mobilization import exports, selectors, services
-from redwheel.mobilization.models import Call, Fleet, Hub, Mobilisation, Opportunity, QueueEntry
+from redwheel.mobilization.models import Call, Fleet, Hub, Mobilization, Opportunity, QueueEntry
 from redwheel.mobilization.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,18 +56,18 @@ def _alert(c, unit, title="寻找走失老人"):
 
 
 def _world(c, tag: str):
-    """One city's fleet, hub, open mobilisation (with a called, arrived driver and a waiting
+    """One city's fleet, hub, open mobilization (with a called, arrived driver and a waiting
     passenger), opportunity with a checked-out sign-up, and alert with a recipient."""
     driver = c.driver(f"{tag}司机")
     factories.position(driver, STATION[0] + 0.001, STATION[1])
     fleet = factories.fleet(c, [driver], unit=c.committee_a, name=f"{tag}先锋车队")
     hub = factories.hub(c, name=f"{tag}东站")
-    m = factories.mobilisation(c, the_hub=hub, unit=c.root)
-    Mobilisation.objects.filter(pk=m.pk).update(title=f"{tag}春运返程")
+    m = factories.mobilization(c, the_hub=hub, unit=c.root)
+    Mobilization.objects.filter(pk=m.pk).update(title=f"{tag}春运返程")
     m.refresh_from_db()
-    services.mobilisation_call(actor=c.admin, mobilisation=m, fleets=[fleet])
-    services.response_record(actor=driver.user, mobilisation=m, status="arrived")
-    entry = services.passenger_enqueue(actor=c.admin, mobilisation=m, party_size=2)
+    services.mobilization_call(actor=c.admin, mobilization=m, fleets=[fleet])
+    services.response_record(actor=driver.user, mobilization=m, status="arrived")
+    entry = services.passenger_enqueue(actor=c.admin, mobilization=m, party_size=2)
     opportunity = _opportunity(c, c.root, title=f"{tag}爱心送考")
     signup = services.signup_create(actor=driver.user, opportunity=opportunity)
     services.signup_check_in(actor=driver.user, signup=signup)
@@ -109,7 +109,7 @@ def test_city_committee_lists_and_exports_show_none_of_the_other_city(two_cities
     pages = {
         "fleet_list": (w1["fleet"].name, w2["fleet"].name),
         "hub_list": (w1["hub"].name, w2["hub"].name),
-        "mobilisation_list": (w1["m"].title, w2["m"].title),
+        "mobilization_list": (w1["m"].title, w2["m"].title),
         "opportunity_list": (w1["opportunity"].title, w2["opportunity"].title),
         "alert_list": (w1["alert"].title, w2["alert"].title),
         "index": (w1["m"].title, w2["m"].title),
@@ -123,7 +123,7 @@ def test_city_committee_lists_and_exports_show_none_of_the_other_city(two_cities
     sheet = load_workbook(io.BytesIO(stats.content)).active
     keys = [key for key, _label in exports.STAT_COLUMNS]
     rows = [dict(zip(keys, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
-    assert sum(r["mobilisations"] for r in rows) == 1
+    assert sum(r["mobilizations"] for r in rows) == 1
     assert sum(r["opportunities"] for r in rows) == 1
     assert sum(r["alerts"] for r in rows) == 1
 
@@ -134,9 +134,9 @@ def test_city_committee_gets_404_on_the_other_citys_ids(two_cities, client):
     gets = [
         ("fleet_detail", w2["fleet"].pk),
         ("hub_detail", w2["hub"].pk),
-        ("mobilisation_detail", w2["m"].pk),
-        ("mobilisation_board", w2["m"].pk),
-        ("mobilisation_export", w2["m"].pk),
+        ("mobilization_detail", w2["m"].pk),
+        ("mobilization_board", w2["m"].pk),
+        ("mobilization_export", w2["m"].pk),
         ("opportunity_detail", w2["opportunity"].pk),
         ("alert_detail", w2["alert"].pk),
         ("driver_history", w2["driver"].pk),
@@ -149,12 +149,12 @@ def test_city_committee_gets_404_on_the_other_citys_ids(two_cities, client):
         ("fleet_member_remove", w2["member"].pk, {}),
         ("fleet_markers", w2["member"].pk, {"vehicle_sign": "on"}),
         ("hub_detail", w2["hub"].pk, {"name": "出站口", "lng": "104.1", "lat": "30.6"}),
-        ("mobilisation_call", w2["m"].pk, {"radius_km": "5"}),
+        ("mobilization_call", w2["m"].pk, {"radius_km": "5"}),
         ("queue_add", w2["m"].pk, {"party_size": "1", "need": "none"}),
         ("queue_leave", w2["entry"].pk, {}),
         ("ride_add", w2["m"].pk, {"driver": w2["driver"].pk, "destination_district": "武侯区"}),
-        ("mobilisation_close", w2["m"].pk, {}),
-        ("mobilisation_cancel", w2["m"].pk, {"reason": "x"}),
+        ("mobilization_close", w2["m"].pk, {}),
+        ("mobilization_cancel", w2["m"].pk, {"reason": "x"}),
         ("opportunity_close", w2["opportunity"].pk, {}),
         ("signup_confirm", w2["signup"].pk, {"hours": "2"}),
         ("alert_withdraw", w2["alert"].pk, {}),
@@ -173,29 +173,29 @@ def test_city_committee_services_refuse_the_other_city(two_cities):
     one, w1, _two, w2 = two_cities
     committee = testing.staff(one.root)
     with pytest.raises(NotFound):
-        services.mobilisation_close(actor=committee, mobilisation=w2["m"])
+        services.mobilization_close(actor=committee, mobilization=w2["m"])
     with pytest.raises(NotFound):
         services.fleet_member_add(actor=committee, fleet=w2["fleet"], driver=w1["driver"])
     with pytest.raises(NotFound):
         services.opportunity_close(actor=committee, opportunity=w2["opportunity"])
     with pytest.raises(NotFound):
         services.alert_withdraw(actor=committee, alert=w2["alert"])
-    with pytest.raises(NotFound):  # a hub of the other city cannot host our mobilisation
-        factories.mobilisation(one, the_hub=w2["hub"], actor=committee)
-    m = factories.mobilisation(one, the_hub=w1["hub"], actor=committee)
+    with pytest.raises(NotFound):  # a hub of the other city cannot host our mobilization
+        factories.mobilization(one, the_hub=w2["hub"], actor=committee)
+    m = factories.mobilization(one, the_hub=w1["hub"], actor=committee)
     with pytest.raises(NotFound):  # nor can its fleets be called
-        services.mobilisation_call(actor=committee, mobilisation=m, fleets=[w2["fleet"]])
-    assert not Call.objects.filter(mobilisation=m).exists()
+        services.mobilization_call(actor=committee, mobilization=m, fleets=[w2["fleet"]])
+    assert not Call.objects.filter(mobilization=m).exists()
 
 
 def test_even_an_unscoped_operator_cannot_mix_cities(two_cities):
     one, w1, _two, w2 = two_cities
     operator = SystemActor.operator("test")
     with pytest.raises(NotFound):
-        factories.mobilisation(one, the_hub=w2["hub"], actor=operator)
-    m = factories.mobilisation(one, the_hub=w1["hub"], actor=operator)
+        factories.mobilization(one, the_hub=w2["hub"], actor=operator)
+    m = factories.mobilization(one, the_hub=w1["hub"], actor=operator)
     with pytest.raises(NotFound):
-        services.mobilisation_call(actor=operator, mobilisation=m, fleets=[w2["fleet"]])
+        services.mobilization_call(actor=operator, mobilization=m, fleets=[w2["fleet"]])
 
 
 # Platforms within one city -----------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_platform_a_branch_secretary_cannot_open_platform_bs_rows(city, client):
     b_hub = factories.hub(city, name="乙停车场")
     Hub.objects.filter(pk=b_hub.pk).update(unit=city.committee_b)
     city_hub = factories.hub(city, name="成都东站")
-    b_m = factories.mobilisation(city, the_hub=city_hub, unit=city.committee_b)
+    b_m = factories.mobilization(city, the_hub=city_hub, unit=city.committee_b)
     b_opportunity = _opportunity(city, city.committee_b, title="乙送考")
     b_alert = _alert(city, city.committee_b, title="乙寻人")
 
@@ -219,22 +219,22 @@ def test_platform_a_branch_secretary_cannot_open_platform_bs_rows(city, client):
     for name, pk in [
         ("hub_detail", b_hub.pk),
         ("fleet_detail", b_fleet.pk),
-        ("mobilisation_detail", b_m.pk),
-        ("mobilisation_export", b_m.pk),
+        ("mobilization_detail", b_m.pk),
+        ("mobilization_export", b_m.pk),
         ("opportunity_detail", b_opportunity.pk),
         ("alert_detail", b_alert.pk),
         ("driver_history", b_driver.pk),
     ]:
         assert _get(client, name, pk).status_code == 404, name
     assert "乙车队" not in _get(client, "fleet_list").content.decode()
-    assert _post(client, "mobilisation_close", b_m.pk).status_code == 404
+    assert _post(client, "mobilization_close", b_m.pk).status_code == 404
     with pytest.raises(NotFound):
-        factories.mobilisation(city, the_hub=city_hub, actor=secretary, unit=city.committee_b)
+        factories.mobilization(city, the_hub=city_hub, actor=secretary, unit=city.committee_b)
     with pytest.raises(NotFound):  # sharing a hub is for reading, not for changing it
         services.pickup_point_add(actor=secretary, hub=city_hub, name="出口", lng=104.1, lat=30.6)
-    # Their own branch may open a mobilisation at the city's hub.
-    own = factories.mobilisation(city, the_hub=city_hub, actor=secretary, unit=city.branch_a)
-    assert list(selectors.mobilisations(secretary)) == [own]
+    # Their own branch may open a mobilization at the city's hub.
+    own = factories.mobilization(city, the_hub=city_hub, actor=secretary, unit=city.branch_a)
+    assert list(selectors.mobilizations(secretary)) == [own]
 
 
 # Drivers ---------------------------------------------------------------------------------------
@@ -243,9 +243,9 @@ def test_platform_a_branch_secretary_cannot_open_platform_bs_rows(city, client):
 def test_a_driver_sees_only_their_own_calls_and_sign_ups(city, client):
     me, other, uncalled = city.driver("我"), city.driver("他"), city.driver("未呼")
     fleet = factories.fleet(city, [me, other])
-    m = factories.mobilisation(city)
-    services.mobilisation_call(actor=city.admin, mobilisation=m, fleets=[fleet])
-    services.response_record(actor=other.user, mobilisation=m, status="arrived")
+    m = factories.mobilization(city)
+    services.mobilization_call(actor=city.admin, mobilization=m, fleets=[fleet])
+    services.response_record(actor=other.user, mobilization=m, status="arrived")
     opportunity = _opportunity(city, city.committee_a)
     other_signup = services.signup_create(actor=other.user, opportunity=opportunity)
     alert = _alert(city, city.root)  # nobody has a position: reaches nobody
@@ -269,7 +269,7 @@ def test_a_driver_sees_only_their_own_calls_and_sign_ups(city, client):
     assert [c.driver_id for c in history["calls"]] == [me.pk]
     assert history["signups"] == []
     # Staff pages stay closed to drivers.
-    for name, pk in [("mobilisation_detail", m.pk), ("opportunity_detail", opportunity.pk)]:
+    for name, pk in [("mobilization_detail", m.pk), ("opportunity_detail", opportunity.pk)]:
         assert _get(client, name, pk).status_code == 404
 
     client.force_login(uncalled.user)
@@ -288,11 +288,11 @@ def test_staff_who_is_also_a_driver_cannot_answer_for_others(city):
     manager = city.driver("调度司机")
     Grant.objects.create(user=manager.user, unit=city.root, role="staff")
     driver = city.driver()
-    m = factories.mobilisation(city, actor=manager.user)
+    m = factories.mobilization(city, actor=manager.user)
     fleet = factories.fleet(city, [driver])
-    services.mobilisation_call(actor=manager.user, mobilisation=m, fleets=[fleet])
+    services.mobilization_call(actor=manager.user, mobilization=m, fleets=[fleet])
     with pytest.raises(NotFound):  # the manager was not called themselves
-        services.response_record(actor=manager.user, mobilisation=m, status="arrived")
+        services.response_record(actor=manager.user, mobilization=m, status="arrived")
     member = fleet.members.get(driver=driver)
     with pytest.raises(NotFound):
         services.fleet_pledge_sign(actor=manager.user, member=member)
@@ -301,7 +301,7 @@ def test_staff_who_is_also_a_driver_cannot_answer_for_others(city):
 # Calls never leave the sender's scope -----------------------------------------------------------
 
 
-def test_an_opened_mobilisation_never_calls_a_driver_outside_the_senders_scope(city):
+def test_an_opened_mobilization_never_calls_a_driver_outside_the_senders_scope(city):
     other_city = testing.city()
     near = (STATION[0] + 0.002, STATION[1])
     a_driver = city.driver("甲")
@@ -313,15 +313,15 @@ def test_an_opened_mobilisation_never_calls_a_driver_outside_the_senders_scope(c
     # Platform A's committee: its fleet's roster includes a platform-B driver, added by the city.
     mixed = factories.fleet(city, [a_driver, b_driver], unit=city.committee_a)
     a_staff = testing.staff(city.committee_a)
-    m = factories.mobilisation(city, the_hub=hub, actor=a_staff, unit=city.committee_a)
-    called = services.mobilisation_call(actor=a_staff, mobilisation=m, fleets=[mixed], radius_km=5)
+    m = factories.mobilization(city, the_hub=hub, actor=a_staff, unit=city.committee_a)
+    called = services.mobilization_call(actor=a_staff, mobilization=m, fleets=[mixed], radius_km=5)
     assert called == 1
     assert list(m.calls.values_list("driver_id", flat=True)) == [a_driver.pk]
 
     # The city committee reaches both platforms, never the other city's driver at the same spot.
     committee = testing.staff(city.root)
-    m2 = factories.mobilisation(city, the_hub=hub, actor=committee)
-    services.mobilisation_call(actor=committee, mobilisation=m2, radius_km=5)
+    m2 = factories.mobilization(city, the_hub=hub, actor=committee)
+    services.mobilization_call(actor=committee, mobilization=m2, radius_km=5)
     assert set(m2.calls.values_list("driver_id", flat=True)) == {a_driver.pk, b_driver.pk}
 
     # The same holds for alerts.
@@ -356,20 +356,20 @@ def test_every_service_refuses_a_user_with_no_grant_and_no_driver_and_a_foreign_
         "fleet_markers_set": {"member": w1["member"], "vehicle_sign": True, "identity_shown": True},
         "hub_create": {"unit": one.root, "name": "x", "kind": "bus", "lng": 104.0, "lat": 30.0},
         "pickup_point_add": {"hub": w1["hub"], "name": "x", "lng": 104.0, "lat": 30.0},
-        "mobilisation_open": {
+        "mobilization_open": {
             "unit": one.root,
             "hub": w1["hub"],
             "title": "x",
             "reason": "y",
             **window,
         },
-        "mobilisation_call": {"mobilisation": w1["m"], "radius_km": 5},
-        "response_record": {"mobilisation": w1["m"], "status": "received"},
-        "passenger_enqueue": {"mobilisation": w1["m"]},
+        "mobilization_call": {"mobilization": w1["m"], "radius_km": 5},
+        "response_record": {"mobilization": w1["m"], "status": "received"},
+        "passenger_enqueue": {"mobilization": w1["m"]},
         "passenger_leave": {"entry": w1["entry"]},
-        "ride_record": {"mobilisation": w1["m"], "driver": w1["driver"], "passengers": 1},
-        "mobilisation_close": {"mobilisation": w1["m"]},
-        "mobilisation_cancel": {"mobilisation": w1["m"], "reason": "x"},
+        "ride_record": {"mobilization": w1["m"], "driver": w1["driver"], "passengers": 1},
+        "mobilization_close": {"mobilization": w1["m"]},
+        "mobilization_cancel": {"mobilization": w1["m"], "reason": "x"},
         "opportunity_create": {
             "unit": one.root,
             "title": "x",
@@ -411,7 +411,7 @@ def test_every_service_refuses_a_user_with_no_grant_and_no_driver_and_a_foreign_
             with pytest.raises(NotFound):
                 getattr(services, name)(actor=actor, **kwargs)
     w1["m"].refresh_from_db()
-    assert w1["m"].is_open and not scope(foreign, "view", Mobilisation.objects.all()).filter(
+    assert w1["m"].is_open and not scope(foreign, "view", Mobilization.objects.all()).filter(
         pk=w1["m"].pk
     )
     assert w2["m"].is_open
@@ -423,17 +423,17 @@ def test_admin_lists_only_the_viewers_city(two_cities, rf):
     one, w1, _two, _w2 = two_cities
     request = rf.get("/")
     request.user = testing.staff(one.root)
-    for model, own in [(Mobilisation, w1["m"]), (Fleet, w1["fleet"]), (Hub, w1["hub"])]:
+    for model, own in [(Mobilization, w1["m"]), (Fleet, w1["fleet"]), (Hub, w1["hub"])]:
         listed = admin.site._registry[model].get_queryset(request)
         assert list(listed) == [own], model.__name__
 
 
 def test_an_operator_is_nobodys_driver(city):
     no_account = city.driver("无账号", account=False)
-    m = factories.mobilisation(city)
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [no_account])]
+    m = factories.mobilization(city)
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [no_account])]
     )
     with pytest.raises(NotFound):  # `user_id=None` must not match a driver without an account
-        services.response_record(actor=SystemActor.operator("x"), mobilisation=m, status="arrived")
+        services.response_record(actor=SystemActor.operator("x"), mobilization=m, status="arrived")
     assert not m.responses.exists()

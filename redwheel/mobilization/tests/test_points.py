@@ -133,15 +133,15 @@ def test_volunteer_caps_hold_across_two_days(city):
     assert _points(driver) == 40
 
 
-def _mobilisation_with_arrivals(city, arrived, others, the_hub=None, actor=None):
-    m = factories.mobilisation(city, the_hub=the_hub, actor=actor)
-    services.mobilisation_call(
+def _mobilization_with_arrivals(city, arrived, others, the_hub=None, actor=None):
+    m = factories.mobilization(city, the_hub=the_hub, actor=actor)
+    services.mobilization_call(
         actor=actor or city.admin,
-        mobilisation=m,
+        mobilization=m,
         fleets=[factories.fleet(city, arrived + others, name=f"车队{m.pk}")],
     )
     for driver in arrived:
-        services.response_record(actor=driver.user, mobilisation=m, status="arrived")
+        services.response_record(actor=driver.user, mobilization=m, status="arrived")
     return m
 
 
@@ -150,13 +150,13 @@ def test_closing_grants_5_points_per_arrived_driver_only(city):
     arrived = [city.driver(), city.member()]
     coming, cant = city.driver(), city.driver()
     silent = city.driver()
-    m = _mobilisation_with_arrivals(city, arrived, [coming, cant, silent])
-    services.response_record(actor=coming.user, mobilisation=m, status="on_my_way")
-    services.response_record(actor=cant.user, mobilisation=m, status="cant_come")
-    m = services.mobilisation_close(actor=city.admin, mobilisation=m)
+    m = _mobilization_with_arrivals(city, arrived, [coming, cant, silent])
+    services.response_record(actor=coming.user, mobilization=m, status="on_my_way")
+    services.response_record(actor=cant.user, mobilization=m, status="cant_come")
+    m = services.mobilization_close(actor=city.admin, mobilization=m)
     assert m.points == {"granted": 2, "skipped": 0, "total": 10}
     for driver in arrived:
-        record = ServiceRecord.objects.get(mobilisation=m, driver=driver)
+        record = ServiceRecord.objects.get(mobilization=m, driver=driver)
         entry = PointsEntry.objects.get(driver=driver)
         assert (entry.rule_code, entry.amount) == ("emergency_call", 5)
         assert (entry.source_type, entry.source_id) == (RECORD, str(record.pk))
@@ -165,18 +165,18 @@ def test_closing_grants_5_points_per_arrived_driver_only(city):
         assert not PointsEntry.objects.filter(driver=driver).exists()
     assert m.summary == services.summary_compute(m)  # the frozen summary is unchanged
     with pytest.raises(InvalidTransition):
-        services.mobilisation_close(actor=city.admin, mobilisation=m)
+        services.mobilization_close(actor=city.admin, mobilization=m)
     assert PointsEntry.objects.filter(rule_code="emergency_call").count() == 2
 
 
-def test_emergency_cap_leaves_the_third_mobilisation_of_the_day_without_points(city):
+def test_emergency_cap_leaves_the_third_mobilization_of_the_day_without_points(city):
     _rule_book(city)
     driver = city.driver()
     hub = factories.hub(city)
     results = []
     for _ in range(3):
-        m = _mobilisation_with_arrivals(city, [driver], [], the_hub=hub)
-        results.append(services.mobilisation_close(actor=city.admin, mobilisation=m).points)
+        m = _mobilization_with_arrivals(city, [driver], [], the_hub=hub)
+        results.append(services.mobilization_close(actor=city.admin, mobilization=m).points)
     assert [r["granted"] for r in results] == [1, 1, 0] and results[2]["skipped"] == 1
     assert ServiceRecord.objects.filter(driver=driver).count() == 3
     assert _points(driver) == 10  # 10 a day
@@ -186,8 +186,8 @@ def test_without_a_rule_book_records_are_written_and_no_points_granted(city):
     driver, other = city.driver(), city.driver()
     record = _served(city, driver, _last_month(3), 4)
     assert record.points_entry is None and record.hours == Decimal("4.0")
-    m = _mobilisation_with_arrivals(city, [driver, other], [])
-    m = services.mobilisation_close(actor=city.admin, mobilisation=m)
+    m = _mobilization_with_arrivals(city, [driver, other], [])
+    m = services.mobilization_close(actor=city.admin, mobilization=m)
     assert m.points == {"granted": 0, "skipped": 2, "total": 0}
     assert ServiceRecord.objects.filter(driver__in=[driver, other]).count() == 3
     assert not PointsEntry.objects.exists()
@@ -207,8 +207,8 @@ def test_a_rule_missing_from_the_book_leaves_records_without_points(city):
     scoring.rulebook_publish(actor=city.admin, book=book, now=timezone.now() - timedelta(days=400))
     driver = city.driver()
     assert _served(city, driver, _last_month(3), 4).points_entry is None
-    m = services.mobilisation_close(
-        actor=city.admin, mobilisation=_mobilisation_with_arrivals(city, [driver], [])
+    m = services.mobilization_close(
+        actor=city.admin, mobilization=_mobilization_with_arrivals(city, [driver], [])
     )
     assert m.points["skipped"] == 1
     assert ServiceRecord.objects.filter(driver=driver).count() == 2
@@ -220,10 +220,10 @@ def test_an_organiser_cannot_grant_their_own_points_but_their_record_stands(city
     organiser = city.driver("组织者")  # a driver who is also staff on the committee
     Grant.objects.create(user=organiser.user, unit=city.root, role="staff")
     other = city.driver()
-    m = _mobilisation_with_arrivals(city, [organiser, other], [], actor=organiser.user)
-    m = services.mobilisation_close(actor=organiser.user, mobilisation=m)
+    m = _mobilization_with_arrivals(city, [organiser, other], [], actor=organiser.user)
+    m = services.mobilization_close(actor=organiser.user, mobilization=m)
     assert m.points == {"granted": 1, "skipped": 1, "total": 5}
-    assert ServiceRecord.objects.filter(mobilisation=m).count() == 2
+    assert ServiceRecord.objects.filter(mobilization=m).count() == 2
     assert not PointsEntry.objects.filter(driver=organiser).exists()
     assert PointsEntry.objects.get(driver=other).granted_by == organiser.user
 
@@ -235,9 +235,9 @@ def test_any_other_grant_error_rolls_back_the_record_with_it(city):
     with mock.patch.object(services.common, "points_grant", side_effect=broken):
         with pytest.raises(ValidationFailed):
             _served(city, driver, _last_month(3), 3)
-        m = _mobilisation_with_arrivals(city, [driver], [])
+        m = _mobilization_with_arrivals(city, [driver], [])
         with pytest.raises(ValidationFailed):
-            services.mobilisation_close(actor=city.admin, mobilisation=m)
+            services.mobilization_close(actor=city.admin, mobilization=m)
     assert not ServiceRecord.objects.filter(driver=driver).exists()
     assert SignUp.objects.get(driver=driver).status == SignUp.Status.CHECKED_OUT
     m.refresh_from_db()

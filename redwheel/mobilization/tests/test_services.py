@@ -6,17 +6,17 @@ from django.utils import timezone
 
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound
 from redwheel.core.models import Notification
-from redwheel.core.testing import staff
 from redwheel.mobilization import selectors, services
 from redwheel.mobilization.models import (
     Call,
-    MobilisationActivity,
+    MobilizationActivity,
     QueueEntry,
     Response,
     ResponseEvent,
     ServiceRecord,
 )
 from redwheel.mobilization.tests import factories
+from redwheel.testing import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -28,23 +28,23 @@ def test_call_by_fleet_and_radius_skips_duplicates_and_far_drivers(city):
     factories.position(far, 104.30, 30.70)  # ~17 km
     factories.position(stale, 104.142, 30.631, minutes_ago=600)
     fleet = factories.fleet(city, members)
-    m = factories.mobilisation(city)
-    called = services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[fleet], radius_km=3, position_max_age_minutes=60
+    m = factories.mobilization(city)
+    called = services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[fleet], radius_km=3, position_max_age_minutes=60
     )
     assert called == 4
-    assert set(Call.objects.filter(mobilisation=m).values_list("driver_id", flat=True)) == {
+    assert set(Call.objects.filter(mobilization=m).values_list("driver_id", flat=True)) == {
         *(d.pk for d in members),
         near.pk,
     }
-    assert Call.objects.get(mobilisation=m, driver=near).via == "radius"
+    assert Call.objects.get(mobilization=m, driver=near).via == "radius"
     # Calling again adds nobody and sends nothing new.
     before = Notification.objects.count()
-    assert services.mobilisation_call(actor=city.admin, mobilisation=m, fleets=[fleet]) == 0
+    assert services.mobilization_call(actor=city.admin, mobilization=m, fleets=[fleet]) == 0
     assert Notification.objects.count() == before
     inbox = Notification.objects.filter(event="mobilisation.call", channel="inbox")
     assert inbox.count() == 4
-    assert m.activities.filter(action=MobilisationActivity.Action.CALL).count() == 2
+    assert m.activities.filter(action=MobilizationActivity.Action.CALL).count() == 2
 
 
 def test_call_fans_out_webhooks_with_one_task_per_chunk(city, settings):
@@ -61,8 +61,8 @@ def test_call_fans_out_webhooks_with_one_task_per_chunk(city, settings):
     city.platform_a.save()
     drivers = [city.driver() for _ in range(7)]
     fleet = factories.fleet(city, drivers)
-    m = factories.mobilisation(city)
-    services.mobilisation_call(actor=city.admin, mobilisation=m, fleets=[fleet])
+    m = factories.mobilization(city)
+    services.mobilization_call(actor=city.admin, mobilization=m, fleets=[fleet])
     hooks = Notification.objects.filter(channel="webhook", event="mobilisation.call")
     assert hooks.count() == 7
     assert all(h.payload["license_masked"] and "license_no" not in h.payload for h in hooks)
@@ -75,7 +75,7 @@ def test_call_fans_out_webhooks_with_one_task_per_chunk(city, settings):
 
     before = len(default_task_backend.results)
     rows = [
-        Notification(channel="webhook", platform=city.platform_a, event="t", payload={})
+        Notification(channel="webhook", platform_ref=city.platform_a.pk, event="t", payload={})
         for _ in range(7)
     ]
     assert enqueue_many(rows, chunk_size=3) == 7
@@ -86,16 +86,16 @@ def test_call_fans_out_webhooks_with_one_task_per_chunk(city, settings):
 def test_response_is_idempotent_and_moves_forward_only(city):
     driver = city.driver()
     fleet = factories.fleet(city, [driver])
-    m = factories.mobilisation(city)
-    services.mobilisation_call(actor=city.admin, mobilisation=m, fleets=[fleet])
-    _r1, changed1 = services.response_record(actor=driver.user, mobilisation=m, status="received")
-    _r2, changed2 = services.response_record(actor=driver.user, mobilisation=m, status="received")
+    m = factories.mobilization(city)
+    services.mobilization_call(actor=city.admin, mobilization=m, fleets=[fleet])
+    _r1, changed1 = services.response_record(actor=driver.user, mobilization=m, status="received")
+    _r2, changed2 = services.response_record(actor=driver.user, mobilization=m, status="received")
     assert (changed1, changed2) == (True, False)
-    assert Response.objects.filter(mobilisation=m).count() == 1
-    services.response_record(actor=driver.user, mobilisation=m, status="arrived")
-    _r, changed = services.response_record(actor=driver.user, mobilisation=m, status="on_my_way")
+    assert Response.objects.filter(mobilization=m).count() == 1
+    services.response_record(actor=driver.user, mobilization=m, status="arrived")
+    _r, changed = services.response_record(actor=driver.user, mobilization=m, status="on_my_way")
     assert changed is False
-    r = Response.objects.get(mobilisation=m)
+    r = Response.objects.get(mobilization=m)
     assert r.status == "arrived" and r.arrived_at is not None
     assert list(ResponseEvent.objects.filter(response=r).values_list("to_status", flat=True)) == [
         "received",
@@ -105,38 +105,38 @@ def test_response_is_idempotent_and_moves_forward_only(city):
 
 def test_response_after_closing_is_refused_and_uncalled_driver_gets_404(city):
     driver, stranger = city.driver(), city.driver()
-    m = factories.mobilisation(city)
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [driver])]
+    m = factories.mobilization(city)
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [driver])]
     )
     with pytest.raises(NotFound):
-        services.response_record(actor=stranger.user, mobilisation=m, status="received")
-    services.mobilisation_close(actor=city.admin, mobilisation=m)
+        services.response_record(actor=stranger.user, mobilization=m, status="received")
+    services.mobilization_close(actor=city.admin, mobilization=m)
     with pytest.raises(InvalidTransition) as exc:
-        services.response_record(actor=driver.user, mobilisation=m, status="received")
+        services.response_record(actor=driver.user, mobilization=m, status="received")
     assert exc.value.code == "mobilisation_closed"
     assert "no longer accepted" in str(exc.value.message)
     with pytest.raises(InvalidTransition):
-        services.mobilisation_close(actor=city.admin, mobilisation=m)
+        services.mobilization_close(actor=city.admin, mobilization=m)
 
 
 def test_queue_serves_priority_first_then_fifo(city):
     driver = city.driver()
-    m = factories.mobilisation(city)
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [driver])]
+    m = factories.mobilization(city)
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [driver])]
     )
-    services.response_record(actor=driver.user, mobilisation=m, status="arrived")
+    services.response_record(actor=driver.user, mobilization=m, status="arrived")
     needs = ["none", "none", "elderly", "none", "pregnant", "child", "none", "disabled"]
     entries = [
         services.passenger_enqueue(
-            actor=city.admin, mobilisation=m, need=n, destination_district="锦江区"
+            actor=city.admin, mobilization=m, need=n, destination_district="锦江区"
         )
         for n in needs
     ]
     served = []
     for _ in needs:
-        ride = services.ride_record(actor=city.admin, mobilisation=m, driver=driver)
+        ride = services.ride_record(actor=city.admin, mobilization=m, driver=driver)
         served.append(QueueEntry.objects.get(ride=ride).pk)
     priority = [e.pk for e in entries if e.need != "none"]
     normal = [e.pk for e in entries if e.need == "none"]
@@ -145,31 +145,31 @@ def test_queue_serves_priority_first_then_fifo(city):
 
 def test_ride_needs_an_arrived_driver_and_walk_up_count(city):
     driver = city.driver()
-    m = factories.mobilisation(city)
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [driver])]
+    m = factories.mobilization(city)
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [driver])]
     )
     with pytest.raises(InvalidTransition):
         services.ride_record(
             actor=city.admin,
-            mobilisation=m,
+            mobilization=m,
             driver=driver,
             destination_district="武侯区",
             passengers=2,
         )
-    services.response_record(actor=driver.user, mobilisation=m, status="arrived")
+    services.response_record(actor=driver.user, mobilization=m, status="arrived")
     ride = services.ride_record(
-        actor=city.admin, mobilisation=m, driver=driver, destination_district="武侯区", passengers=2
+        actor=city.admin, mobilization=m, driver=driver, destination_district="武侯区", passengers=2
     )
     assert ride.passengers == 2
 
 
-def test_scope_platform_staff_cannot_see_other_units_mobilisations(city):
+def test_scope_platform_staff_cannot_see_other_units_mobilizations(city):
     other = staff(city.committee_b)
-    m = factories.mobilisation(city, unit=city.committee_a)
-    assert not selectors.mobilisations(other).filter(pk=m.pk).exists()
+    m = factories.mobilization(city, unit=city.committee_a)
+    assert not selectors.mobilizations(other).filter(pk=m.pk).exists()
     with pytest.raises(NotFound):
-        services.mobilisation_close(actor=other, mobilisation=m)
+        services.mobilization_close(actor=other, mobilization=m)
     # Hubs of the city committee are visible to staff below it.
     assert selectors.hubs(other).filter(pk=m.hub_id).exists()
 
@@ -241,27 +241,27 @@ def test_close_summary_equals_recomputation_and_service_records(city):
     member = city.member()
     declared = city.member(verified=False)
     plain = city.driver()
-    m = factories.mobilisation(city)
-    services.mobilisation_call(
-        actor=city.admin, mobilisation=m, fleets=[factories.fleet(city, [member, declared, plain])]
+    m = factories.mobilization(city)
+    services.mobilization_call(
+        actor=city.admin, mobilization=m, fleets=[factories.fleet(city, [member, declared, plain])]
     )
     for d in (member, declared):
-        services.response_record(actor=d.user, mobilisation=m, status="arrived")
-    services.response_record(actor=plain.user, mobilisation=m, status="cant_come")
+        services.response_record(actor=d.user, mobilization=m, status="arrived")
+    services.response_record(actor=plain.user, mobilization=m, status="cant_come")
     services.passenger_enqueue(
         actor=city.admin,
-        mobilisation=m,
+        mobilization=m,
         party_size=3,
         need="elderly",
         destination_district="成华区",
     )
-    services.ride_record(actor=city.admin, mobilisation=m, driver=member)
-    m = services.mobilisation_close(actor=city.admin, mobilisation=m)
+    services.ride_record(actor=city.admin, mobilization=m, driver=member)
+    m = services.mobilization_close(actor=city.admin, mobilization=m)
     s = m.summary
     assert (s["drivers_called"], s["drivers_responded"], s["drivers_arrived"]) == (3, 3, 2)
     assert (s["members_called"], s["members_arrived"]) == (1, 1)  # declared is not verified
     assert (s["rides"], s["passengers"], s["priority_passengers"]) == (1, 3, 3)
-    records = ServiceRecord.objects.filter(mobilisation=m)
+    records = ServiceRecord.objects.filter(mobilization=m)
     assert records.count() == 2
     assert Decimal(s["driver_hours"]) == sum(r.hours for r in records)
     assert records.get(driver=member).passengers == 3

@@ -12,9 +12,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from redwheel import testing
 from redwheel.accounts.models import Grant, PlatformToken, User
 from redwheel.accounts.services import staff_account_grant
-from redwheel.core import crypto, testing
+from redwheel.core import crypto
 from redwheel.core.errors import NotFound
 from redwheel.core.models import AuditEntry
 from redwheel.orgs import services
@@ -422,7 +423,7 @@ def test_one_citys_committee_cannot_reach_another_citys_units_or_platforms(city,
 
 
 def test_staff_navigation_links_to_the_new_pages(city, staff_a):
-    page = _login(staff_a).get(reverse("orgs:dashboard")).text
+    page = _login(staff_a).get(reverse("insights:dashboard")).text
     assert reverse("orgs:platform_list") in page
     assert reverse("orgs:agreements") in page
 

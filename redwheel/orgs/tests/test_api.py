@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from redwheel.core import testing
+from redwheel import testing
 
 pytestmark = pytest.mark.django_db
 

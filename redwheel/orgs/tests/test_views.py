@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.orgs import services
 from redwheel.orgs.models import OrgUnit
 
@@ -18,13 +18,13 @@ def staff_b(city):
     return testing.staff(city.committee_b, "staff", name="乙党委干部")
 
 
-@pytest.mark.parametrize("name", ["orgs:dashboard", "orgs:tree", "orgs:coverage"])
+@pytest.mark.parametrize("name", ["insights:dashboard", "orgs:tree", "insights:coverage"])
 def test_staff_pages_render(client, city, root_staff, name):
     city.member()
     client.force_login(root_staff)
     response = client.get(reverse(name))
     assert response.status_code == 200
-    assert city.platform_a.name in response.text or name == "orgs:dashboard"
+    assert city.platform_a.name in response.text or name == "insights:dashboard"
 
 
 def test_dashboard_counts_only_the_viewers_scope(client, city, staff_b):
@@ -35,7 +35,7 @@ def test_dashboard_counts_only_the_viewers_scope(client, city, staff_b):
 
     membership_declare(actor=city.admin, driver=driver, category="full", branch=city.branch_b)
     client.force_login(staff_b)
-    stats = client.get(reverse("orgs:dashboard")).context["stats"]
+    stats = client.get(reverse("insights:dashboard")).context["stats"]
     assert stats["drivers"] == 2
     assert stats["verified"] == 0
     assert stats["declared"] == 1
@@ -163,7 +163,7 @@ def test_committee_root_staff_sees_both_platforms_units(client, city, root_staff
         assert client.get(reverse("orgs:unit_detail", args=[unit.pk])).status_code == 200
 
 
-@pytest.mark.parametrize("name", ["orgs:dashboard", "orgs:tree", "orgs:coverage"])
+@pytest.mark.parametrize("name", ["insights:dashboard", "orgs:tree", "insights:coverage"])
 def test_drivers_get_404_on_staff_pages(client, city, name):
     driver = city.driver()
     client.force_login(driver.user)
@@ -172,7 +172,7 @@ def test_drivers_get_404_on_staff_pages(client, city, name):
 
 
 def test_anonymous_is_sent_to_login(client, city):
-    response = client.get(reverse("orgs:dashboard"))
+    response = client.get(reverse("insights:dashboard"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response.url
 
@@ -190,7 +190,7 @@ def test_dashboard_links_lead_to_lists_with_the_same_numbers(client, city, root_
     city.member(category="applicant", verified=False)
     city.driver()
     client.force_login(root_staff)
-    stats = client.get(reverse("orgs:dashboard")).context["stats"]
+    stats = client.get(reverse("insights:dashboard")).context["stats"]
     links = {
         "drivers": "",
         "declared": "?state=declared&party=1",

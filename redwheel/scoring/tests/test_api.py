@@ -7,8 +7,8 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
-from redwheel.core import testing
 from redwheel.core.models import Notification
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers import services as driver_services

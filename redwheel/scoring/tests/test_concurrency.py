@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.db.models import Sum
 from django.utils import timezone
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.errors import Conflict
 from redwheel.scoring import services
 from redwheel.scoring.models import PointsEntry

@@ -1,10 +1,10 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
-from redwheel.core.demo.city import build_demo_city
-from redwheel.scoring.demo import build_demo_scoring
+from redwheel.demo.city import build_demo_city
+from redwheel.demo.context import DemoContext
+from redwheel.scoring.demo import build_demo, build_demo_scoring
 from redwheel.scoring.models import PointsEntry, RuleBook, ScoreSnapshot
 from redwheel.scoring.services import book_in_force
 
@@ -12,14 +12,19 @@ from redwheel.scoring.services import book_in_force
 @pytest.mark.django_db
 def test_demo_scoring_is_idempotent():
     out = StringIO()
-    assert build_demo_scoring(stdout=out) is False
     build_demo_city(scale=0.05, stdout=StringIO())
-    assert build_demo_scoring(stdout=out, history_days=2) is True
+    demo = DemoContext(out=out)
+    assert build_demo_scoring(actor=demo.admin, stdout=out, history_days=2) is True
     assert book_in_force().version == 1
     assert RuleBook.objects.filter(version=2, only_adds_points=False).exists()
     entries = PointsEntry.objects.count()
     snapshots = ScoreSnapshot.objects.count()
     assert entries > 0 and snapshots > 0
-    call_command("demo_scoring", stdout=out)
+    assert build_demo_scoring(actor=demo.admin, stdout=out, history_days=2) is False
+    assert ScoreSnapshot.objects.count() == snapshots
+    assert build_demo(demo) is True  # the demo's hook stores the other days of its history
     assert PointsEntry.objects.count() == entries
     assert RuleBook.objects.count() == 2
+    snapshots = ScoreSnapshot.objects.count()
+    assert build_demo(demo) is False
+    assert ScoreSnapshot.objects.count() == snapshots

@@ -2,8 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from redwheel import testing
 from redwheel.accounts.services import token_create, token_revoke
-from redwheel.core import crypto, testing
+from redwheel.core import crypto
 from redwheel.scoring.lookup import blind_indexes
 from redwheel.scoring.tests.helpers import lookup_post
 

@@ -8,8 +8,9 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from redwheel import testing
 from redwheel.accounts.services import token_create
-from redwheel.core import permissions, testing
+from redwheel.core import permissions
 from redwheel.core.errors import NotFound
 from redwheel.core.permissions import SystemActor, scope
 from redwheel.drivers import services as driver_services

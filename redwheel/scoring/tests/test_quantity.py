@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from redwheel.core import testing
+from redwheel import testing
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import Conflict, ValidationFailed
 from redwheel.core.models import AuditEntry
 from redwheel.core.permissions import SystemActor
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import selectors, services
 from redwheel.scoring.models import PointsEntry
 from redwheel.scoring.tests.helpers import published_book

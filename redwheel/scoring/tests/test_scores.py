@@ -6,8 +6,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.permissions import SystemActor
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.exchange.models import (
     Complaint,
     CreditLevel,

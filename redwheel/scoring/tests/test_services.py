@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.models import AuditEntry
 from redwheel.core.permissions import SystemActor

@@ -2,9 +2,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from redwheel.core import testing
+from redwheel import testing
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.services import affiliation_add
 from redwheel.scoring import selectors, services
@@ -27,7 +28,7 @@ def test_rule_book_page_is_public_with_upcoming_and_history(city):
     draft = services.rulebook_draft(actor=city.admin, title="第二版")
     services.rule_remove(actor=city.admin, book=draft, code="training_session")
     services.rulebook_publish(actor=city.admin, book=draft)
-    response = _client().get("/scoring/rules/")
+    response = _client().get(reverse("scoring:rules"))
     assert response.status_code == 200
     text = response.content.decode()
     assert "第二版" in text and "lost_property" in text and "training_session" in text
@@ -44,12 +45,12 @@ def test_driver_sees_own_points_score_and_credit(city):
         note="归还钱包",
     )
     client = _client(driver.user)
-    page = client.get("/scoring/me/points/").content.decode()
+    page = client.get(reverse("scoring:my_points")).content.decode()
     assert "归还钱包" in page and "+5" in page
-    response = client.get("/scoring/me/")
+    response = client.get(reverse("scoring:my_score"))
     assert response.status_code == 200
     assert response.context["explanation"]["credit"]["grade"] == "AAA"
-    assert _client(testing.user()).get("/scoring/me/").status_code == 404
+    assert _client(testing.user()).get(reverse("scoring:my_score")).status_code == 404
 
 
 def test_staff_grant_and_reverse_in_scope_only(city):
@@ -57,7 +58,7 @@ def test_staff_grant_and_reverse_in_scope_only(city):
     driver = city.driver(platform=city.platform_a)
     staff = testing.staff(city.committee_a)
     client = _client(staff)
-    url = f"/scoring/staff/drivers/{driver.pk}/"
+    url = reverse("scoring:staff_driver", args=[driver.pk])
     assert client.get(url).status_code == 200
     when = timezone.localtime(timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
@@ -66,7 +67,7 @@ def test_staff_grant_and_reverse_in_scope_only(city):
     assert response.status_code == 302
     entry = PointsEntry.objects.get(driver=driver)
     assert entry.granted_by == staff and entry.amount == 2
-    response = client.post(f"/scoring/staff/entries/{entry.pk}/reverse/", {"reason": "重复"})
+    response = client.post(reverse("scoring:staff_reverse", args=[entry.pk]), {"reason": "重复"})
     assert response.status_code == 302 and entry.reversed_by.amount == -2
     outsider = _client(testing.staff(city.committee_b))
     assert outsider.get(url).status_code == 404
@@ -76,10 +77,8 @@ def test_staff_grant_and_reverse_in_scope_only(city):
         ).status_code
         == 404
     )
-    assert (
-        outsider.post(f"/scoring/staff/entries/{entry.pk}/reverse/", {"reason": "x"}).status_code
-        == 404
-    )
+    reverse_url = reverse("scoring:staff_reverse", args=[entry.pk])
+    assert outsider.post(reverse_url, {"reason": "x"}).status_code == 404
     assert _client(driver.user).get(url).status_code == 404
 
 
@@ -88,7 +87,7 @@ def test_staff_overview_shows_distribution(city):
     for _ in range(3):
         city.driver()
     services.scores_snapshot(actor=SystemActor.operator("t"))
-    response = _client(testing.staff(city.committee_a)).get("/scoring/staff/")
+    response = _client(testing.staff(city.committee_a)).get(reverse("scoring:staff_index"))
     assert response.status_code == 200
     distribution = response.context["distribution"]
     assert distribution["count"] == 3

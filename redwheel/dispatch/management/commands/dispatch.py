@@ -18,8 +18,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.urls import reverse
 from tqdm import tqdm
 
+from redwheel.core.commands import command_errors
 from redwheel.core.errors import DomainError
 from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, services
@@ -110,28 +112,28 @@ class Command(BaseCommand):
                 bar.update(max(0, int(fraction * 100) - bar.n))
 
         try:
-            if o["save"]:
-                comparison = self._save_and_run(run, rules, progress, city)
-            else:
-                inputs = services.inputs_build(run, actor=ACTOR)
-                names = [r.name for r in rules]
-                rules = [
-                    r
-                    if names.count(r.name) == 1
-                    else dataclasses.replace(r, name=f"{r.name}@{r.version}")
-                    for r in rules
-                ]
-                comparison = engine.compare(
-                    rules, inputs.orders, inputs.fleet, seed=run.seed, progress=progress
-                )
-        except DomainError as exc:
-            raise CommandError(str(exc.message)) from None
+            with command_errors():
+                if o["save"]:
+                    comparison = self._save_and_run(run, rules, progress, city)
+                else:
+                    inputs = services.inputs_build(run, actor=ACTOR)
+                    names = [r.name for r in rules]
+                    rules = [
+                        r
+                        if names.count(r.name) == 1
+                        else dataclasses.replace(r, name=f"{r.name}@{r.version}")
+                        for r in rules
+                    ]
+                    comparison = engine.compare(
+                        rules, inputs.orders, inputs.fleet, seed=run.seed, progress=progress
+                    )
         finally:
             if bar is not None:
                 bar.close()
         self.stdout.write(engine.format_comparison_table(comparison))
         if o["save"]:
-            self.stdout.write(f"\nStored as simulation run {run.pk}: /sandbox/runs/{run.pk}/")
+            url = reverse("dispatch:run_detail", args=[run.pk])
+            self.stdout.write(f"\nStored as simulation run {run.pk}: {url}")
 
     def _run(self, o) -> SimulationRun:
         """An unsaved run describing the demand and fleet (saved only with --save)."""

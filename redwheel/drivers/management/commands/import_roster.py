@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from redwheel.accounts.models import User
 from redwheel.core import crypto
-from redwheel.core.errors import DomainError
+from redwheel.core.commands import command_errors
 from redwheel.drivers.imports import selectors, services
 from redwheel.drivers.models import ImportJob
 
@@ -51,17 +51,14 @@ class Command(BaseCommand):
         target = units.filter(pk=unit).first() if unit else units.order_by("depth", "path").first()
         if target is None:
             raise CommandError("this user may not import for that unit")
-        try:
-            with open(path, "rb") as handle:
-                job = services.import_upload(
-                    actor=actor,
-                    kind=kind,
-                    unit=target,
-                    uploaded_file=File(handle, name=path.name),
-                    enqueue=False,
-                )
-        except DomainError as exc:
-            raise CommandError(str(exc.message)) from exc
+        with command_errors(), open(path, "rb") as handle:
+            job = services.import_upload(
+                actor=actor,
+                kind=kind,
+                unit=target,
+                uploaded_file=File(handle, name=path.name),
+                enqueue=False,
+            )
         job = self._run(services.import_validate, job, "checking")
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(job.message)
@@ -78,10 +75,8 @@ class Command(BaseCommand):
         if not commit:
             self.stdout.write("checked only; run again with --commit to import")
             return
-        try:
+        with command_errors():
             job = services.import_commit_request(actor=actor, job=job, enqueue=False)
-        except DomainError as exc:
-            raise CommandError(str(exc.message)) from exc
         job = self._run(services.import_commit, job, "importing", actor_id=actor.pk)
         if job.status != ImportJob.Status.COMMITTED:
             raise CommandError(f"import failed, nothing was written: {job.message}")

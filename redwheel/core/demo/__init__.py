@@ -1,1 +1,0 @@
-"""The demo city: a fictional but realistic Chengdu built through the real services."""
