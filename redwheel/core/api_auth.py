@@ -44,6 +44,9 @@ class StaffOrDriverSession(SessionAuth):
         return user
 
 
+MAX_ID = 2**63 - 1  # the largest BIGINT
+
+
 def session_acting_on(
     queryset, action: str, kwarg: str = "id", field: str = "pk"
 ) -> StaffOrDriverSession:
@@ -53,7 +56,8 @@ def session_acting_on(
 
     def guard(user, path_kwargs) -> None:
         value = str(path_kwargs.get(kwarg, ""))
-        if not value.isdigit():  # ids are numbers; ninja has not converted the path yet
+        # Ids are numbers that fit a database integer; ninja has not converted the path yet.
+        if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
             raise NotFound()
         get_or_404(user, action, queryset(), **{field: int(value)})
 

@@ -8,11 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
         import redwheel.core.checks  # noqa: F401  (registers the system checks on import)
         from redwheel.core import immutability, permissions
 
+        pre_migrate.connect(immutability.lift_before_migrate, sender=self)
         post_migrate.connect(immutability.install_after_migrate, sender=self)
         from redwheel.core.models import AuditEntry, Notification, PeriodicJob
 

@@ -6,8 +6,10 @@ every concrete `ImmutableModel` subclass that refuses UPDATE and DELETE of its r
 immutable model is covered without further code. TRUNCATE fires no row trigger: the test
 database flush and `manage.py demo --fresh` still empty these tables.
 
-A data migration that must rewrite such rows drops the trigger first (`DROP TRIGGER
-<table>_append_only ON <table>`); the next migrate puts it back.
+`migrate` lifts the triggers before it runs the migrations (`pre_migrate`) and puts them back
+after (`post_migrate`), so a data migration, or the UPDATE Django itself issues when a column
+becomes NOT NULL, may rewrite such rows. Code that runs migrations without the command (a
+test driving the MigrationExecutor) calls `lift()` first and `install()` after.
 """
 
 from django.apps import apps
@@ -69,6 +71,31 @@ def install(using: str = "default") -> list[str]:
             )
             added.append(table)
     return added
+
+
+def lift(using: str = "default") -> list[str]:
+    """Drop every append-only trigger (of any table, current models or not); returns the
+    tables that had one."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE p.proname = %s",
+            [FUNCTION],
+        )
+        found = cursor.fetchall()
+        quote = connection.ops.quote_name
+        for table, name in found:
+            cursor.execute(f"DROP TRIGGER {quote(name)} ON {quote(table)}")
+    return sorted(table for table, _name in found)
+
+
+def lift_before_migrate(sender, using="default", **kwargs) -> None:
+    """pre_migrate receiver (connected for the core app: sent before any migration runs)."""
+    lift(using)
 
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:

@@ -30,6 +30,9 @@ a state change without its row, nor a row without its state change::
         membership, "verify", actor=request.user, note="seen the papers",
         branch=membership.branch,                 # any further activity field
     )
+    MEMBERSHIP.apply(                             # fields the guard reads change after it
+        membership, "check_out", actor=request.user, changes={"mobile_branch": None},
+    )
 
 The caller locks the row (select_for_update) before `apply` when concurrent writers matter;
 `apply` only makes its own writes atomic.

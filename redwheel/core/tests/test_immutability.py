@@ -142,3 +142,20 @@ def test_truncate_still_empties_the_tables():
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {connection.ops.quote_name(AuditEntry._meta.db_table)}")
     assert not AuditEntry.objects.exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_migrate_lifts_the_triggers_and_puts_them_back(city):
+    """So data migrations may rewrite rows; code driving the executor does the same."""
+    member = city.member()
+    row = member.membership.activities.first()
+    table = connection.ops.quote_name(MembershipActivity._meta.db_table)
+    update = f"UPDATE {table} SET note = %s WHERE id = %s"
+    try:
+        assert set(immutability.immutable_tables()) <= set(immutability.lift())
+        assert not _refused(update, ["rewritten by a migration", row.pk])
+    finally:
+        assert set(immutability.install()) == set(immutability.immutable_tables())
+    assert _refused(update, ["changed", row.pk])
+    assert MembershipActivity.objects.get(pk=row.pk).note == "rewritten by a migration"

@@ -171,3 +171,64 @@ def test_custom_save_is_used(city, declared):
     assert activity.to_state == "verified"
     declared.refresh_from_db()
     assert declared.state == "verified"
+
+
+def test_a_guard_refusal_carries_its_code(city, declared):
+    machine = StateMachine(
+        activity_model=MembershipActivity,
+        parent_field="membership",
+        audit_prefix="test_membership",
+        transitions={
+            "verify": Transition(
+                {"declared"}, "verified", guard=lambda m: False, refusal="no", code="papers"
+            )
+        },
+    )
+    with pytest.raises(InvalidTransition) as refused:
+        machine.check(declared, "verify")
+    assert (refused.value.code, str(refused.value.message)) == ("papers", "no")
+
+
+def test_a_step_without_audit_still_writes_its_activity(city, declared):
+    machine = StateMachine(
+        activity_model=MembershipActivity,
+        parent_field="membership",
+        audit_prefix="test_membership",
+        activity_defaults=lambda m, actor: {"category": m.category},
+        transitions={
+            "verify": Transition({"declared"}, "verified", audit=False),
+            "lapse": Transition({"verified"}, "lapsed", audit=False),
+        },
+    )
+    machine.apply(declared, "verify", actor=city.admin)
+    assert declared.activities.count() == 1
+    assert not _audits(declared).exists()
+    machine.apply(declared, "lapse", actor=city.admin, audit=True, audit_action="x.lapse")
+    assert list(_audits(declared).values_list("action", flat=True)) == ["x.lapse"]
+
+
+def test_changes_only_saves_what_the_step_changed(city, declared):
+    machine = StateMachine(
+        activity_model=MembershipActivity,
+        parent_field="membership",
+        audit_prefix="test_membership",
+        activity_defaults=lambda m, actor: {"category": m.category},
+        save_changes_only=True,
+        transitions={"verify": Transition({"declared"}, "verified")},
+    )
+    Membership.objects.filter(pk=declared.pk).update(home_organisation="written meanwhile")
+    machine.apply(declared, "verify", actor=city.admin, changes={"rejection_reason": ""})
+    declared.refresh_from_db()
+    assert (declared.state, declared.home_organisation) == ("verified", "written meanwhile")
+
+
+def test_a_failed_insert_of_a_new_object_leaves_it_unsaved(city):
+    membership = Membership(driver=city.driver(account=False), category="full")
+    membership.branch = city.branch_a
+    with (
+        mock.patch.object(MembershipActivity.objects, "create", side_effect=IntegrityError("x")),
+        pytest.raises(IntegrityError),
+    ):
+        MACHINE.apply(membership, "declare", actor=city.admin)
+    assert membership.pk is None and membership._state.adding
+    assert not Membership.objects.filter(driver=membership.driver).exists()

@@ -6,47 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dispatch', '0002_add_city_to_rule_sets_and_runs'),
+        ("dispatch", "0002_add_city_to_rule_sets_and_runs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RuleSetActivity',
+            name="RuleSetActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
-                ('action', models.CharField(choices=[('create', 'Created'), ('new_version', 'Created as a new version'), ('update', 'Edited'), ('publish', 'Published')], max_length=16, verbose_name='action')),
-                ('from_status', models.CharField(blank=True, max_length=16, verbose_name='from')),
-                ('to_status', models.CharField(max_length=16, verbose_name='to')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rule_set', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='dispatch.ruleset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="at")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Created"),
+                            ("new_version", "Created as a new version"),
+                            ("update", "Edited"),
+                            ("publish", "Published"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, max_length=16, verbose_name="from")),
+                ("to_status", models.CharField(max_length=16, verbose_name="to")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rule_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="dispatch.ruleset",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rule set activity',
-                'verbose_name_plural': 'rule set activities',
-                'ordering': ['at', 'id'],
+                "verbose_name": "rule set activity",
+                "verbose_name_plural": "rule set activities",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SimulationRunActivity',
+            name="SimulationRunActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
-                ('action', models.CharField(choices=[('create', 'Queued'), ('start', 'Started'), ('succeed', 'Succeeded'), ('fail', 'Failed')], max_length=16, verbose_name='action')),
-                ('from_status', models.CharField(blank=True, max_length=16, verbose_name='from')),
-                ('to_status', models.CharField(max_length=16, verbose_name='to')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='dispatch.simulationrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="at")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Queued"),
+                            ("start", "Started"),
+                            ("succeed", "Succeeded"),
+                            ("fail", "Failed"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, max_length=16, verbose_name="from")),
+                ("to_status", models.CharField(max_length=16, verbose_name="to")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="dispatch.simulationrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'simulation run activity',
-                'verbose_name_plural': 'simulation run activities',
-                'ordering': ['at', 'id'],
+                "verbose_name": "simulation run activity",
+                "verbose_name_plural": "simulation run activities",
+                "ordering": ["at", "id"],
             },
         ),
     ]

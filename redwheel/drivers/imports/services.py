@@ -24,20 +24,18 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from redwheel.accounts.models import User
 from redwheel.core.errors import DomainError, NotFound, ValidationFailed
 from redwheel.core.permissions import can
-from redwheel.core.states import StateMachine, Transition
 from redwheel.drivers import services as driver_services
 from redwheel.drivers.imports.checks import CheckedRow, RowChecker
 from redwheel.drivers.imports.parsing import COLUMNS, MalformedFile, RosterReader
+from redwheel.drivers.imports.states import JOB, J
 from redwheel.drivers.models import (
     Affiliation,
     Driver,
     ImportJob,
-    ImportJobActivity,
     ImportRowError,
     Membership,
     MembershipActivity,
@@ -51,41 +49,6 @@ Status = ImportJob.Status
 State = Membership.State
 Action = MembershipActivity.Action
 Progress = Callable[[int], None] | None
-J = ImportJobActivity.Action
-
-# Checking and committing run in a task for the system (actor None) or the committer.
-JOB = StateMachine(
-    activity_model=ImportJobActivity,
-    parent_field="job",
-    audit_prefix="import",
-    state_field="status",
-    from_field="from_status",
-    to_field="to_status",
-    # Progress is written by the running step meanwhile; each step writes only its changes.
-    save_changes_only=True,
-    # Failure notes quote the file and the error; the job (scoped like its roster) keeps them.
-    note_in_audit=False,
-    # The audit log has the upload and each commit that wrote rows; the steps between are in
-    # the job's activity rows only.
-    transitions={
-        J.UPLOAD: Transition({None}, Status.UPLOADED),
-        # A check that was interrupted (a worker restart) starts again.
-        J.VALIDATE: Transition(
-            {Status.UPLOADED, Status.VALIDATING}, Status.VALIDATING, audit=False
-        ),
-        J.PREVIEW: Transition({Status.VALIDATING}, Status.PREVIEWED, audit=False),
-        J.REQUEST_COMMIT: Transition(
-            {Status.PREVIEWED},
-            Status.COMMITTING,
-            guard=lambda job: job.can_commit,
-            refusal=gettext_lazy("Only a checked file without any problem can be imported."),
-            code="not_clean",
-            audit=False,
-        ),
-        J.COMMIT: Transition({Status.COMMITTING}, Status.COMMITTED),
-        J.FAIL: Transition({Status.VALIDATING, Status.COMMITTING}, Status.FAILED, audit=False),
-    },
-)
 
 
 class RowRejected(ValidationFailed):

@@ -6,39 +6,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('drivers', '0003_use_blind_index_field'),
+        ("drivers", "0003_use_blind_index_field"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='badgeconsentevent',
-            name='driver',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consent_events', to='drivers.driver'),
+            model_name="badgeconsentevent",
+            name="driver",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="consent_events",
+                to="drivers.driver",
+            ),
         ),
         migrations.AlterField(
-            model_name='membershipactivity',
-            name='membership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='drivers.membership'),
+            model_name="membershipactivity",
+            name="membership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="activities",
+                to="drivers.membership",
+            ),
         ),
         migrations.CreateModel(
-            name='ImportJobActivity',
+            name="ImportJobActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
-                ('action', models.CharField(choices=[('upload', 'Uploaded'), ('validate', 'Checking started'), ('preview', 'Checked'), ('request_commit', 'Import requested'), ('commit', 'Imported'), ('fail', 'Failed')], max_length=16, verbose_name='action')),
-                ('from_status', models.CharField(blank=True, max_length=16, verbose_name='from')),
-                ('to_status', models.CharField(max_length=16, verbose_name='to')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='drivers.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="at")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("upload", "Uploaded"),
+                            ("validate", "Checking started"),
+                            ("preview", "Checked"),
+                            ("request_commit", "Import requested"),
+                            ("commit", "Imported"),
+                            ("fail", "Failed"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, max_length=16, verbose_name="from")),
+                ("to_status", models.CharField(max_length=16, verbose_name="to")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="drivers.importjob",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'roster import activity',
-                'verbose_name_plural': 'roster import activities',
-                'ordering': ['at', 'id'],
+                "verbose_name": "roster import activity",
+                "verbose_name_plural": "roster import activities",
+                "ordering": ["at", "id"],
             },
         ),
     ]

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from redwheel.core import immutability
 from redwheel.mobilization.models import Mobilization, ResponseEvent
 from redwheel.mobilization.tests import factories
 
@@ -15,8 +16,14 @@ BEFORE = [("mobilization", "0001_add_fleets_hubs_mobilisations_volunteering_aler
 
 
 def _migrate(targets):
+    """As `manage.py migrate` does: the append-only triggers are lifted while migrations run
+    (0003 back-fills ResponseEvent rows) and put back after."""
     executor = MigrationExecutor(connection)
-    executor.migrate(targets)
+    immutability.lift()
+    try:
+        executor.migrate(targets)
+    finally:
+        immutability.install()
     return executor.loader.project_state(targets).apps
 
 
