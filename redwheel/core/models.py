@@ -36,6 +36,26 @@ class ImmutableModel(models.Model):
         raise TypeError(f"{type(self).__name__} rows are append-only")
 
 
+class StatusActivity(ImmutableModel):
+    """A status change of its parent, written by `core.states`: who, when, from, to, why.
+
+    A subclass adds the foreign key to its parent (`on_delete=PROTECT`) and its
+    `action = models.CharField(..., choices=Action.choices)`, and narrows the status fields when
+    its statuses are shorter."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
 class AuditEntry(ImmutableModel):
     """Who did what to which object. Every service write and every reveal adds one."""
 

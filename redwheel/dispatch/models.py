@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from redwheel.core.models import BaseModel, ImmutableModel
+from redwheel.core.models import BaseModel, StatusActivity
 from redwheel.dispatch import engine
 
 
@@ -177,7 +177,7 @@ class RunRuleSet(models.Model):
         return f"{self.run_id}#{self.position}: {self.rule_set_id}"
 
 
-class RuleSetActivity(ImmutableModel):
+class RuleSetActivity(StatusActivity):
     """One row per step of a rule set: created (or copied as a new version), edited,
     published."""
 
@@ -188,22 +188,14 @@ class RuleSetActivity(ImmutableModel):
         PUBLISH = "publish", _("Published")
 
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="activities")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
-    note = models.CharField(_("note"), max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("rule set activity")
         verbose_name_plural = _("rule set activities")
 
 
-class SimulationRunActivity(ImmutableModel):
+class SimulationRunActivity(StatusActivity):
     """One row per step of a simulation run: queued, started, finished or failed."""
 
     class Action(models.TextChoices):
@@ -213,16 +205,8 @@ class SimulationRunActivity(ImmutableModel):
         FAIL = "fail", _("Failed")
 
     run = models.ForeignKey(SimulationRun, on_delete=models.PROTECT, related_name="activities")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
-    note = models.CharField(_("note"), max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("simulation run activity")
         verbose_name_plural = _("simulation run activities")

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.core import crypto
-from redwheel.core.models import BaseModel, ImmutableModel
+from redwheel.core.models import BaseModel, ImmutableModel, StatusActivity
 
 
 class Driver(BaseModel):
@@ -332,7 +332,7 @@ class ImportJob(BaseModel):
         )
 
 
-class ImportJobActivity(ImmutableModel):
+class ImportJobActivity(StatusActivity):
     """One row per status change of a roster import: who uploaded, checked and imported it."""
 
     class Action(models.TextChoices):
@@ -344,17 +344,10 @@ class ImportJobActivity(ImmutableModel):
         FAIL = "fail", _("Failed")
 
     job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="activities")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
     note = models.CharField(_("note"), max_length=500, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("roster import activity")
         verbose_name_plural = _("roster import activities")
 

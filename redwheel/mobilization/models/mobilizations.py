@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from redwheel.core.models import BaseModel, ImmutableModel
+from redwheel.core.models import BaseModel, StatusActivity
 from redwheel.mobilization.models.hubs import Hub, PickupPoint
 
 
@@ -64,7 +64,7 @@ class Mobilization(BaseModel):
         return self.status == self.Status.OPEN
 
 
-class MobilizationActivity(ImmutableModel):
+class MobilizationActivity(StatusActivity):
     """The mobilization's timeline: opened, drivers called, closed, cancelled."""
 
     class Action(models.TextChoices):
@@ -76,18 +76,10 @@ class MobilizationActivity(ImmutableModel):
     mobilization = models.ForeignKey(
         Mobilization, on_delete=models.PROTECT, related_name="activities"
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
-    note = models.CharField(_("note"), max_length=300, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("mobilisation activity")
         verbose_name_plural = _("mobilisation activities")
 
@@ -176,7 +168,7 @@ class QueueEntry(BaseModel):
         ]
 
 
-class QueueEntryActivity(ImmutableModel):
+class QueueEntryActivity(StatusActivity):
     """A queue entry's timeline: joined, served (by a ride), left."""
 
     class Action(models.TextChoices):
@@ -186,16 +178,10 @@ class QueueEntryActivity(ImmutableModel):
 
     # PROTECT: the deletion collector would otherwise delete immutable rows with their parent.
     entry = models.ForeignKey(QueueEntry, on_delete=models.PROTECT, related_name="activities")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=8, blank=True)
     to_status = models.CharField(_("to"), max_length=8)
-    note = models.CharField(_("note"), max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("queue entry activity")
         verbose_name_plural = _("queue entry activities")

@@ -5,7 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from redwheel.core.models import BaseModel, ImmutableModel
+from redwheel.core.models import BaseModel, ImmutableModel, StatusActivity
 from redwheel.mobilization.models.fleets import Fleet
 from redwheel.mobilization.models.mobilizations import Mobilization
 
@@ -98,7 +98,7 @@ class SignUp(BaseModel):
         ]
 
 
-class OpportunityActivity(ImmutableModel):
+class OpportunityActivity(StatusActivity):
     """An opportunity's timeline: published, sign-up closed."""
 
     class Action(models.TextChoices):
@@ -109,22 +109,16 @@ class OpportunityActivity(ImmutableModel):
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.PROTECT, related_name="activities"
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=8, blank=True)
     to_status = models.CharField(_("to"), max_length=8)
-    note = models.CharField(_("note"), max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("opportunity activity")
         verbose_name_plural = _("opportunity activities")
 
 
-class SignUpActivity(ImmutableModel):
+class SignUpActivity(StatusActivity):
     """A sign-up's timeline: signed up, cancelled, checked in and out, hours confirmed."""
 
     class Action(models.TextChoices):
@@ -136,17 +130,11 @@ class SignUpActivity(ImmutableModel):
 
     # PROTECT: the deletion collector would otherwise delete immutable rows with their parent.
     signup = models.ForeignKey(SignUp, on_delete=models.PROTECT, related_name="activities")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12)
-    note = models.CharField(_("note"), max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusActivity.Meta):
         verbose_name = _("sign-up activity")
         verbose_name_plural = _("sign-up activities")
 
