@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from redwheel.exchange import metrics
+from redwheel.core.dates import LOCAL_TZ
 
 LNG_RANGE, LAT_RANGE = (103.90, 104.20), (30.50, 30.80)
 HOTSPOTS = [  # GCJ-02, roughly: where Chengdu's trips start and end
@@ -333,7 +333,7 @@ def trip(rng, feed: Feed, month: date, d: FeedDriver, t: datetime, pos):
                     "LicenseId": d.license_no,
                     "DriverRegionCode": d.region,
                     "VehicleNo": d.plate,
-                    "PositionTime": int(at.replace(tzinfo=metrics.LOCAL_TZ).timestamp()),
+                    "PositionTime": int(at.replace(tzinfo=LOCAL_TZ).timestamp()),
                     "Longitude": e6(lng),
                     "Latitude": e6(lat),
                     "Encrypt": feed.encrypt,

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
@@ -73,7 +74,7 @@ def _busiest_ingested_day(city):
         Trip.objects.filter(
             platform__in=city_platforms(city), order_time__isnull=False, origin_lng__isnull=False
         )
-        .annotate(day=TruncDate("order_time", tzinfo=services.LOCAL_TZ))
+        .annotate(day=TruncDate("order_time", tzinfo=LOCAL_TZ))
         .values("day")
         .annotate(n=Count("pk"))
         .order_by("-n", "day")

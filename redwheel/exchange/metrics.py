@@ -29,7 +29,6 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Lead
 
-from redwheel.core.dates import LOCAL_TZ as LOCAL_TZ  # old home; import it from core.dates
 from redwheel.core.dates import month_bounds, month_start, next_month, previous_month
 from redwheel.drivers.models import PARTY_MEMBER_CATEGORIES, Driver, Membership
 from redwheel.exchange.models import (

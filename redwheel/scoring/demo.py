@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import Conflict
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver, Membership
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.scoring import defaults, services
 from redwheel.scoring.models import PointsEntry, RuleBook, ScoreSnapshot
 

@@ -12,7 +12,6 @@ otherwise; a run only ever reads its own city's platforms' orders and its own ci
 Split by entity (`rule_sets`, `inputs`, `runs`); import from this package.
 """
 
-from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import ValidationFailed
 from redwheel.dispatch.models import SimulationRun
 from redwheel.dispatch.results import SCATTER_POINTS, results_build
@@ -49,7 +48,6 @@ from redwheel.dispatch.services.runs import (
 )
 
 __all__ = [
-    "LOCAL_TZ",
     "MAX_CSV_BYTES",
     "MAX_DRIVERS",
     "MAX_ORDERS",

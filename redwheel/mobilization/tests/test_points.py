@@ -12,9 +12,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from redwheel.accounts.models import Grant
+from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import InvalidTransition, ValidationFailed
 from redwheel.core.permissions import SystemActor
-from redwheel.exchange.metrics import LOCAL_TZ
 from redwheel.mobilization import services
 from redwheel.mobilization.models import ServiceRecord, SignUp
 from redwheel.mobilization.tests import factories
