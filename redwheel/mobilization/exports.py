@@ -1,16 +1,11 @@
 """`.xlsx` exports (core.exports): a mobilization's record, per-unit statistics, a driver's
 service. Only masked personal data goes into a workbook."""
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.core.dates import LOCAL_TZ
+from redwheel.core.dates import local_text
 from redwheel.core.exports import Sheet, xlsx_bytes
 from redwheel.mobilization.services import summary_compute
-
-
-def _local(value):
-    return timezone.localtime(value, LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def mobilization_workbook(m) -> bytes:
@@ -37,8 +32,8 @@ def mobilization_workbook(m) -> bytes:
             (_("Title"), m.title),
             (_("Hub"), m.hub.name),
             (_("Status"), m.get_status_display()),
-            (_("Starts at"), _local(m.starts_at)),
-            (_("Closed at"), _local(m.closed_at)),
+            (_("Starts at"), local_text(m.starts_at)),
+            (_("Closed at"), local_text(m.closed_at)),
         ]
         + [(labels.get(k, k), v) for k, v in summary.items()],
     )
@@ -52,7 +47,7 @@ def mobilization_workbook(m) -> bytes:
                 c.driver.phone_masked,
                 c.get_via_display(),
                 responses[c.driver_id].get_status_display() if c.driver_id in responses else "",
-                _local(responses[c.driver_id].arrived_at) if c.driver_id in responses else "",
+                local_text(responses[c.driver_id].arrived_at) if c.driver_id in responses else "",
             )
             for c in m.calls.select_related("driver").order_by("id")
         ],
@@ -61,7 +56,7 @@ def mobilization_workbook(m) -> bytes:
         _("Rides"),
         [_("Time"), _("Driver"), _("Passengers"), _("Destination district")],
         [
-            (_local(r.created_at), r.driver.name, r.passengers, r.destination_district)
+            (local_text(r.created_at), r.driver.name, r.passengers, r.destination_district)
             for r in m.rides.select_related("driver").order_by("id")
         ],
     )
@@ -123,7 +118,7 @@ def history_workbook(driver, h) -> bytes:
             (
                 c.mobilization.title,
                 c.mobilization.hub.name,
-                _local(c.called_at),
+                local_text(c.called_at),
                 c.response.get_status_display() if c.response else "",
             )
             for c in h["calls"]
