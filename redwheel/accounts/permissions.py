@@ -26,12 +26,19 @@ def grant_paths(user, action: str) -> list[str]:
 
 
 def home_kind(user) -> str:
-    """Which home page a signed-in user lands on: 'staff', 'driver' or 'none'."""
-    if user.is_superuser or user.grants.exists():
-        return "staff"
-    if hasattr(user, "driver"):
-        return "driver"
-    return "none"
+    """Which home page a signed-in user lands on: 'staff', 'driver' or 'none'.
+
+    Kept on the user object, as `permissions.granted_paths` is: the audience decorator and the
+    menu ask it on every page, and a request's user does not change its grants mid-request."""
+    if "_home_kind" not in user.__dict__:
+        if user.is_superuser or user.grants.exists():
+            kind = "staff"
+        elif hasattr(user, "driver"):
+            kind = "driver"
+        else:
+            kind = "none"
+        user.__dict__["_home_kind"] = kind
+    return user.__dict__["_home_kind"]
 
 
 def has_staff_role(user) -> bool:
