@@ -35,6 +35,12 @@ INSTALLED_APPS = [
     "redwheel.dispatch",
     "redwheel.appeals",
     "redwheel.mobilization",
+    "redwheel.party.recruitment",
+    "redwheel.party.meetings",
+    "redwheel.party.evaluation",
+    "redwheel.party.dues",
+    "redwheel.party.mobile",
+    "redwheel.party",
     "redwheel.insights",
     "redwheel.demo",  # the top layer: builds the demo city from every app's demo hook
 ]

@@ -28,6 +28,11 @@ urlpatterns = [
     path("", include("redwheel.dispatch.urls")),
     path("", include("redwheel.appeals.urls")),
     path("", include("redwheel.mobilization.urls")),
+    path("", include("redwheel.party.recruitment.urls")),
+    path("", include("redwheel.party.meetings.urls")),
+    path("", include("redwheel.party.evaluation.urls")),
+    path("", include("redwheel.party.dues.urls")),
+    path("", include("redwheel.party.mobile.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

@@ -121,5 +121,10 @@ for module in (
     "redwheel.scoring.api",
     "redwheel.appeals.api",
     "redwheel.mobilization.api",
+    "redwheel.party.recruitment.api",
+    "redwheel.party.meetings.api",
+    "redwheel.party.evaluation.api",
+    "redwheel.party.dues.api",
+    "redwheel.party.mobile.api",
 ):
     api.add_router("/", import_module(module).router)
