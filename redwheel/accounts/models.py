@@ -3,6 +3,7 @@ import hmac
 import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -44,6 +45,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     failed_logins = models.PositiveSmallIntegerField(_("failed logins"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Elderly mode (长辈模式, domain-rules §8): remembered per account, not per device.
+    elderly_mode = models.BooleanField(_("elderly mode"), default=False)
+    text_scale = models.PositiveSmallIntegerField(
+        _("text size (%)"),
+        default=100,
+        validators=[MinValueValidator(100), MaxValueValidator(200)],
+        help_text=_("How large the pages' text is, from 100 % to 200 %."),
+    )
 
     USERNAME_FIELD = "phone_index"
     REQUIRED_FIELDS = ["display_name"]
@@ -150,6 +159,7 @@ class TokenScope(models.TextChoices):
     BADGES_READ = "badges:read", _("Read badges")
     SCORES_READ = "scores:read", _("Read scores")
     APPEALS_WRITE = "appeals:write", _("File appeals")
+    PARTY_READ = "party:read", _("Read branch calendars and pipeline steps")
 
 
 class PlatformToken(BaseModel):

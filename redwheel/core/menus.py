@@ -62,6 +62,7 @@ class Section:
 ORGANISATION = "organisation"
 DRIVERS = "drivers"
 DATA = "data"
+PARTY = "party"
 SERVICES = "services"
 SANDBOX = "sandbox"
 
@@ -75,6 +76,7 @@ def group(key: str, label: str, order: int) -> None:
 
 group(ORGANISATION, _("Organisation"), 10)
 group(DRIVERS, _("Drivers"), 20)
+group(PARTY, _("Party life"), 25)
 group(DATA, _("Data"), 30)
 group(SERVICES, _("Services"), 40)
 group(SANDBOX, _("Sandbox"), 50)
