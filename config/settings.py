@@ -205,3 +205,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# No compulsion (domain-rules §1, redwheel/core/compulsion.py): on, nothing may count logins,
+# check-ins, time, clicks, likes or shares toward a score, ranking or assessment, and rankings
+# of persons stay off. Turning it off is a tenant's explicit, visible decision.
+NO_COMPULSION = env_bool("NO_COMPULSION", True)

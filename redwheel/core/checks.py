@@ -11,6 +11,10 @@ setting, so the message says exactly what to set (docs/operations.md):
 redwheel.E001 SECRET_KEY, redwheel.E002 PII_ENCRYPTION_KEYS, redwheel.E003 PII_BLIND_INDEX_KEY,
 redwheel.E004 SMS_BACKEND, and, when SMS_BACKEND is the HTTP gateway, redwheel.E005
 SMS_GATEWAY_URL, redwheel.E006 SMS_GATEWAY_KEY, redwheel.E007 SMS_GATEWAY_SECRET.
+
+redwheel.E010 is not a deployment check: with NO_COMPULSION on, an input of a score, points or
+an assessment that reads logins, check-ins, time or clicks (core/compulsion.py) stops every
+command that runs the system checks, development ones included.
 """
 
 from urllib.parse import urlsplit
@@ -170,6 +174,23 @@ def check_sms_gateway(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_no_compulsion(app_configs=None, **kwargs) -> list[Error]:
+    from redwheel.core import compulsion
+
+    if not compulsion.enforced():
+        return []
+    return [
+        Error(
+            f"{item.key} feeds {item.feeds} from activity signals "
+            f"({', '.join(sorted(item.signals))}); NO_COMPULSION forbids it (domain-rules §1).",
+            hint="Count a confirmed outcome instead, or set NO_COMPULSION=0 knowingly.",
+            id="redwheel.E010",
+        )
+        for item in compulsion.violations()
+    ]
 
 
 def refuse_unsafe_settings() -> None:

@@ -46,7 +46,15 @@ RULES = [
     ),
     ("brave_deed", "见义勇为", Category.GOOD_DEED, 10, "公安机关或行业党委的认定", None, 20),
     ("accepted_report", "随手拍问题被采纳", Category.REPORT, 3, "随手拍审核通过并转办", 6, 15),
-    ("training_session", "参加安全或服务培训", Category.TRAINING, 2, "培训签到记录", 2, 10),
+    (
+        "training_session",
+        "参加安全或服务培训",
+        Category.TRAINING,
+        2,
+        "培训组织者确认的出勤记录",
+        2,
+        10,
+    ),
 ]
 
 DEDUCTIONS = [

@@ -66,7 +66,7 @@ def build_demo_scoring(
             name="参加安全或服务培训",
             category="training",
             points=2,
-            evidence="培训签到记录",
+            evidence="培训组织者确认的出勤记录",
             daily_cap=2,
             monthly_cap=6,
         )

@@ -213,3 +213,23 @@ def _histograms(grouped, score: str) -> list[dict]:
         }
         for name, group in sorted(groups.items())
     ]
+
+
+def no_compulsion_register():
+    """What counts toward scores, points and assessments, for the public no-compulsion page:
+    every declared input and every rule of the rule book in force, each with the activity
+    signals it would read (none while NO_COMPULSION holds)."""
+    from redwheel.core import compulsion
+
+    current, _upcoming, _history = published_books()
+    rules = [
+        (rule, compulsion.activity_words_in(rule.code, rule.name, rule.evidence))
+        for rule in (current.book.rules.all() if current else [])
+    ]
+    return {
+        "enforced": compulsion.enforced(),
+        "signals": list(compulsion.ACTIVITY_SIGNALS.values()),
+        "inputs": compulsion.inputs(),
+        "rules": rules,
+        "holds": not compulsion.violations() and not any(found for _rule, found in rules),
+    }

@@ -25,7 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from redwheel.core import audit
+from redwheel.core import audit, compulsion
 from redwheel.core.dates import local_date
 from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.permissions import (
@@ -219,6 +219,17 @@ def rule_set(
 ) -> Rule:
     """Add or change a rule of a draft rule book."""
     _require_rules(actor, book)
+    signals = compulsion.activity_words_in(code, name, evidence)
+    if signals and compulsion.enforced():
+        raise ValidationFailed(
+            _(
+                "Points come only from confirmed outcomes: this rule counts %(signals)s "
+                "(no compulsion, /scoring/no-compulsion/)."
+            )
+            % {"signals": ", ".join(str(compulsion.ACTIVITY_SIGNALS[s]) for s in signals)},
+            code="activity_not_outcome",
+            details={"field": "evidence", "signals": signals},
+        )
     if points <= 0:
         raise ValidationFailed(_("Points must be positive."), details={"field": "points"})
     for cap in (daily_cap, monthly_cap):

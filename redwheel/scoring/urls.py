@@ -5,7 +5,10 @@ from redwheel.scoring import views
 
 app_name = "scoring"
 # The published rule book is public (no sign-in), so it keeps a prefix of its own.
-public_pages = [path("rules/", views.rules, name="rules")]
+public_pages = [
+    path("rules/", views.rules, name="rules"),
+    path("no-compulsion/", views.no_compulsion, name="no_compulsion"),
+]
 driver_pages = [
     path("", views.my_score, name="my_score"),
     path("points/", views.my_points, name="my_points"),

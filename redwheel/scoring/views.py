@@ -32,6 +32,11 @@ def rules(request):
     )
 
 
+@require_safe
+def no_compulsion(request):
+    return render(request, "scoring/no_compulsion.html", selectors.no_compulsion_register())
+
+
 @driver_required
 @require_safe
 def my_score(request):
