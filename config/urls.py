@@ -16,7 +16,8 @@ urlpatterns = [
     path("api/v1/", api.urls),  # first: platforms' look-ups are the hottest paths
     path("", home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("redwheel.accounts.urls")),
+    path("", include("redwheel.accounts.urls")),  # /accounts/…, and /me/services/, /me/settings/
+    path("", include("redwheel.core.pwa_urls")),  # /manifest.webmanifest, /sw.js, /offline/
     path("", include("redwheel.core.urls")),
     path("", include("redwheel.insights.urls")),
     path("", include("redwheel.orgs.urls")),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("redwheel.party.evaluation.urls")),
     path("", include("redwheel.party.dues.urls")),
     path("", include("redwheel.party.mobile.urls")),
+    path("", include("redwheel.party.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

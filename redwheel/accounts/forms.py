@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from redwheel.accounts.services import AccountLocked
+from redwheel.accounts.services import TEXT_SCALES, AccountLocked
 from redwheel.core.errors import ValidationFailed
 from redwheel.core.forms import SafeTextMixin
 from redwheel.core.validators import clean_mobile
@@ -87,3 +87,30 @@ class ActivationCodeForm(SafeTextMixin, forms.Form):
         if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
             self.add_error("new_password2", _("The two new passwords differ."))
         return data
+
+
+class PreferencesForm(forms.Form):
+    """The settings page's elderly mode (长辈模式) and text size."""
+
+    elderly_mode = forms.BooleanField(
+        label=_("Elderly mode (长辈模式)"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_elderly_mode-help"}),
+        help_text=_(
+            "Larger text, more space between lines, bigger buttons and stronger contrast, on "
+            "every device you sign in on."
+        ),
+    )
+    text_scale = forms.TypedChoiceField(
+        label=_("Text size"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=[(scale, f"{scale} %") for scale in TEXT_SCALES],
+    )
+
+
+class ElderlyToggleForm(SafeTextMixin, forms.Form):
+    """The "长辈版" switch in the header of every driver page: turns elderly mode on or off."""
+
+    elderly_mode = forms.ChoiceField(choices=[("on", "on"), ("off", "off")])
+    next = forms.CharField(required=False, max_length=2000)

@@ -369,3 +369,41 @@ def token_authenticate(secret: str, scope: str) -> PlatformToken:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         PlatformToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+# The text sizes the settings page offers (User.text_scale accepts any 100-200 %).
+TEXT_SCALES = (100, 125, 150, 175, 200)
+
+
+def user_preferences_set(
+    *, actor, user: User, elderly_mode: bool | None = None, text_scale: int | None = None
+) -> User:
+    """Elderly mode (长辈模式, domain-rules §8) and text size, remembered on the account.
+    Each user sets their own (superusers anyone's); None leaves a setting as it is."""
+    if not (getattr(actor, "pk", None) == user.pk or is_unscoped(actor)):
+        raise NotFound()
+    changes = {}
+    if elderly_mode is not None:
+        changes["elderly_mode"] = bool(elderly_mode)
+    if text_scale is not None:
+        if isinstance(text_scale, bool) or not isinstance(text_scale, int):
+            raise ValidationFailed(_("Choose a text size."), code="text_scale")
+        if not 100 <= text_scale <= 200:
+            raise ValidationFailed(
+                _("The text size must be between 100 % and 200 %."), code="text_scale"
+            )
+        changes["text_scale"] = text_scale
+    changed = sorted(f for f, value in changes.items() if getattr(user, f) != value)
+    if not changed:
+        return user
+    with transaction.atomic():
+        for field_name in changed:
+            setattr(user, field_name, changes[field_name])
+        user.save(update_fields=changed)
+        audit.record(
+            actor=actor,
+            action="user.preferences",
+            obj=user,
+            data={field_name: changes[field_name] for field_name in changed},
+        )
+    return user

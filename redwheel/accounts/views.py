@@ -4,20 +4,25 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from redwheel.accounts import services
+from redwheel.accounts.decorators import driver_required
 from redwheel.accounts.forms import (
     ActivationCodeForm,
     ActivationPhoneForm,
+    ElderlyToggleForm,
     LoginForm,
     PasswordChangeForm,
+    PreferencesForm,
 )
 from redwheel.accounts.permissions import home_kind
-from redwheel.core import crypto
+from redwheel.core import crypto, menus
 from redwheel.core.errors import ValidationFailed
+from redwheel.core.forms import domain_errors, require_valid
 
 ACTIVATION_SESSION_KEY = "activation_phone"  # stored encrypted, like every phone at rest
 BACKEND = "redwheel.accounts.backends.PhoneBackend"
@@ -114,3 +119,64 @@ def activate_confirm(request):
             "codes_per_day": settings.ACTIVATION_CODES_PER_DAY,
         },
     )
+
+
+# The page frame (docs/frontend.md): the driver's services and settings pages and the elderly
+# mode switch.
+
+
+@driver_required
+@require_safe
+def services_page(request):
+    """Every page of the driver menu, grouped, one tap away (the "services" tab)."""
+    sections = menus.menu(menus.DRIVER, request.user)
+    for section in sections:
+        section.label = section.label or _("More")
+    return render(request, "accounts/services.html", {"sections": sections})
+
+
+@driver_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    """The "me" tab: profile, elderly mode and text size, language, password, log out."""
+    user = request.user
+    form = PreferencesForm(
+        request.POST or None,
+        initial={"elderly_mode": user.elderly_mode, "text_scale": _nearest_scale(user.text_scale)},
+    )
+    if request.method == "POST":
+        with domain_errors(form=form) as caught:
+            data = require_valid(form)
+            services.user_preferences_set(
+                actor=user,
+                user=user,
+                elderly_mode=data["elderly_mode"],
+                text_scale=data["text_scale"],
+            )
+            messages.success(request, _("Your settings have been saved."))
+            return redirect("accounts:settings")
+        return render(request, "accounts/settings.html", {"form": form}, status=caught.status)
+    return render(request, "accounts/settings.html", {"form": form})
+
+
+@login_required
+@require_POST
+def elderly_toggle(request):
+    """The "长辈版" switch: a plain form post, so it works without JavaScript; back to `next`
+    when that is a page of this site, else home."""
+    form = ElderlyToggleForm(request.POST)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "home"
+    with domain_errors(request):
+        data = require_valid(form)
+        on = data["elderly_mode"] == "on"
+        services.user_preferences_set(actor=request.user, user=request.user, elderly_mode=on)
+        messages.success(request, _("Elderly mode is on.") if on else _("Elderly mode is off."))
+    return redirect(target)
+
+
+def _nearest_scale(scale: int) -> int:
+    return min(services.TEXT_SCALES, key=lambda step: abs(step - scale))

@@ -24,4 +24,9 @@ class AppealsConfig(AppConfig):
         from redwheel.core import menus
 
         menus.staff(_("Appeals"), "appeals:list", group=menus.SERVICES, order=10)
-        menus.driver(_("My appeals"), "appeals:my_list", order=40)
+        menus.driver(_("My appeals"), "appeals:my_list", order=40, group=menus.MY_HELP)
+        menus.quick(_("File an appeal"), "appeals:my_file", order=20, icon="诉")
+
+        from redwheel.appeals import attention
+
+        attention.register()

@@ -81,6 +81,14 @@ group(DATA, _("Data"), 30)
 group(SERVICES, _("Services"), 40)
 group(SANDBOX, _("Sandbox"), 50)
 
+# The driver's services page (/me/services/) lists the driver menu by these groups.
+MY_MEMBERSHIP = "my_membership"
+MY_HELP = "my_help"
+MY_FIGURES = "my_figures"
+group(MY_MEMBERSHIP, _("Membership and badge"), 5)
+group(MY_HELP, _("Help and service"), 120)
+group(MY_FIGURES, _("My figures and score"), 130)
+
 
 def register(
     audience: str,
@@ -116,9 +124,11 @@ def staff(
     register(STAFF, label, url_name, group=group, order=order, action=action, allowed=allowed)
 
 
-def driver(label: str, url_name: str, *, order: int) -> None:
-    """A driver menu entry: the driver's own pages need nothing but the driver record."""
-    register(DRIVER, label, url_name, order=order)
+def driver(label: str, url_name: str, *, order: int, group: str = "") -> None:
+    """A driver menu entry: the driver's own pages need nothing but the driver record. The
+    group (MY_MEMBERSHIP, MY_HELP, MY_FIGURES, PARTY or a capability's own) is the heading it
+    is listed under on the services page; ungrouped entries come last, under "More"."""
+    register(DRIVER, label, url_name, order=order, group=group)
 
 
 def entries(audience: str) -> list[Entry]:
@@ -140,3 +150,46 @@ def menu(audience: str | None, user) -> list[Section]:
             label = _groups[entry.group].label if entry.group else ""
             sections.setdefault(entry.group, Section(label)).entries.append(entry)
     return list(sections.values())
+
+
+# Quick actions of the driver home (/me/) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuickAction:
+    """One big button on the driver home ("File an appeal", "My membership"). `icon` is one
+    short decorative text (a CJK character) shown beside the label, hidden from screen readers."""
+
+    label: str
+    url_name: str
+    order: int
+    icon: str = ""
+    allowed: Callable[[object], bool] | None = None
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+_quick: dict[str, QuickAction] = {}
+
+
+def quick(
+    label: str,
+    url_name: str,
+    *,
+    order: int,
+    icon: str = "",
+    allowed: Callable[[object], bool] | None = None,
+) -> None:
+    """Add a quick action to the driver home; the same url name again replaces it."""
+    _quick[url_name] = QuickAction(label, url_name, order, icon, allowed)
+
+
+def quick_actions(user) -> list[QuickAction]:
+    """The driver home's quick actions `user` may use, in order."""
+    return [
+        action
+        for action in sorted(_quick.values(), key=lambda a: (a.order, a.url_name))
+        if action.allowed is None or action.allowed(user)
+    ]

@@ -19,6 +19,11 @@ class DriversConfig(AppConfig):
         menus.staff(_("Drivers"), "drivers:list", group=menus.DRIVERS, order=10)
         menus.staff(_("Verification"), "drivers:verification_queue", group=menus.DRIVERS, order=20)
         menus.staff(_("Imports"), "imports:list", group=menus.DRIVERS, order=30)
-        menus.driver(_("Me"), "me:home", order=10)
-        menus.driver(_("Membership"), "me:membership", order=20)
-        menus.driver(_("Badge"), "me:badge", order=30)
+        menus.driver(_("Me"), "me:home", order=10, group=menus.MY_MEMBERSHIP)
+        menus.driver(_("Membership"), "me:membership", order=20, group=menus.MY_MEMBERSHIP)
+        menus.driver(_("Badge"), "me:badge", order=30, group=menus.MY_MEMBERSHIP)
+        menus.quick(_("My membership"), "me:membership", order=50, icon="党")
+
+        from redwheel.drivers import attention
+
+        attention.register()

@@ -53,7 +53,10 @@ def _counters(prefix: str, key: str) -> dict:
             distinct=True,
         ),
         "activists": Count(
-            key, filter=active & Q(**{f"{prefix}category": Category.ACTIVIST}), distinct=True
+            # 发展对象 are chosen from the activists and still count among them.
+            key,
+            filter=active & Q(**{f"{prefix}category__in": (Category.ACTIVIST, Category.CANDIDATE)}),
+            distinct=True,
         ),
         "applicants": Count(
             key, filter=active & Q(**{f"{prefix}category": Category.APPLICANT}), distinct=True

@@ -114,6 +114,7 @@ class Category(models.TextChoices):
     FULL = "full", _("Full member (正式党员)")
     PROBATIONARY = "probationary", _("Probationary member (预备党员)")
     ACTIVIST = "activist", _("Activist (入党积极分子)")
+    CANDIDATE = "candidate", _("Development candidate (发展对象)")
     APPLICANT = "applicant", _("Applicant (入党申请人)")
 
 
@@ -189,6 +190,7 @@ class MembershipActivity(ImmutableModel):
         TRANSFER = "transfer", _("Transferred")
         CHECK_IN = "check_in", _("Checked in to a mobile branch")
         CHECK_OUT = "check_out", _("Left the mobile branch")
+        PIPELINE = "pipeline", _("Recruitment step")
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="activities")
     at = models.DateTimeField(_("at"), auto_now_add=True)

@@ -85,7 +85,9 @@ def driver_list(
             | Q(membership__branch__path__startswith=branch.path)
         )
     if category == CATEGORY_PROSPECTIVE:
-        qs = qs.filter(membership__category__in=(Category.ACTIVIST, Category.APPLICANT))
+        qs = qs.filter(
+            membership__category__in=(Category.ACTIVIST, Category.CANDIDATE, Category.APPLICANT)
+        )
     elif category:
         qs = qs.filter(membership__category=category)
     if party_only:

@@ -56,6 +56,11 @@ MEMBERSHIP = StateMachine(
             guard=lambda membership: membership.mobile_branch_id is not None,
             refusal=gettext_lazy("This member is not checked in to a mobile branch."),
         ),
+        # A recruitment (发展党员) step decided by the branch: the category follows the pipeline
+        # and the branch's own procedure is the verification.
+        Action.PIPELINE: Transition(
+            {None, State.DECLARED, State.VERIFIED, State.REJECTED, State.LAPSED}, State.VERIFIED
+        ),
     },
 )
 
@@ -293,6 +298,70 @@ def membership_declare(
             driver.branch = branch
             driver.save(update_fields=["branch", "updated_at"])
     return membership
+
+
+def membership_follow_pipeline(
+    *,
+    actor,
+    driver: Driver,
+    branch: OrgUnit,
+    category: str,
+    joined_party_on: date | None = None,
+    note: str = "",
+    lapse: bool = False,
+) -> Membership:
+    """The one way the recruitment pipeline moves a driver's membership: create or update it in
+    `category` at `branch` (verified: the branch's procedure decided it), or `lapse` it
+    (取消资格). A driver acting for themself may only apply (become an applicant)."""
+    _require(actor, "change", driver)
+    _require_placement(
+        actor,
+        driver,
+        branch,
+        own_choices=(selectors.declarable_branches, selectors.city_mobile_branches),
+    )
+    if category not in Category.values:
+        raise ValidationFailed(_("Unknown membership category."))
+    if _is_self(actor, driver) and (lapse or category != Category.APPLICANT):
+        raise NotFound()
+    _branch(branch)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(driver=driver).first()
+        if lapse:
+            if membership is None or membership.state == State.LAPSED:
+                return membership
+            was_visible = _shows_badge(driver, membership)
+            if membership.state != State.VERIFIED:  # a pending declaration: the step decides
+                MEMBERSHIP.apply(membership, Action.PIPELINE, actor=actor, note=note)
+            MEMBERSHIP.apply(membership, Action.LAPSE, actor=actor, note=note)
+            driver.membership = membership
+            if was_visible:
+                _notify_badge_change(driver)
+            return membership
+        if membership is None:
+            membership = Membership(driver=driver, state_changed_at=timezone.now())
+        was_visible = _shows_badge(driver, membership)
+        membership.category, membership.branch = category, branch
+        membership.joined_party_on = joined_party_on or membership.joined_party_on
+        membership.rejection_reason = ""
+        MEMBERSHIP.apply(membership, Action.PIPELINE, actor=actor, note=note)
+        if driver.branch_id is None:
+            driver.branch = branch
+            driver.save(update_fields=["branch", "updated_at"])
+        driver.membership = membership
+        if was_visible != _shows_badge(driver, membership):
+            _notify_badge_change(driver)
+    return membership
+
+
+def _shows_badge(driver: Driver, membership: Membership | None) -> bool:
+    return bool(
+        driver.badge_consent
+        and membership is not None
+        and not membership._state.adding
+        and membership.state == State.VERIFIED
+        and membership.category in PARTY_MEMBER_CATEGORIES
+    )
 
 
 def _locked_membership(actor, membership: Membership, permission: str) -> Membership:

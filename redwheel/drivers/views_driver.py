@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from redwheel.accounts.decorators import driver_required
+from redwheel.core import attention, menus
 from redwheel.core.errors import InvalidTransition, ValidationFailed
 from redwheel.core.forms import domain_errors, require_valid
 from redwheel.drivers import selectors, services
@@ -15,6 +16,9 @@ from redwheel.drivers.forms import BadgeForm, CheckInForm, DeclareForm
 
 @driver_required
 def home(request):
+    """The driver home: what needs the driver now (the cards every capability registers in
+    core.attention, by urgency), the facts line (badge, score), the quick actions
+    (core.menus.quick) and a short profile."""
     driver = selectors.own_driver(request.user)
     return render(
         request,
@@ -23,6 +27,9 @@ def home(request):
             "driver": driver,
             "membership": selectors.membership_of(driver),
             "badge_on": services.badge_visible(driver),
+            "cards": attention.cards_for(request.user),
+            "facts": attention.facts_for(request.user),
+            "quick_actions": menus.quick_actions(request.user),
         },
     )
 

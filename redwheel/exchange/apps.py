@@ -28,4 +28,4 @@ class ExchangeConfig(AppConfig):
 
         menus.staff(_("Exchange data"), "exchange:status", group=menus.DATA, order=10)
         menus.staff(_("Member comparison"), "exchange:comparison", group=menus.DATA, order=20)
-        menus.driver(_("My figures"), "exchange:my_metrics", order=50)
+        menus.driver(_("My figures"), "exchange:my_metrics", order=50, group=menus.MY_FIGURES)

@@ -15,4 +15,8 @@ class MobilizationConfig(AppConfig):
         from redwheel.core import menus
 
         menus.staff(_("Mobilisation"), "mobilization:index", group=menus.SERVICES, order=20)
-        menus.driver(_("Calls and service"), "mobilization:my_home", order=70)
+        menus.driver(_("Calls and service"), "mobilization:my_home", order=70, group=menus.MY_HELP)
+
+        from redwheel.mobilization import attention
+
+        attention.register()

@@ -22,7 +22,7 @@ class ScoringConfig(AppConfig):
         from redwheel.core import menus
 
         menus.staff(_("Points and scores"), "scoring:staff_index", group=menus.DATA, order=30)
-        menus.driver(_("My score"), "scoring:my_score", order=60)
+        menus.driver(_("My score"), "scoring:my_score", order=60, group=menus.MY_FIGURES)
 
         from redwheel.scoring import attention
 

@@ -13,7 +13,7 @@ from redwheel import testing
 from redwheel.core import menus
 from redwheel.tests.world import build_world
 
-NAV = re.compile(r'<nav class="mainnav">(.*?)</nav>', re.S)
+NAV = re.compile(r'<nav class="mainnav"[^>]*>(.*?)</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')
 
 

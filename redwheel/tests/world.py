@@ -67,6 +67,16 @@ def build_world(marker: str) -> World:
     _appeals(world, driver)
     _mobilization(world, operator, driver, member)
     _dispatch_and_scoring(world, operator, member)
+    from redwheel.party.evaluation.tests import world_part as _evaluation
+    _evaluation.build(world, operator)
+    from redwheel.party.mobile.tests import world_part as _mobile
+    _mobile.build(world, operator)
+    from redwheel.party.meetings.tests import world_part as _meetings
+    _meetings.build(world, operator)
+    from redwheel.party.dues.tests import world_part as _dues
+    _dues.build(world, operator)
+    from redwheel.party.recruitment.tests import world_part as _recruitment
+    _recruitment.build(world, operator)
     return world
 
 

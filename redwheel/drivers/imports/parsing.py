@@ -85,10 +85,12 @@ CATEGORIES = {
     "正式党员": "full",
     "预备党员": "probationary",
     "入党积极分子": "activist",
+    "发展对象": "candidate",
     "入党申请人": "applicant",
     "full": "full",
     "probationary": "probationary",
     "activist": "activist",
+    "candidate": "candidate",
     "applicant": "applicant",
 }
 YES = {"是", "y", "yes", "true", "1", "√"}

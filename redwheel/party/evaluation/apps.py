@@ -8,6 +8,10 @@ class PartyEvaluationConfig(AppConfig):
     verbose_name = _("Member evaluation (民主评议)")
 
     def ready(self):
+        from redwheel.core import attention, menus
+        from redwheel.party.evaluation import attention as cards
         from redwheel.party.evaluation import permissions
 
         permissions.register()
+        menus.staff(_("Member evaluation"), "evaluation:rounds", group=menus.PARTY, order=30)
+        attention.register("evaluation", cards.cards)

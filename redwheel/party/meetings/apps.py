@@ -8,6 +8,15 @@ class PartyMeetingsConfig(AppConfig):
     verbose_name = _("Organisation life (组织生活)")
 
     def ready(self):
-        from redwheel.party.meetings import permissions
+        from redwheel.core import compulsion, menus
+        from redwheel.party.meetings import attention, permissions
 
         permissions.register()
+        attention.register()
+        menus.staff(_("Meetings (三会一课)"), "meetings:list", group=menus.PARTY, order=20)
+        menus.staff(_("Themed party days"), "meetings:themes", group=menus.PARTY, order=25)
+        compulsion.register_input(
+            "party_meetings.attendance",
+            feeds=_("community points: rule party_meeting_attended, if the rule book has it"),
+            evidence=_("attendance confirmed by the branch's officer when recording the minutes"),
+        )

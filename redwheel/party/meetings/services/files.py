@@ -1,0 +1,107 @@
+"""Attachments of meetings and themed days: accepted types (checked by their first bytes),
+limits, storing the files before the rows and removing them again when anything fails, so a
+failed upload writes no row and leaves no file."""
+
+import logging
+import os
+import uuid
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from redwheel.core.errors import DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 10
+_ZIP = b"PK\x03\x04"
+# Accepted types by their first bytes; Office documents are zip files, told apart by name.
+SIGNATURES = [
+    ("image/jpeg", b"\xff\xd8\xff", (".jpg", ".jpeg"), ".jpg"),
+    ("image/png", b"\x89PNG\r\n\x1a\n", (".png",), ".png"),
+    ("application/pdf", b"%PDF-", (".pdf",), ".pdf"),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ZIP,
+        (".docx",),
+        ".docx",
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ZIP,
+        (".pptx",),
+        ".pptx",
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ZIP,
+        (".xlsx",),
+        ".xlsx",
+    ),
+]
+
+
+class StorageFailed(DomainError):
+    code = "storage_failed"
+    status = 503
+
+
+def check_upload(upload) -> tuple[str, str]:
+    """(content type, extension) of an accepted upload, or ValidationFailed."""
+    if upload.size > MAX_FILE_BYTES:
+        raise ValidationFailed(
+            _("%(name)s is larger than %(mb)s MB.")
+            % {"name": upload.name, "mb": MAX_FILE_BYTES // (1024 * 1024)},
+            code="attachment_too_large",
+        )
+    if upload.size == 0:
+        raise ValidationFailed(_("%(name)s is empty.") % {"name": upload.name}, code="empty_file")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    extension = os.path.splitext(upload.name or "")[1].lower()
+    for content_type, magic, extensions, stored in SIGNATURES:
+        if head.startswith(magic) and (magic != _ZIP or extension in extensions):
+            return content_type, stored
+    raise ValidationFailed(
+        _("%(name)s is not a JPEG, PNG, PDF, Word, PowerPoint or Excel file.")
+        % {"name": upload.name},
+        code="attachment_type",
+    )
+
+
+def check_all(uploads) -> list[tuple]:
+    uploads = list(uploads or [])
+    if len(uploads) > MAX_FILES:
+        raise ValidationFailed(
+            _("At most %(n)s files at a time.") % {"n": MAX_FILES}, code="too_many_files"
+        )
+    return [(upload, *check_upload(upload)) for upload in uploads]
+
+
+def store(model, checked, prefix: str, now: datetime) -> list[tuple]:
+    """Write checked uploads to storage: [(storage name, upload, content type)]. On any
+    failure remove what was written and raise StorageFailed."""
+    storage = model._meta.get_field("file").storage
+    saved = []
+    try:
+        for upload, content_type, extension in checked:
+            name = f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}{extension}"
+            saved.append((storage.save(name, upload), upload, content_type))
+    except Exception as exc:
+        remove(model, [name for name, *_rest in saved])
+        logger.exception("meeting attachment storage failed")
+        raise StorageFailed(
+            _("The files could not be stored. Nothing was saved; please try again.")
+        ) from exc
+    return saved
+
+
+def remove(model, names) -> None:
+    storage = model._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # best effort: an orphan file is harmless
+            logger.warning("could not remove orphaned file %s", name)
