@@ -152,7 +152,8 @@ def _candidates(route: str, view, ids: dict[str, list[str]]) -> list[str]:
     module = getattr(view, "__module__", "") or ""
     if route.startswith("api/") or not module.startswith("redwheel."):
         return sorted({i for values in ids.values() for i in values})
-    app = module.split(".")[1]
+    config = apps.get_containing_app_config(module)
+    app = config.label if config else module.split(".")[1]
     return sorted(
         {
             i

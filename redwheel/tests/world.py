@@ -60,24 +60,27 @@ def build_world(marker: str) -> World:
         actor=city.admin,
         platform=city.platform_a,
         name=f"{marker}令牌",
-        scopes=["exchange:write", "badges:read", "scores:read", "appeals:write"],
+        scopes=["exchange:write", "badges:read", "scores:read", "appeals:write", "party:read"],
     )
     world.add(token)
     _imports(world, operator)
     _appeals(world, driver)
     _mobilization(world, operator, driver, member)
     _dispatch_and_scoring(world, operator, member)
-    from redwheel.party.evaluation.tests import world_part as _evaluation
-    _evaluation.build(world, operator)
-    from redwheel.party.mobile.tests import world_part as _mobile
-    _mobile.build(world, operator)
-    from redwheel.party.meetings.tests import world_part as _meetings
-    _meetings.build(world, operator)
-    from redwheel.party.dues.tests import world_part as _dues
-    _dues.build(world, operator)
-    from redwheel.party.recruitment.tests import world_part as _recruitment
-    _recruitment.build(world, operator)
+    _party(world, operator)
     return world
+
+
+def _party(world: World, operator) -> None:
+    """One object of every party-life model, each area through its own services."""
+    from redwheel.party.dues.tests import world_part as dues
+    from redwheel.party.evaluation.tests import world_part as evaluation
+    from redwheel.party.meetings.tests import world_part as meetings
+    from redwheel.party.mobile.tests import world_part as mobile
+    from redwheel.party.recruitment.tests import world_part as recruitment
+
+    for area in (evaluation, mobile, meetings, dues, recruitment):
+        area.build(world, operator)
 
 
 def _imports(world: World, actor) -> None:

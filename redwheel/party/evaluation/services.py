@@ -125,7 +125,7 @@ def _person(actor) -> bool:
 
 def _locked(actor, rnd: Round, action: str) -> Round:
     require(actor, action, rnd)
-    return Round.objects.select_for_update().select_related("branch").get(pk=rnd.pk)
+    return Round.objects.select_for_update(of=("self",)).select_related("branch").get(pk=rnd.pk)
 
 
 def _members(branch: OrgUnit):
@@ -219,7 +219,9 @@ def round_record(*, actor, round: Round, note: str = "") -> Round:
     """The committee above the branch confirms the round and its conclusions."""
     require(actor, "view", round)
     with transaction.atomic():
-        rnd = Round.objects.select_for_update().select_related("branch").get(pk=round.pk)
+        rnd = (
+            Round.objects.select_for_update(of=("self",)).select_related("branch").get(pk=round.pk)
+        )
         if not may_record(actor, rnd):
             raise NotFound()
         note = _text(note, 300, "note")
@@ -245,7 +247,7 @@ def self_assessment_save(*, actor, participant: Participant, text: str) -> Parti
     require(actor, "view", participant)
     with transaction.atomic():
         p = (
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .select_related("driver", "round")
             .get(pk=participant.pk)
         )

@@ -150,7 +150,7 @@ def case_apply(
         and membership.category in (Category.FULL, Category.PROBATIONARY)
     ):
         raise Conflict(_("This person is already a party member."), code="already_member")
-    version = version_in_force(city_of(branch), actor=actor)
+    version = version_in_force(city_of(branch), by=actor)
     step = steps_of(version)[1]
     uploads = {"application": letter} if letter is not None else {}
     _require_materials(step, case=None, uploads=uploads)

@@ -95,14 +95,14 @@ def city_of(unit: OrgUnit) -> OrgUnit:
     return OrgUnit.objects.get(path=unit.path.split(".", 1)[0] + ".")
 
 
-def is_committee_staff(actor, city: OrgUnit) -> bool:
+def is_committee_staff(principal, city: OrgUnit) -> bool:
     """Committee staff: a `staff` grant on the city's root itself (or an operator/superuser)."""
-    if is_unscoped(actor):
+    if is_unscoped(principal):
         return True
-    if acting_platform(actor) is not None or not getattr(actor, "is_authenticated", False):
+    if acting_platform(principal) is not None or not getattr(principal, "is_authenticated", False):
         return False
     return Grant.objects.filter(
-        user_id=actor.pk, user__is_active=True, unit=city, role=Role.STAFF
+        user_id=principal.pk, user__is_active=True, unit=city, role=Role.STAFF
     ).exists()
 
 
@@ -111,23 +111,26 @@ def require_committee(actor, city: OrgUnit) -> None:
         raise NotFound()
 
 
-def person(actor):
-    return actor if audit._is_person(actor) else None
+def person(principal):
+    """The principal as a User row to store (recorded by, uploaded by), or None for machines."""
+    return principal if audit._is_person(principal) else None
 
 
-def build_default(city: OrgUnit, *, actor, note: str) -> PipelineVersion:
-    """Version 1 of a city from the seeded default, published (no earlier version exists)."""
-    version = PipelineVersion(city=city, number=1, note=note, created_by=person(actor))
-    VERSION.apply(version, VAction.DRAFT, actor=actor, note=note)
+def build_default(city: OrgUnit, *, by, note: str) -> PipelineVersion:
+    """Version 1 of a city from the seeded default, published, written as `by`. Internal: the
+    callers have checked permission and that the city has no version yet."""
+    version = PipelineVersion(city=city, number=1, note=note, created_by=person(by))
+    VERSION.apply(version, VAction.DRAFT, actor=by, note=note)
     PipelineStep.objects.bulk_create(
         [PipelineStep(version=version, **step) for step in defaults.default_steps()]
     )
-    VERSION.apply(version, VAction.PUBLISH, actor=actor, changes={"published_at": timezone.now()})
+    VERSION.apply(version, VAction.PUBLISH, actor=by, changes={"published_at": timezone.now()})
     return version
 
 
-def version_in_force(city: OrgUnit, *, actor) -> PipelineVersion:
-    """The city's published version; a city without any gets the seeded default as v1."""
+def version_in_force(city: OrgUnit, *, by) -> PipelineVersion:
+    """The city's published version; a city without any gets the seeded default as v1 (the
+    first application in a city puts it in force, recorded as `by`)."""
     version = PipelineVersion.objects.filter(city=city, state=VState.PUBLISHED).first()
     if version is not None:
         return version
@@ -135,7 +138,7 @@ def version_in_force(city: OrgUnit, *, actor) -> PipelineVersion:
         OrgUnit.objects.select_for_update().filter(pk=city.pk).first()  # one seeding at a time
         version = PipelineVersion.objects.filter(city=city, state=VState.PUBLISHED).first()
         if version is None and not PipelineVersion.objects.filter(city=city).exists():
-            version = build_default(city, actor=actor, note="默认流程（2014年细则）")
+            version = build_default(city, by=by, note="默认流程（2014年细则）")
     if version is None:
         raise NotFound(gettext_lazy("No recruitment pipeline is in force in this city."))
     return version

@@ -89,7 +89,7 @@ def store(step, uploads: dict) -> list[tuple]:
     return saved
 
 
-def rows(case: Case, step: int, saved: list, actor) -> list[Material]:
+def rows(case: Case, step: int, saved: list, uploader) -> list[Material]:
     return Material.objects.bulk_create(
         [
             Material(
@@ -101,7 +101,7 @@ def rows(case: Case, step: int, saved: list, actor) -> list[Material]:
                 original_name=upload.name[:200],
                 content_type=content_type,
                 size=upload.size,
-                uploaded_by=actor,
+                uploaded_by=uploader,
             )
             for code, label, name, upload, content_type in saved
         ]

@@ -38,7 +38,7 @@ def pipeline_seed_default(*, actor, city: OrgUnit) -> PipelineVersion:
         OrgUnit.objects.select_for_update().filter(pk=city.pk).first()
         if PipelineVersion.objects.filter(city=city).exists():
             raise Conflict(_("This city already has a pipeline."), code="pipeline_exists")
-        return build_default(city, actor=actor, note=_("Seeded default (2014 细则)"))
+        return build_default(city, by=actor, note=_("Seeded default (2014 细则)"))
 
 
 def version_draft(*, actor, version: PipelineVersion, note: str = "") -> PipelineVersion:
