@@ -55,7 +55,9 @@ def test_offline_page_when_the_network_is_gone(city, open_ui):
     page.reload()  # the service worker controls the pages loaded after it is active
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
-    offline_html = page.request.get(reverse("pwa:offline")).text()
+    offline_html = page.request.get(
+        reverse("pwa:offline"), headers={"Accept-Language": "zh-CN"}
+    ).text()
     heading = re.search(r"<h1[^>]*>(.*?)</h1>", offline_html, re.S)
     assert heading, "the offline page has a heading"
     expected = re.sub(r"<[^>]+>", "", heading.group(1)).strip()

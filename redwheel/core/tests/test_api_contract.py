@@ -110,7 +110,13 @@ def test_enums_carry_their_own_values(published):
     membership_category = _property(
         published, request_body("/api/v1/drivers/{id}/membership:declare"), "category"
     )
-    assert membership_category["enum"] == ["full", "probationary", "activist", "applicant"]
+    assert membership_category["enum"] == [
+        "full",
+        "probationary",
+        "activist",
+        "candidate",
+        "applicant",
+    ]
     appeal_category = _property(published, request_body("/api/v1/appeals"), "category")
     assert appeal_category["enum"] == [
         "income",
