@@ -233,10 +233,5 @@ def check_definition(*, materials: list, fields: list, rules: list) -> None:
         raise ValidationFailed(problems[0], code="invalid_definition", details={"rules": problems})
 
 
-# Material file types, recognised by their first bytes (never by the name alone).
+# Material file types (kinds of core.uploads, recognised by their first bytes).
 FILE_TYPES = ("pdf", "jpg", "png")
-SIGNATURES = {
-    "pdf": (b"%PDF-", "application/pdf", ".pdf"),
-    "jpg": (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    "png": (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-}

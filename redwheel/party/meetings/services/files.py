@@ -3,43 +3,20 @@ limits, storing the files before the rows and removing them again when anything 
 failed upload writes no row and leaves no file."""
 
 import logging
-import os
 import uuid
 from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from redwheel.core import uploads
 from redwheel.core.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
-_ZIP = b"PK\x03\x04"
-# Accepted types by their first bytes; Office documents are zip files, told apart by name.
-SIGNATURES = [
-    ("image/jpeg", b"\xff\xd8\xff", (".jpg", ".jpeg"), ".jpg"),
-    ("image/png", b"\x89PNG\r\n\x1a\n", (".png",), ".png"),
-    ("application/pdf", b"%PDF-", (".pdf",), ".pdf"),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _ZIP,
-        (".docx",),
-        ".docx",
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        _ZIP,
-        (".pptx",),
-        ".pptx",
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _ZIP,
-        (".xlsx",),
-        ".xlsx",
-    ),
-]
+# Minutes and materials: images, PDFs and Office documents (core.uploads).
+ACCEPTED = ("jpg", "png", "pdf", "docx", "pptx", "xlsx")
 
 
 class StorageFailed(DomainError):
@@ -57,13 +34,9 @@ def check_upload(upload) -> tuple[str, str]:
         )
     if upload.size == 0:
         raise ValidationFailed(_("%(name)s is empty.") % {"name": upload.name}, code="empty_file")
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    extension = os.path.splitext(upload.name or "")[1].lower()
-    for content_type, magic, extensions, stored in SIGNATURES:
-        if head.startswith(magic) and (magic != _ZIP or extension in extensions):
-            return content_type, stored
+    found = uploads.sniff(upload, ACCEPTED)
+    if found:
+        return found
     raise ValidationFailed(
         _("%(name)s is not a JPEG, PNG, PDF, Word, PowerPoint or Excel file.")
         % {"name": upload.name},

@@ -8,9 +8,9 @@ import uuid
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from redwheel.core import uploads
 from redwheel.core.errors import DomainError, ValidationFailed
 from redwheel.party.recruitment.models import Case, Material
-from redwheel.party.recruitment.rules import SIGNATURES
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +42,9 @@ def check_upload(spec: dict, upload) -> tuple[str, str]:
             code="material_too_large",
             details={spec["code"]: [_("Too large.")]},
         )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for kind in spec.get("types", []):
-        magic, content_type, extension = SIGNATURES[kind]
-        if head.startswith(magic):
-            return content_type, extension
+    found = uploads.sniff(upload, spec.get("types", []))
+    if found:
+        return found
     allowed = ", ".join(t.upper() for t in spec.get("types", []))
     raise ValidationFailed(
         _("%(name)s is not an accepted file (%(label)s: %(types)s).")
