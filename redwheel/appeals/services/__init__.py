@@ -11,7 +11,6 @@ Split by topic (`common` holds the state machine and what every step shares; `ro
 from redwheel.appeals.services.attachments import (
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
-    SIGNATURES,
     StorageFailed,
     check_upload,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "REOPEN_WINDOW",
     "RUNNING",
-    "SIGNATURES",
     "Action",
     "CaseRoles",
     "StorageFailed",

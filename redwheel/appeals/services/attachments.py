@@ -9,18 +9,15 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from redwheel.appeals.models import Activity, Attachment, Case
+from redwheel.core import uploads
 from redwheel.core.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 6
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# Accepted upload types, recognised by their first bytes (never by the name or header alone).
-SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff", ".jpg"),
-    "image/png": (b"\x89PNG\r\n\x1a\n", ".png"),
-    "application/pdf": (b"%PDF-", ".pdf"),
-}
+# Accepted upload kinds, recognised by their first bytes (core.uploads), never by the name.
+ACCEPTED = ("jpg", "png", "pdf")
 
 
 class StorageFailed(DomainError):
@@ -53,12 +50,9 @@ def check_upload(upload) -> tuple[str, str]:
             % {"name": upload.name, "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
             code="attachment_too_large",
         )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for content_type, (magic, extension) in SIGNATURES.items():
-        if head.startswith(magic):
-            return content_type, extension
+    found = uploads.sniff(upload, ACCEPTED)
+    if found:
+        return found
     raise ValidationFailed(
         _("%(name)s is not a JPEG, PNG or PDF file.") % {"name": upload.name},
         code="attachment_type",
