@@ -17,16 +17,35 @@ PostgreSQL, `name IN (…)` elsewhere.
 
 This replaces `bulk_create(update_conflicts=True)`, whose per-instance and per-value SQL
 compilation dominated ingestion time for the 30-column Trip table.
+
+PostgreSQL bulk path (`BULK_MIN_ROWS` rows or more): the rows are streamed with COPY into a
+session-private staging table (`TEMPORARY … ON COMMIT DELETE ROWS`, one per table and column
+set, created on first use and remembered per connection once its transaction commits), then
+moved by one statement, `WITH moved AS (DELETE FROM staging RETURNING *) INSERT INTO table …
+SELECT … FROM moved ORDER BY key ON CONFLICT (key) DO …`, in the caller's transaction: a
+failed batch leaves neither staged nor written rows. The conflict target must be a unique
+constraint in the model's Meta (checked when the statement is built), so a change of the
+natural key surfaces as a clear error instead of a wrong upsert. `upsert(..., returning=...)`
+gives back the conflict-key values of the rows actually inserted or updated (PostgreSQL only).
+`copy_rows()` is a plain COPY into a table, the ceiling measured by bench/ingest.py.
 """
 
+import hashlib
+import weakref
+from datetime import datetime
 from functools import lru_cache
 
-from django.db import connection, models
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 
 _CONVERTED = (models.DateTimeField, models.DateField, models.DecimalField)
 _MAX_PARAMS = 30_000
 _MAX_ROWS = 1_000
+# Below this many rows one `unnest` statement beats COPY's extra round trips.
+BULK_MIN_ROWS = 64
+# Staging tables known to exist, per raw database connection (they live as long as it does).
+_staged: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=256)
@@ -38,7 +57,9 @@ def _statement(
     converters = []
     for name in columns:
         field = fields[name]
-        if isinstance(field, _CONVERTED):
+        if vendor == "postgresql" and isinstance(field, models.DateTimeField):
+            converters.append(_aware_or(field.get_db_prep_save))
+        elif isinstance(field, _CONVERTED):
             converters.append(field.get_db_prep_save)
         else:
             converters.append(None)
@@ -66,16 +87,23 @@ def _statement(
     return head, row, tail, tuple(converters)
 
 
-def upsert(model, conflict, columns, rows, update=(), only_if_newer: str = "") -> None:
+def upsert(
+    model, conflict, columns, rows, update=(), only_if_newer: str = "", returning: bool = False
+) -> list[tuple] | None:
     """INSERT rows (tuples in `columns` order) ON CONFLICT (conflict) DO UPDATE SET update.
 
     With `only_if_newer` (a column), a conflicting row is updated only when the new value of
     that column is later than the stored one. Callers compare beforehand too, but only the
-    statement itself sees rows committed meanwhile by a concurrent batch."""
+    statement itself sees rows committed meanwhile by a concurrent batch. With `returning`
+    (PostgreSQL only) the conflict-key tuples of the rows inserted or updated are returned."""
+    if returning and connection.vendor != "postgresql":
+        raise NotImplementedError("upsert(returning=True) needs PostgreSQL")
     if not rows:
-        return
+        return [] if returning else None
+    conflict, columns, update = tuple(conflict), tuple(columns), tuple(update)
+    _check_conflict_target(model, conflict)
     head, row, tail, converters = _statement(
-        model, tuple(conflict), tuple(columns), tuple(update), connection.vendor, only_if_newer
+        model, conflict, columns, update, connection.vendor, only_if_newer
     )
     converting = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
     if converting:
@@ -90,6 +118,8 @@ def upsert(model, conflict, columns, rows, update=(), only_if_newer: str = "") -
         rows = prepared
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if returning or len(rows) >= BULK_MIN_ROWS:
+                return _copy_upsert(cursor, model, conflict, columns, rows, tail, returning)
             # Rows are written in key order, so concurrent batches that share rows (two
             # position batches of the same drivers, a trip's match and pay stages) lock them
             # in the same order and wait for each other instead of deadlocking.
@@ -106,11 +136,105 @@ def upsert(model, conflict, columns, rows, update=(), only_if_newer: str = "") -
                 cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
 
 
+def _aware_or(convert):
+    """PostgreSQL takes an aware datetime as it is (what Django's conversion returns for one);
+    anything else goes through Django. Validation yields aware datetimes, so this skips the
+    conversion's per-value checks on the hot path."""
+
+    def converter(value, connection):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value
+        return convert(value, connection)
+
+    return converter
+
+
 def _array_type(field) -> str:
+    return _column_type(field) + "[]"
+
+
+def _column_type(field) -> str:
     if isinstance(field, models.ForeignKey):
         field = field.target_field
     db_type = field.rel_db_type(connection) if field.primary_key else field.db_type(connection)
-    return db_type.split(" CHECK")[0].strip() + "[]"
+    return db_type.split(" CHECK")[0].strip()
+
+
+@lru_cache(maxsize=256)
+def _check_conflict_target(model, conflict: tuple) -> None:
+    """The ON CONFLICT target must be exactly one of the model's unique constraints."""
+    fields = {f.name: f.attname for f in model._meta.concrete_fields}
+    targets = [{fields[name] for name in u.fields} for u in model._meta.total_unique_constraints]
+    targets += [{fields[name] for name in group} for group in model._meta.unique_together]
+    if set(conflict) not in targets:
+        raise ImproperlyConfigured(
+            f"{model._meta.label}: {conflict} is not a unique constraint of the model "
+            f"(known: {sorted(sorted(t) for t in targets)})"
+        )
+
+
+@lru_cache(maxsize=256)
+def _copy_statements(model, conflict: tuple, columns: tuple, tail: str):
+    """(staging table name, its CREATE, the COPY, the move into the table) for one column set."""
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    table = model._meta.db_table
+    digest = hashlib.blake2s(repr((table, columns)).encode(), digest_size=6).hexdigest()
+    stage = quote(f"rw_stage_{table[:30]}_{digest}")
+    names = ", ".join(quote(fields[c].column) for c in columns)
+    create = "CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS".format(
+        stage, ", ".join(f"{quote(fields[c].column)} {_column_type(fields[c])}" for c in columns)
+    )
+    copy = f"COPY {stage} ({names}) FROM STDIN"
+    order = ", ".join(quote(fields[c].column) for c in conflict)
+    move = (
+        f"WITH moved AS (DELETE FROM {stage} RETURNING *) "
+        f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM moved ORDER BY {order}{tail}"
+    )
+    return stage, create, copy, move, f" RETURNING {order}"
+
+
+def _copy_upsert(cursor, model, conflict, columns, rows, tail, returning):
+    """COPY `rows` into the staging table, then move them into the table in key order (so
+    concurrent batches lock shared rows in the same order and wait instead of deadlocking)."""
+    stage, create, copy, move, returning_sql = _copy_statements(model, conflict, columns, tail)
+    _ensure_staging(cursor, stage, create)
+    with cursor.cursor.copy(copy) as stream:
+        for values in rows:
+            stream.write_row(values)
+    if not returning:
+        cursor.execute(move)
+        return None
+    cursor.execute(move + returning_sql)
+    return [tuple(found) for found in cursor.fetchall()]
+
+
+def _ensure_staging(cursor, stage: str, create: str) -> None:
+    raw = connection.connection
+    known = _staged.setdefault(raw, set())
+    if stage in known:
+        return
+    cursor.execute(create)
+    # A staging table created in a transaction that is rolled back is gone again: remember it
+    # only once that transaction has committed.
+    transaction.on_commit(lambda: known.add(stage))
+
+
+def bulk_path() -> bool:
+    """Whether writes go through COPY and statements can report the rows they wrote."""
+    return connection.vendor == "postgresql"
+
+
+def copy_rows(model, columns, rows) -> None:
+    """A plain COPY of `rows` (tuples in `columns` order) into the model's table (PostgreSQL):
+    no conflict handling, no staging. The ceiling bench/ingest.py compares the API against."""
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    names = ", ".join(quote(fields[c].column) for c in columns)
+    statement = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as stream:
+        for values in rows:
+            stream.write_row(values)
 
 
 class _AnyOf(models.Expression):

@@ -32,9 +32,17 @@ _SAMPLE_COLUMNS = ("platform_id", "license_index", "driver_id", "at", "lng", "la
 
 
 def _ingest_positions(ctx, cleaned):
+    """A record is accepted when it moves its driver's latest position forward (compared with
+    the stored one and the batch's earlier records) or opens a sample bucket not stored yet.
+
+    PostgreSQL: the samples are COPYed and inserted `ON CONFLICT DO NOTHING RETURNING` their
+    key, so the statement itself says which buckets were new (no look-up query, and a bucket
+    a concurrent batch just committed is not counted twice). Elsewhere the stored buckets
+    of the batch are looked up first."""
     ctx.resolve(cleaned)
     step = max(1, settings.POSITION_SAMPLE_SECONDS)
     platform = ctx.platform
+    pk = platform.pk
     items = []
     for _, r in cleaned:
         idx, driver_id = _driver_cols(ctx, r)
@@ -42,28 +50,21 @@ def _ingest_positions(ctx, cleaned):
         bucket = datetime.fromtimestamp(int(at.timestamp()) // step * step, UTC)
         items.append((idx, driver_id, at, bucket, r))
     indexes = {i[0] for i in items}
-    latest = {
-        row["license_index"]: row
-        for row in LatestPosition.objects.filter(
+    latest = dict(
+        LatestPosition.objects.filter(
             writers.one_of("license_index", indexes), platform=platform
-        ).values("license_index", "at")
-    }
-    samples = set(
-        PositionSample.objects.filter(
-            writers.one_of("license_index", indexes),
-            writers.one_of("at", {i[3] for i in items}),
-            platform=platform,
         ).values_list("license_index", "at")
     )
-    pk = platform.pk
+    returning = writers.bulk_path()
+    stored_samples = set() if returning else _stored_samples(platform, items)
     new_latest: dict[str, tuple] = {}
-    new_samples: list[tuple] = []
-    statuses = []
+    new_samples: dict[tuple, tuple] = {}
+    moved = []  # per record: did it move the latest position forward
     for idx, driver_id, at, bucket, r in items:
-        changed = False
         current = new_latest.get(idx)
-        current_at = current[3] if current is not None else latest.get(idx, {}).get("at")
-        if current_at is None or at > current_at:
+        current_at = current[3] if current is not None else latest.get(idx)
+        forward = current_at is None or at > current_at
+        if forward:
             new_latest[idx] = (
                 pk,
                 idx,
@@ -76,16 +77,18 @@ def _ingest_positions(ctx, cleaned):
                 r.get("BizStatus"),
                 r.get("OrderId", ""),
             )
-            changed = True
-        if (idx, bucket) not in samples:
-            samples.add((idx, bucket))
-            new_samples.append(
-                (pk, idx, driver_id, bucket, r["Longitude"], r["Latitude"], r.get("BizStatus"))
+        moved.append(forward)
+        key = (idx, bucket)
+        if key not in stored_samples and key not in new_samples:
+            new_samples[key] = (
+                pk,
+                idx,
+                driver_id,
+                bucket,
+                r["Longitude"],
+                r["Latitude"],
+                r.get("BizStatus"),
             )
-            changed = True
-        statuses.append(ACCEPTED if changed else UNCHANGED)
-        if changed and driver_id is None:
-            ctx.note_unknown(idx)
     writers.upsert(
         LatestPosition,
         ("platform_id", "license_index"),
@@ -94,10 +97,36 @@ def _ingest_positions(ctx, cleaned):
         update=_LATEST_COLUMNS[2:],
         only_if_newer="at",
     )
-    writers.upsert(
-        PositionSample, ("platform_id", "license_index", "at"), _SAMPLE_COLUMNS, new_samples
+    inserted = writers.upsert(
+        PositionSample,
+        ("platform_id", "license_index", "at"),
+        _SAMPLE_COLUMNS,
+        list(new_samples.values()),
+        returning=returning,
     )
+    opened = {(idx, at) for _pk, idx, at in inserted} if returning else set(new_samples)
+    statuses = []
+    for (idx, driver_id, _at, bucket, _r), forward in zip(items, moved, strict=True):
+        key = (idx, bucket)
+        # Only the batch's first record of a bucket opens it.
+        opens = key in opened
+        if opens:
+            opened.discard(key)
+        changed = forward or opens
+        statuses.append(ACCEPTED if changed else UNCHANGED)
+        if changed and driver_id is None:
+            ctx.note_unknown(idx)
     return statuses
+
+
+def _stored_samples(platform, items) -> set:
+    return set(
+        PositionSample.objects.filter(
+            writers.one_of("license_index", {i[0] for i in items}),
+            writers.one_of("at", {i[3] for i in items}),
+            platform=platform,
+        ).values_list("license_index", "at")
+    )
 
 
 def position_samples_purge(*, actor, now: datetime | None = None) -> int:
