@@ -324,6 +324,44 @@ COORDINATE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
     "positionDriver": (("Longitude", "Latitude"),),
 }
 
+# Cross-field rules, checked after every field of a record passed its own check.
+#
+# Clock skew: a platform stamps a record's times on different machines (the driver's phone, the
+# payment service), so a later stage may carry a time a little before an earlier one.
+# Times that come from one event (boarding and alighting, a validity period) get no tolerance.
+CLOCK_SKEW_SECONDS = 120
+
+# record type → ((earlier field, later field, tolerance in seconds, code), ...): the later field
+# must not precede the earlier one by more than the tolerance. The rejection names the later field.
+TIME_ORDER: dict[str, tuple[tuple[str, str, int, str], ...]] = {
+    "baseInfoDriver": (
+        ("DriverLicenseOn", "DriverLicenseOff", 0, "end_before_start"),
+        ("NetworkCarProofOn", "NetworkCarProofOff", 0, "end_before_start"),
+        ("ContractOn", "ContractOff", 0, "end_before_start"),
+    ),
+    "baseInfoVehicle": (("TransDateStart", "TransDateStop", 0, "end_before_start"),),
+    "baseInfoDriverEducate": (("StartTime", "StopTime", 0, "end_before_start"),),
+    "orderCancel": (("OrderTime", "CancelTime", CLOCK_SKEW_SECONDS, "cancelled_before_ordered"),),
+    "operatePay": (
+        ("DepTime", "DestTime", 0, "end_before_start"),
+        ("DepTime", "PayTime", CLOCK_SKEW_SECONDS, "paid_before_departure"),
+    ),
+}
+
+# operatePay: FactPrice (paid) = Price (due, surcharges included) − BenfitPrice (discount), and
+# FactPrice = CashPrice + LinePrice (electronic payment), each checked only when all its terms
+# are present, to the fen: (minuend/addends, subtrahends).
+PRICE_TOLERANCE_YUAN = "0.01"
+PRICE_IDENTITIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("Price",), ("BenfitPrice",)),
+    (("CashPrice", "LinePrice"), ()),
+)
+
+# Coordinates as sent (before any GCJ-02/BD-09 conversion) must lie in China's bounding box,
+# in 1e-6 degree; outside it GCJ-02 is undefined and a mainland ride cannot be.
+CHINA_LNG_MICRO = (73_500_000, 135_100_000)
+CHINA_LAT_MICRO = (3_800_000, 53_600_000)
+
 # Record types that carry Flag (1 new, 2 update, 3 delete).
 FLAGGED = frozenset(name for name, spec in SPECS.items() if "Flag" in spec)
 

@@ -18,12 +18,28 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.utils.translation import get_language, gettext, gettext_noop, override
-from stdnum import numdb
 
 from redwheel.core import crypto
-from redwheel.core.validators import has_unsafe_text, strip_unsafe_text
+from redwheel.core.errors import ValidationFailed
+from redwheel.core.validators import (
+    clean_plate,
+    has_unsafe_text,
+    identity_problem,
+    is_region_code,
+    mobile_number,
+    strip_unsafe_text,
+)
 from redwheel.exchange import coords
-from redwheel.exchange.records import COORDINATE_PAIRS, SPECS, Field
+from redwheel.exchange.records import (
+    CHINA_LAT_MICRO,
+    CHINA_LNG_MICRO,
+    COORDINATE_PAIRS,
+    PRICE_IDENTITIES,
+    PRICE_TOLERANCE_YUAN,
+    SPECS,
+    TIME_ORDER,
+    Field,
+)
 
 # code → (English msgid, Chinese)
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -99,6 +115,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ),
         "该证件号属于其他城市的司机，平台只能上报本市司机。",
     ),
+    # Cross-field rules (records.TIME_ORDER, PRICE_IDENTITIES, CHINA_*_MICRO).
+    "end_before_start": (
+        gettext_noop("This end time or date is earlier than its start."),
+        "结束时间（日期）早于开始时间（日期）。",
+    ),
+    "paid_before_departure": (
+        gettext_noop("PayTime is earlier than DepTime (beyond the allowed clock skew)."),
+        "支付时间早于上车时间（超出允许的时钟误差）。",
+    ),
+    "cancelled_before_ordered": (
+        gettext_noop("CancelTime is earlier than OrderTime (beyond the allowed clock skew)."),
+        "取消时间早于下单时间（超出允许的时钟误差）。",
+    ),
+    "price_mismatch": (
+        gettext_noop(
+            "FactPrice does not equal Price minus BenfitPrice, or CashPrice plus LinePrice."
+        ),
+        "实收金额与应收金额减优惠金额、或现金与电子支付金额之和不符。",
+    ),
+    "outside_china": (
+        gettext_noop(
+            "The coordinate lies outside China (longitude 73.5–135.1, latitude 3.8–53.6)."
+        ),
+        "坐标不在中国境内（经度 73.5–135.1，纬度 3.8–53.6）。",
+    ),
     "invalid": (gettext_noop("The record is not valid."), "记录无效。"),
 }
 
@@ -130,10 +171,6 @@ class Bad(Exception):
 
 _SHANGHAI = timezone(timedelta(hours=8))  # no DST in China since 1991; years < 2000 refused
 _MIN_UNIX, _MAX_UNIX = 946684800, 4102444800  # 2000-01-01 .. 2100-01-01
-_LICENSE_RE = re.compile(r"^\d{17}[\dX]$")
-_LICENSE_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_LICENSE_CHECK = "10X98765432"
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 _VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 
@@ -214,24 +251,9 @@ def _float(value) -> float:
     return number
 
 
-@lru_cache(maxsize=10_000)
-def _region_ok(code: str) -> bool:
-    parts = numdb.get("cn/loc").info(code)
-    return len(parts) >= 2 and bool(parts[1][1])
-
-
 def license_ok(text: str) -> bool:
-    """clean_identity_number semantics, cheaply: format, birth date and check digit."""
-    if not _LICENSE_RE.match(text):
-        return False
-    try:
-        born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        return False
-    if born.year < 1900:
-        return False
-    total = sum(int(c) * w for c, w in zip(text[:17], _LICENSE_WEIGHTS, strict=True))
-    return _LICENSE_CHECK[total % 11] == text[17]
+    """The kernel's identity rule (`core.validators.identity_problem`) as a yes/no."""
+    return identity_problem(text) is None
 
 
 def _compile(field: Field):
@@ -341,14 +363,12 @@ def _compile(field: Field):
         def check(value, memo):
             if isinstance(value, bool) or not isinstance(value, str | int):
                 raise Bad("bad_phone")
-            text = re.sub(r"[\s-]", "", str(value)).removeprefix("+86")
-            if not _PHONE_RE.match(text):
+            national = mobile_number(re.sub(r"[\s-]", "", str(value)))
+            if national is None:
                 raise Bad("bad_phone")
-            return text
+            return national
 
     elif kind == "plate":
-        from redwheel.core.errors import ValidationFailed
-        from redwheel.core.validators import clean_plate
 
         def check(value, memo):
             if not isinstance(value, str) or len(value) > 16:
@@ -362,7 +382,7 @@ def _compile(field: Field):
 
         def check(value, memo):
             text = _digits(value, 6, "bad_region")
-            if not _region_ok(text):
+            if not is_region_code(text):
                 raise Bad("bad_region")
             return text
 
@@ -393,13 +413,46 @@ class CompiledSpec:
     fields: tuple  # ((name, check, required), ...)
     pairs: tuple
     has_encrypt: bool
+    time_order: tuple = ()  # ((earlier, later, timedelta tolerance, code), ...)
+    prices: tuple = ()  # records.PRICE_IDENTITIES, for record types with FactPrice
 
 
 @lru_cache(maxsize=64)
 def compiled(record_type: str) -> CompiledSpec:
     spec = SPECS[record_type]
     fields = tuple((name, _compile(f), f.required) for name, f in spec.items())
-    return CompiledSpec(fields, COORDINATE_PAIRS.get(record_type, ()), "Encrypt" in spec)
+    order = tuple(
+        (earlier, later, timedelta(seconds=tolerance), code)
+        for earlier, later, tolerance, code in TIME_ORDER.get(record_type, ())
+    )
+    prices = PRICE_IDENTITIES if "FactPrice" in spec else ()
+    return CompiledSpec(
+        fields, COORDINATE_PAIRS.get(record_type, ()), "Encrypt" in spec, order, prices
+    )
+
+
+_PRICE_TOLERANCE = Decimal(PRICE_TOLERANCE_YUAN)
+
+
+def _check_cross_fields(spec: CompiledSpec, out: dict) -> None:
+    """The rules between fields of one record; raise Bad naming the field that breaks one."""
+    for earlier, later, tolerance, code in spec.time_order:
+        start, end = out.get(earlier), out.get(later)
+        if (
+            start is not None
+            and end is not None
+            and end < (start - tolerance if tolerance else start)
+        ):
+            raise _bad(code, later)
+    fact = out.get("FactPrice")
+    if fact is not None:
+        for plus, minus in spec.prices:
+            terms = [out.get(name) for name in plus + minus]
+            if any(term is None for term in terms):
+                continue
+            expected = sum(terms[: len(plus)]) - sum(terms[len(plus) :])
+            if abs(fact - expected) > _PRICE_TOLERANCE:
+                raise _bad("price_mismatch", "FactPrice")
 
 
 def _empty(value) -> bool:
@@ -426,6 +479,7 @@ def clean_record(spec: CompiledSpec, record, memo: dict) -> dict:
         except Bad as exc:
             exc.field = name
             raise
+    _check_cross_fields(spec, out)
     for lng_name, lat_name in spec.pairs:
         lng, lat = out.get(lng_name), out.get(lat_name)
         if lng is None and lat is None:
@@ -434,6 +488,10 @@ def clean_record(spec: CompiledSpec, record, memo: dict) -> dict:
             raise _bad("required", lng_name if lng is None else lat_name)
         if spec.has_encrypt and "Encrypt" not in out:
             raise _bad("required", "Encrypt")
+        if not CHINA_LNG_MICRO[0] <= lng <= CHINA_LNG_MICRO[1]:
+            raise _bad("outside_china", lng_name)
+        if not CHINA_LAT_MICRO[0] <= lat <= CHINA_LAT_MICRO[1]:
+            raise _bad("outside_china", lat_name)
         out[lng_name], out[lat_name] = coords.to_wgs84(lng / 1e6, lat / 1e6, out.get("Encrypt"))
     return out
 
