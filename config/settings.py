@@ -181,6 +181,9 @@ SCORING_LOOKUP_RATE_LIMIT = env_int("SCORING_LOOKUP_RATE_LIMIT", 1200)
 SCORING_LOOKUP_RATE_WINDOW = env_int("SCORING_LOOKUP_RATE_WINDOW", 60)
 POSITION_SAMPLE_SECONDS = env_int("POSITION_SAMPLE_SECONDS", 60)
 POSITION_RETENTION_DAYS = env_int("POSITION_RETENTION_DAYS", 90)
+# Months of exchange facts kept on PostgreSQL (this month included); older monthly partitions
+# are dropped whole by the daily partition job. 0 keeps everything. docs/operations.md.
+EXCHANGE_RETENTION_MONTHS = env_int("EXCHANGE_RETENTION_MONTHS", 36)
 
 # The console backend prints codes to the log: development only (refused with DEBUG off).
 # Production uses redwheel.core.sms.HttpSmsBackend (docs/operations.md) or its own class.

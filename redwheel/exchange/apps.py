@@ -23,6 +23,11 @@ class ExchangeConfig(AppConfig):
             3600,
             "redwheel.exchange.metric_tasks.recompute_recent_metrics",
         )
+        scheduler.register(
+            "exchange_maintain_partitions",
+            24 * 3600,
+            "redwheel.exchange.partition_tasks.maintain_partitions",
+        )
 
         from redwheel.core import menus
 
