@@ -80,8 +80,62 @@ class Orders:
 
 
 @dataclass(frozen=True)
+class Sessions:
+    """Online sessions ``[start_s, end_s)``; ``driver`` indexes the fleet arrays.
+
+    A driver may have several; overlapping or touching ones are merged by :meth:`merged`.
+    """
+
+    driver: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not (len(self.driver) == len(self.start_s) == len(self.end_s)):
+            raise ValueError("all session arrays must have the same length")
+        if np.any(~np.isfinite(np.asarray(self.start_s, dtype=float))) or np.any(
+            ~np.isfinite(np.asarray(self.end_s, dtype=float))
+        ):
+            raise ValueError("session times must be finite")
+        if np.any(np.asarray(self.end_s) < np.asarray(self.start_s)):
+            raise ValueError("a session cannot end before it starts")
+
+    def __len__(self) -> int:
+        return len(self.driver)
+
+    def merged(self) -> Sessions:
+        """Non-empty sessions sorted by driver and start, with overlapping ones joined."""
+        driver = np.asarray(self.driver, dtype=np.int64)
+        start = np.asarray(self.start_s, dtype=float)
+        end = np.asarray(self.end_s, dtype=float)
+        keep = end > start
+        driver, start, end = driver[keep], start[keep], end[keep]
+        order = np.lexsort((start, driver))
+        driver, start, end = driver[order], start[order], end[order]
+        if driver.size == 0:
+            return Sessions(driver, start, end)
+        # Running maximum of ends within each driver: a session opens a new block when it starts
+        # after everything before it (for that driver) has ended.
+        block_end = end.copy()
+        new_block = np.ones(driver.size, dtype=bool)
+        for i in range(1, driver.size):
+            if driver[i] == driver[i - 1] and start[i] <= block_end[i - 1]:
+                new_block[i] = False
+                block_end[i] = max(block_end[i - 1], end[i])
+        block = np.cumsum(new_block) - 1
+        first = np.flatnonzero(new_block)
+        merged_end = np.zeros(first.size)
+        np.maximum.at(merged_end, block, block_end)
+        return Sessions(driver[first], start[first], merged_end)
+
+
+@dataclass(frozen=True)
 class Fleet:
-    """Drivers at the start of the day. Online windows are ``[online_start_s, online_end_s)``."""
+    """Drivers at the start of the day. Online windows are ``[online_start_s, online_end_s)``.
+
+    With ``sessions`` a driver is online only inside its sessions, and the online window is the
+    envelope of them; a driver without sessions is never online.
+    """
 
     ids: np.ndarray
     lng: np.ndarray
@@ -92,6 +146,7 @@ class Fleet:
     online_end_s: np.ndarray
     vehicle_type: np.ndarray | None = None
     score_components: list[dict[str, float]] | None = field(default=None, repr=False)
+    sessions: Sessions | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -107,6 +162,12 @@ class Fleet:
             raise ValueError("all fleet arrays must have the same length")
         if np.any(self.online_end_s < self.online_start_s):
             raise ValueError("a driver's online window cannot end before it starts")
+        if self.sessions is not None and len(self.sessions):
+            driver = np.asarray(self.sessions.driver)
+            if not np.issubdtype(driver.dtype, np.integer):
+                raise ValueError("session drivers must be integer indices into the fleet")
+            if driver.min() < 0 or driver.max() >= n:
+                raise ValueError(f"session driver index out of range 0..{n - 1}")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -349,6 +410,81 @@ def synthetic_fleet(
     start = start_h * 3600.0
     end = np.minimum(start + length_h * 3600.0, DAY_S)
 
+    types = None
+    if vehicle_type_shares:
+        labels = list(vehicle_type_shares)
+        p = np.array(list(vehicle_type_shares.values()), dtype=float)
+        types = np.array(labels, dtype=object)[rng.choice(len(labels), size=n, p=p / p.sum())]
+    return Fleet(
+        ids=np.arange(n),
+        lng=lng,
+        lat=lat,
+        score=score,
+        is_party_member=is_party,
+        online_start_s=start,
+        online_end_s=end,
+        vehicle_type=types,
+    )
+
+
+def demand_following_fleet(
+    orders: Orders,
+    n: int,
+    seed: int = 0,
+    *,
+    party_share: float = 0.3,
+    vehicle_type_shares: dict[str, float] | None = None,
+    shift_hours: tuple[float, float] = (6.0, 10.0),
+) -> Fleet:
+    """A seeded fleet whose shifts and first positions follow ``orders`` themselves.
+
+    Shift starts are order times moved back by a third of the shift, so the number of drivers
+    online rises and falls with the demand's own daily curve; each driver starts at the origin
+    of an order from the hour its shift starts (the nearest hour with orders if that one has
+    none), jittered by about 300 m and kept inside the orders' bounding box.
+    """
+    if len(orders) == 0:
+        raise ValueError("a demand-following fleet needs at least one order")
+    low_h, high_h = shift_hours
+    if not 0 < low_h <= high_h <= 24:
+        raise ValueError("shift_hours must be (min, max) with 0 < min <= max <= 24")
+    rng = np.random.default_rng([seed, 0xF1EE7])
+    length_s = rng.uniform(low_h, high_h, n) * 3600.0
+    picked = rng.integers(0, len(orders), n)
+    start = np.clip(orders.time_s[picked] - length_s / 3.0, 0.0, DAY_S - 3600.0)
+    end = np.minimum(start + length_s, DAY_S)
+
+    order_hour = np.clip((orders.time_s // 3600).astype(np.int64), 0, 23)
+    by_hour = np.argsort(order_hour, kind="stable")
+    counts = np.bincount(order_hour, minlength=24)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    hours_with_orders = np.flatnonzero(counts)
+    start_hour = np.clip((start // 3600).astype(np.int64), 0, 23)
+    nearest = hours_with_orders[
+        np.argmin(np.abs(hours_with_orders[None, :] - start_hour[:, None]), axis=1)
+    ]
+    which = offsets[nearest] + (rng.random(n) * counts[nearest]).astype(np.int64)
+    source = by_hour[which]
+
+    bbox = BoundingBox(
+        float(orders.origin_lng.min()),
+        float(orders.origin_lat.min()),
+        float(orders.origin_lng.max()),
+        float(orders.origin_lat.max()),
+    )
+    projection = bbox.projection
+    xy = projection.to_xy(orders.origin_lng[source], orders.origin_lat[source])
+    xy += rng.normal(0.0, 300.0, size=(n, 2))
+    corners = projection.to_xy(
+        np.array([bbox.min_lng, bbox.max_lng]), np.array([bbox.min_lat, bbox.max_lat])
+    )
+    xy = np.clip(xy, corners[0], corners[1])
+    lng, lat = projection.to_lnglat(xy)
+    lng = np.clip(lng, bbox.min_lng, bbox.max_lng)
+    lat = np.clip(lat, bbox.min_lat, bbox.max_lat)
+
+    is_party = rng.random(n) < party_share
+    score = np.clip(rng.beta(5.0, 2.0, n) * 100.0, 0.0, 100.0)
     types = None
     if vehicle_type_shares:
         labels = list(vehicle_type_shares)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .demand import Fleet, Orders
+from .environment import IDLE_POLICIES, IdleEnvironment, hourly_speed_mps, speed_at
 from .fatigue import FatigueTracker
 from .geo import LocalProjection
 from .matcher import DriverPool, OrderBatch, match_window
@@ -45,6 +46,29 @@ class SimulationConfig:
     fare_per_min: float = 0.4
     bonus_sample_size: int = 2000
     losers_count: int = 10
+    # What idle drivers do; see environment.py for the policies.
+    idle_policy: str = "stay"
+    reposition_every_s: float = 60.0
+    demand_idle_s: float = 120.0
+    stations_lng: tuple[float, ...] = ()
+    stations_lat: tuple[float, ...] = ()
+    # 24 km/h values by hour of day; None means speed_kmh all day.
+    speed_profile_kmh: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.idle_policy not in IDLE_POLICIES:
+            raise ValueError(f"idle_policy must be one of: {', '.join(IDLE_POLICIES)}")
+        if self.reposition_every_s <= 0:
+            raise ValueError("reposition_every_s must be positive")
+        if len(self.stations_lng) != len(self.stations_lat):
+            raise ValueError("stations_lng and stations_lat must have the same length")
+        if self.idle_policy == "station" and not self.stations_lng:
+            raise ValueError("idle_policy 'station' needs stations_lng/stations_lat")
+        profile = self.speed_profile_kmh
+        if profile is not None and (len(profile) != 24 or min(profile) <= 0):
+            raise ValueError("speed_profile_kmh needs 24 positive values, one per hour")
+        if self.speed_kmh <= 0:
+            raise ValueError("speed_kmh must be positive")
 
     @property
     def speed_mps(self) -> float:
@@ -116,8 +140,7 @@ def simulate(
         required = required[by_time]
 
     ride_m = np.hypot(*(dest_xy - origin_xy).T) * config.detour_factor
-    ride_s = ride_m / config.speed_mps
-    fare = config.fare_base + config.fare_per_km * ride_m / 1000 + config.fare_per_min * ride_s / 60
+    hourly_mps = hourly_speed_mps(config.speed_kmh, config.speed_profile_kmh)
 
     rng = np.random.default_rng(seed)
     low, high = 1.0 - config.patience_spread, 1.0 + config.patience_spread
@@ -137,6 +160,24 @@ def simulate(
     busy_s = np.zeros(n_drivers)
     trips = np.zeros(n_drivers, dtype=np.int64)
     fatigue = FatigueTracker(n_drivers, rule_set.fatigue)
+    online = _OnlineClock(fleet)
+    stations_xy = None
+    if config.stations_lng:
+        stations_xy = projection.to_xy(np.array(config.stations_lng), np.array(config.stations_lat))
+    both = np.concatenate((origin_xy, dest_xy)) if n_orders else np.zeros((1, 2))
+    environment = IdleEnvironment(
+        config.idle_policy,
+        seed=seed,
+        box_min=both.min(axis=0),
+        box_max=both.max(axis=0),
+        hourly_mps=hourly_mps,
+        n_drivers=n_drivers,
+        order_time=order_time,
+        origin_xy=origin_xy,
+        stations_xy=stations_xy,
+        demand_idle_s=config.demand_idle_s,
+    )
+    next_reposition = -np.inf
 
     window_s = rule_set.window_s
     # Orders placed during (t - window_s, t] are first matched in the window closing at t.
@@ -162,13 +203,13 @@ def simulate(
             status[open_orders[gave_up]] = CANCELLED_UNMATCHED
             open_orders = open_orders[~gave_up]
 
+        online_now = online.at(now)
+        if environment.moves and now >= next_reposition:
+            idle = np.flatnonzero(online_now & (busy_until <= now))
+            environment.step(now, driver_xy, idle, np.maximum(busy_until, online.since))
+            next_reposition = now + config.reposition_every_s
         if open_orders.size:
-            available = np.flatnonzero(
-                (busy_until <= now)
-                & (fleet.online_start_s <= now)
-                & (now < fleet.online_end_s)
-                & fatigue.eligible(now)
-            )
+            available = np.flatnonzero(online_now & (busy_until <= now) & fatigue.eligible(now))
             if available.size:
                 windows_solved += 1
                 result = match_window(
@@ -190,12 +231,14 @@ def simulate(
                 matched = result.assigned
                 matched_orders = open_orders[matched]
                 drivers = available[result.driver_for_order[matched]]
-                pickup_s = result.pickup_m[matched] * config.detour_factor / config.speed_mps
+                speed_now = hourly_mps[int(now // 3600.0) % 24]
+                pickup_s = result.pickup_m[matched] * config.detour_factor / speed_now
                 accepted = pickup_s <= pickup_patience[matched_orders]
                 status[matched_orders[~accepted]] = CANCELLED_LONG_PICKUP
 
                 o, d = matched_orders[accepted], drivers[accepted]
-                trip_end = now + pickup_s[accepted] + ride_s[o]
+                ride_s = ride_m[o] / speed_at(hourly_mps, now + pickup_s[accepted])
+                trip_end = now + pickup_s[accepted] + ride_s
                 status[o] = SERVED
                 wait[o] = now - order_time[o] + pickup_s[accepted]
                 pickup_m[o] = result.pickup_m[matched][accepted]
@@ -204,7 +247,13 @@ def simulate(
                 busy_until[d] = trip_end
                 last_trip_end[d] = trip_end
                 busy_s[d] += trip_end - now
-                income[d] += fare[o]
+                income[d] += (
+                    config.fare_base
+                    + config.fare_per_km * ride_m[o] / 1000
+                    + config.fare_per_min * ride_s / 60
+                )
+                online.record_trip_end(d, trip_end)
+                environment.forget_targets(d)
                 trips[d] += 1
                 driver_xy[d] = dest_xy[o]  # idle there once the trip ends
                 fatigue.record_drive(d, now, trip_end)
@@ -219,7 +268,7 @@ def simulate(
 
     served = status == SERVED
     # A trip may run past the end of a shift; that overtime counts as online.
-    online_s = np.maximum(fleet.online_end_s, last_trip_end) - fleet.online_start_s
+    online_s = online.online_s(last_trip_end)
     metrics = compute_metrics(
         order_status=status,
         wait_s=wait[served],
@@ -289,3 +338,70 @@ def compare(
 
 def _scaled_progress(progress: ProgressCallback, index: int, total: int) -> ProgressCallback:
     return lambda fraction: progress((index + fraction) / total)
+
+
+class _OnlineClock:
+    """Who is online at a time that only moves forward, from the fleet's windows or sessions."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        n = len(fleet)
+        self.since = np.array(fleet.online_start_s, dtype=float)
+        self.overtime_s = np.zeros(n)
+        if fleet.sessions is None:
+            self.sessions = None
+            return
+        sessions = fleet.sessions.merged()
+        self.sessions = sessions
+        driver = sessions.driver
+        next_start = np.full(driver.size, np.inf)
+        same = driver[1:] == driver[:-1]
+        next_start[:-1][same] = sessions.start_s[1:][same]
+        # Starts sort before ends at equal times so a zero-length session leaves no one online.
+        times = np.concatenate((sessions.start_s, sessions.end_s))
+        kind = np.concatenate((np.zeros(driver.size), np.ones(driver.size)))
+        order = np.lexsort((kind, times))
+        self.event_time = times[order]
+        self.event_session = np.concatenate((np.arange(driver.size),) * 2)[order]
+        self.event_is_start = kind[order] == 0
+        self.next_event = 0
+        self.online = np.zeros(n, dtype=bool)
+        self.session_end = np.full(n, np.inf)
+        self.next_start = np.full(n, np.inf)
+        self.next_start_of_session = next_start
+
+    def at(self, now: float) -> np.ndarray:
+        fleet = self.fleet
+        if self.sessions is None:
+            return (fleet.online_start_s <= now) & (now < fleet.online_end_s)
+        last = int(np.searchsorted(self.event_time, now, side="right"))
+        if last > self.next_event:
+            events = slice(self.next_event, last)
+            session = self.event_session[events]
+            starts = self.event_is_start[events]
+            driver = self.sessions.driver[session]
+            # Applied in time order; a driver's merged sessions never share an instant.
+            for d, s, is_start in zip(driver, session, starts, strict=True):
+                self.online[d] = is_start
+                if is_start:
+                    self.session_end[d] = self.sessions.end_s[s]
+                    self.next_start[d] = self.next_start_of_session[s]
+                    self.since[d] = self.sessions.start_s[s]
+            self.next_event = last
+        return self.online
+
+    def record_trip_end(self, drivers: np.ndarray, trip_end: np.ndarray) -> None:
+        if self.sessions is None:
+            return
+        # Only a session's last trip can run past its end; overtime stops at the next session.
+        past = np.minimum(trip_end, self.next_start[drivers]) - self.session_end[drivers]
+        self.overtime_s[drivers] += np.clip(past, 0.0, None)
+
+    def online_s(self, last_trip_end: np.ndarray) -> np.ndarray:
+        fleet = self.fleet
+        if self.sessions is None:
+            # A trip may run past the end of a shift; that overtime counts as online.
+            return np.maximum(fleet.online_end_s, last_trip_end) - fleet.online_start_s
+        total = np.zeros(len(fleet))
+        np.add.at(total, self.sessions.driver, self.sessions.end_s - self.sessions.start_s)
+        return total + self.overtime_s

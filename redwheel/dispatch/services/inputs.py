@@ -16,6 +16,7 @@ from redwheel.core.dates import LOCAL_TZ
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.permissions import is_unscoped, require, scope
 from redwheel.dispatch import engine
+from redwheel.dispatch.engine import demand as engine_demand
 from redwheel.dispatch.engine.demand import DAY_S, BoundingBox, demand_intensity
 from redwheel.dispatch.models import RuleSet, SimulationRun
 from redwheel.dispatch.permissions import (
@@ -25,6 +26,7 @@ from redwheel.dispatch.permissions import (
     city_rows,
     sandbox_cities,
 )
+from redwheel.dispatch.services import real_fleet
 from redwheel.orgs.models import OrgUnit
 
 
@@ -45,11 +47,20 @@ def period_orders(orders: engine.Orders, t0: float, t1: float) -> engine.Orders:
 
 
 def period_fleet(fleet: engine.Fleet, t0: float, t1: float) -> engine.Fleet:
-    """Online windows clipped to [t0, t1) and shifted like the orders; drivers off-shift for the
-    whole period get an empty window, so they do not count as online drivers."""
+    """Online windows (and sessions) clipped to [t0, t1) and shifted like the orders; drivers
+    off-shift for the whole period get an empty window, so they do not count as online."""
     start = np.clip(fleet.online_start_s, t0, t1) - t0
     end = np.clip(fleet.online_end_s, t0, t1) - t0
-    return dataclasses.replace(fleet, online_start_s=start, online_end_s=end)
+    changes = {"online_start_s": start, "online_end_s": end}
+    sessions = fleet.sessions
+    if sessions is not None:
+        s_start = np.clip(sessions.start_s, t0, t1) - t0
+        s_end = np.clip(sessions.end_s, t0, t1) - t0
+        keep = s_end > s_start
+        changes["sessions"] = dataclasses.replace(
+            sessions, driver=sessions.driver[keep], start_s=s_start[keep], end_s=s_end[keep]
+        )
+    return dataclasses.replace(fleet, **changes)
 
 
 def synthetic_demand(
@@ -122,6 +133,8 @@ class Inputs:
     fleet: engine.Fleet
     period: tuple[float, float]
     notes: dict
+    # SimulationConfig fields derived from the city's data (e.g. "speed_profile_kmh").
+    config_overrides: dict = dataclasses.field(default_factory=dict)
 
 
 def demand_build(run: SimulationRun) -> tuple[engine.Orders, float, float, BoundingBox]:
@@ -190,22 +203,97 @@ def _require_inputs(actor, run: SimulationRun) -> None:
         raise NotFound()
 
 
-def fleet_build(run: SimulationRun, bbox: BoundingBox, t0: float, t1: float, *, actor):
-    """The run's fleet clipped to the period, and notes on where it came from."""
+def _following_fleet(orders: engine.Orders, n: int, seed: int, party_share: float = 0.3):
+    """A fleet of `n` drivers placed and shifted after `orders` (times from the period start)."""
+    return engine_demand.demand_following_fleet(orders, n, seed, party_share=party_share)
+
+
+def _real_fleet(run: SimulationRun, orders: engine.Orders, t0: float, t1: float, *, actor):
+    """The drivers online during the replayed period, or None when the day has no sessions."""
+    p, d = run.fleet_params, run.demand_params
+    day, platform_id = date.fromisoformat(d["day"]), d.get("platform_id")
+    score_day = date.fromisoformat(p["score_day"]) if p.get("score_day") else None
+    rows, score_day = drivers_fleet_rows(actor, score_day, city=run.city)
+    known = {r[0]: r for r in rows}
+    sessions = real_fleet.day_sessions(run.city, day, platform_id, list(known)).clipped(t0, t1)
+    if not sessions.intervals:
+        return None
+    ids = sorted(sessions.intervals)
+    positions = real_fleet.first_positions(run.city, day, platform_id, ids)
+    # Drivers with no position that day start at an origin of the demand, drawn from the seed.
+    rng = np.random.default_rng(run.seed)
+    fallback = rng.integers(0, len(orders), size=len(ids))
+    start = [
+        positions.get(i, (orders.origin_lng[f], orders.origin_lat[f]))
+        for i, f in zip(ids, fallback, strict=True)
+    ]
+    index = [k for k, i in enumerate(ids) for _ in sessions.intervals[i]]
+    spans = np.array([s for i in ids for s in sessions.intervals[i]], dtype=float) - t0
+    fields = {
+        "ids": np.array(ids),
+        "lng": np.array([p[0] for p in start], dtype=float),
+        "lat": np.array([p[1] for p in start], dtype=float),
+        "score": np.array([known[i][1] or 0.0 for i in ids], dtype=float),
+        "is_party_member": np.array([known[i][2] for i in ids], dtype=bool),
+        "online_start_s": np.array([sessions.intervals[i][0][0] - t0 for i in ids]),
+        "online_end_s": np.array([sessions.intervals[i][-1][1] - t0 for i in ids]),
+    }
+    fields["sessions"] = engine_demand.Sessions(
+        driver=np.array(index, dtype=int), start_s=spans[:, 0], end_s=spans[:, 1]
+    )
+    notes = {
+        "fleet": "real",
+        "drivers": len(ids),
+        "sessions": sessions.count(),
+        "positioned": sum(i in positions for i in ids),
+        "scored": sum(known[i][1] is not None for i in ids),
+        "party_members": int(fields["is_party_member"].sum()),
+        "score_day": score_day.isoformat() if score_day else None,
+    }
+    return engine.Fleet(**fields), notes
+
+
+def fleet_build(
+    run: SimulationRun,
+    bbox: BoundingBox,
+    t0: float,
+    t1: float,
+    *,
+    actor,
+    orders: engine.Orders | None = None,
+):
+    """The run's fleet for the period (times from its start), and notes on where it came from.
+
+    A replay of ingested orders with the city's drivers uses the real drivers online that day;
+    every other run (what-if) places and shifts its drivers after `orders` (the period's
+    demand; without them, random hotspots in `bbox`)."""
     _require_inputs(actor, run)
     p = run.fleet_params
+    is_replay = run.demand_source == SimulationRun.Demand.EXCHANGE
+
+    def following(n: int, party_share: float = 0.3):
+        if orders is None or not len(orders):
+            fleet = engine.synthetic_fleet(n, bbox, run.seed, party_share=party_share)
+            return period_fleet(fleet, t0, t1)
+        return period_fleet(_following_fleet(orders, n, run.seed, party_share), 0.0, t1 - t0)
+
     if run.fleet_source == SimulationRun.FleetSource.SYNTHETIC:
-        fleet = engine.synthetic_fleet(
-            int(p["drivers"]), bbox, run.seed, party_share=float(p.get("party_share", 0.3))
-        )
-        return period_fleet(fleet, t0, t1), {"drivers": len(fleet)}
-    score_day = date.fromisoformat(p["score_day"]) if p.get("score_day") else None
+        n = int(p["drivers"])
+        fleet = following(n, float(p.get("party_share", 0.3)))
+        return fleet, {"fleet": "demand_following", "drivers": n}
     if run.city_id is None:
         raise ValidationFailed(_("This run belongs to no city, so it has no drivers."))
+    fallback_note = {}
+    if is_replay and orders is not None and len(orders):
+        real = _real_fleet(run, orders, t0, t1, actor=actor)
+        if real is not None:
+            return real
+        fallback_note = {"real_fleet_missing": True}
+    score_day = date.fromisoformat(p["score_day"]) if p.get("score_day") else None
     rows, score_day = drivers_fleet_rows(actor, score_day, city=run.city)
     if not rows:
         raise ValidationFailed(_("There are no drivers to simulate."))
-    base = engine.synthetic_fleet(len(rows), bbox, run.seed)  # positions and shifts only
+    base = following(len(rows))  # positions and shifts only
     fleet = dataclasses.replace(
         base,
         ids=np.array([r[0] for r in rows]),
@@ -213,12 +301,14 @@ def fleet_build(run: SimulationRun, bbox: BoundingBox, t0: float, t1: float, *, 
         is_party_member=np.array([r[2] for r in rows], dtype=bool),
     )
     notes = {
+        "fleet": "demand_following",
         "drivers": len(rows),
         "scored": sum(r[1] is not None for r in rows),
         "party_members": sum(r[2] for r in rows),
         "score_day": score_day.isoformat() if score_day else None,
+        **fallback_note,
     }
-    return period_fleet(fleet, t0, t1), notes
+    return fleet, notes
 
 
 def inputs_build(run: SimulationRun, *, actor) -> Inputs:
@@ -226,8 +316,13 @@ def inputs_build(run: SimulationRun, *, actor) -> Inputs:
     orders, t0, t1, bbox = demand_build(run)
     if not len(orders):
         raise ValidationFailed(_("The chosen period has no orders."))
-    fleet, notes = fleet_build(run, bbox, t0, t1, actor=actor)
-    return Inputs(orders, fleet, (t0, t1), notes)
+    fleet, notes = fleet_build(run, bbox, t0, t1, actor=actor, orders=orders)
+    overrides = {}
+    profile = real_fleet.city_speed_profile(run.city) if run.city_id else None
+    if profile is not None:
+        overrides["speed_profile_kmh"] = profile
+    notes["speed_profile"] = "trips" if profile is not None else "constant"
+    return Inputs(orders, fleet, (t0, t1), notes, overrides)
 
 
 def engine_rule_sets(rule_sets: Sequence[RuleSet], window_s: float | None = None):

@@ -107,3 +107,23 @@ def test_synthetic_vehicle_requirements_and_fleet():
     assert 0.2 < fleet.is_party_member.mean() < 0.4
     boosted = synthetic_fleet(2000, seed=1, party_score_shift=10.0)
     assert boosted.score[boosted.is_party_member].mean() > fleet.score[fleet.is_party_member].mean()
+
+
+def test_demand_following_fleet_follows_the_demand():
+    from redwheel.dispatch.engine import BoundingBox, demand_following_fleet
+
+    town = BoundingBox.around(113.26, 23.13, 8.0, 8.0)
+    orders = synthetic_orders(5000, town, seed=3)
+    fleet = demand_following_fleet(orders, 2000, seed=3)
+    again = demand_following_fleet(orders, 2000, seed=3)
+    np.testing.assert_array_equal(fleet.lng, again.lng)
+    np.testing.assert_array_equal(fleet.online_start_s, again.online_start_s)
+    assert (fleet.lng >= orders.origin_lng.min()).all()
+    assert (fleet.lat <= orders.origin_lat.max()).all()
+    length_h = (fleet.online_end_s - fleet.online_start_s) / 3600
+    assert (length_h <= 10.0 + 1e-9).all() and (fleet.online_start_s >= 0).all()
+    # More drivers online in the evening peak than in the small hours, as in the demand.
+    online = lambda h: ((fleet.online_start_s <= h * 3600) & (fleet.online_end_s > h * 3600)).sum()  # noqa: E731
+    assert online(18.5) > 3 * online(4.0)
+    with pytest.raises(ValueError):
+        demand_following_fleet(orders.take(np.zeros(0, dtype=np.int64)), 5)
