@@ -1,19 +1,23 @@
-"""Dispatch engine benchmark: one large window, then a simulated city day.
+"""Dispatch engine benchmark: one large window, a simulated city day, a 5-seed comparison.
 
 Usage: .venv/bin/python bench/dispatch.py [--quick]
 
-Writes bench/results/dispatch.json. --quick shrinks both parts for a smoke test; targets are
-only checked at full size.
+Every figure is printed beside its baseline: the window against a dense end-to-end solve, the
+city day with demand-following repositioning against today's simulator (drivers stay where their
+trip ended), both run here. Writes bench/results/dispatch.json. --quick shrinks every part for a
+smoke test; targets are only checked at full size.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +32,19 @@ from redwheel.dispatch.engine import (  # noqa: E402
     DriverPool,
     OrderBatch,
     RuleSet,
+    SimulationConfig,
     match_window,
+    replicate,
+    seeds_from,
     simulate,
     synthetic_fleet,
     synthetic_orders,
 )
 
 RESULTS = ROOT / "bench" / "results" / "dispatch.json"
-SPARSE_TARGET_S = 0.050
+SPARSE_TARGET_S = 0.010
 SPEEDUP_TARGET = 50.0
-CITY_DAY_TARGET_S = 120.0
+CITY_DAY_TARGET_S = 30.0
 PUBLISHED_RULES = RuleSet(name="bench", version="1", score_weight=1.0, bonus_cap_m=500.0)
 # Any finite value above every real cost: marks infeasible pairs for the dense solver.
 INFEASIBLE = 1e9
@@ -104,9 +111,14 @@ def bench_window(n_orders: int, n_drivers: int, repeats: int, dense_repeats: int
     }
 
 
-def bench_city_day(n_orders: int, n_drivers: int) -> dict:
+def has_idle_policy() -> bool:
+    return any(f.name == "idle_policy" for f in fields(SimulationConfig))
+
+
+def bench_city_day(n_orders: int, n_drivers: int, idle_policy: str) -> dict:
     orders = synthetic_orders(n_orders, DEFAULT_CITY, seed=3)
     fleet = synthetic_fleet(n_drivers, DEFAULT_CITY, seed=3)
+    config = SimulationConfig(idle_policy=idle_policy) if has_idle_policy() else SimulationConfig()
 
     reported = [-1]
 
@@ -114,16 +126,17 @@ def bench_city_day(n_orders: int, n_drivers: int) -> dict:
         tenth = int(fraction * 10)
         if tenth > reported[0]:
             reported[0] = tenth
-            print(f"  simulating... {tenth * 10}%", file=sys.stderr, flush=True)
+            print(f"  {idle_policy}: simulating... {tenth * 10}%", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    result = simulate(PUBLISHED_RULES, orders, fleet, seed=3, progress=report)
+    result = simulate(PUBLISHED_RULES, orders, fleet, seed=3, progress=report, config=config)
     elapsed = time.perf_counter() - started
     # ru_maxrss is KiB on Linux; this is measured before the window benchmark's big matrices.
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "orders": n_orders,
         "drivers": n_drivers,
+        "idle_policy": idle_policy if has_idle_policy() else "stay (idle_policy not available)",
         "window_s": PUBLISHED_RULES.window_s,
         "windows_in_day": int(86_400 / PUBLISHED_RULES.window_s),
         "windows_solved": result.windows_solved,
@@ -131,6 +144,43 @@ def bench_city_day(n_orders: int, n_drivers: int) -> dict:
         "peak_rss_mib": peak_mib,
         "metrics": result.metrics,
     }
+
+
+def bench_replicate(n_orders: int, n_drivers: int, n_seeds: int) -> dict:
+    orders = synthetic_orders(n_orders, DEFAULT_CITY, seed=5)
+    fleet = synthetic_fleet(n_drivers, DEFAULT_CITY, seed=5)
+    rule_sets = [PUBLISHED_RULES.without_bonus(), PUBLISHED_RULES]
+    seeds = seeds_from(0, n_seeds)
+    timings = {}
+    for processes in (1, None):
+        started = time.perf_counter()
+        result = replicate(rule_sets, (orders, fleet), seeds, processes=processes)
+        timings["serial_s" if processes == 1 else "parallel_s"] = time.perf_counter() - started
+    gini = result.difference_intervals[PUBLISHED_RULES.name]["income_gini"]
+    return {
+        "orders": n_orders,
+        "drivers": n_drivers,
+        "seeds": n_seeds,
+        "rule_sets": [r.name for r in rule_sets],
+        **timings,
+        "income_gini_difference": gini.to_dict(),
+        "income_gini_difference_significant": result.significant(
+            PUBLISHED_RULES.name, "income_gini"
+        ),
+    }
+
+
+def print_day(label: str, day: dict) -> None:
+    m = day["metrics"]
+    print(
+        f"  {label}: {day['elapsed_s']:.1f} s, windows solved {day['windows_solved']} of "
+        f"{day['windows_in_day']}, peak RSS {day['peak_rss_mib']:.0f} MiB"
+    )
+    print(
+        f"    served {m['served']}/{m['orders']}, mean wait {m['mean_wait_s']:.0f} s, "
+        f"p90 {m['p90_wait_s']:.0f} s, utilisation {m['driver_utilisation']:.2f}, "
+        f"Gini {m['income_gini']:.3f}"
+    )
 
 
 def verdict(ok: bool, checked: bool) -> str:
@@ -146,25 +196,28 @@ def main() -> None:
     full = not args.quick
 
     print("City day" + (" (200k orders, 10k drivers, 2 s windows)" if full else " (quick)"))
-    day = bench_city_day(200_000, 10_000) if full else bench_city_day(10_000, 500)
+    size = (200_000, 10_000) if full else (10_000, 500)
+    baseline_day = bench_city_day(*size, idle_policy="stay")
+    print_day("baseline, today's simulator (idle drivers stay)", baseline_day)
+    if has_idle_policy():
+        day = bench_city_day(*size, idle_policy="demand")
+        label = "repositioning toward demand"
+    else:
+        day = baseline_day
+        label = "repositioning NOT AVAILABLE (no SimulationConfig.idle_policy): baseline reused"
+    print_day(label, day)
     print(
-        f"  elapsed {day['elapsed_s']:.1f} s  (target <= {CITY_DAY_TARGET_S:.0f} s) "
+        f"  elapsed {day['elapsed_s']:.1f} s vs baseline {baseline_day['elapsed_s']:.1f} s "
+        f"(target <= {CITY_DAY_TARGET_S:.0f} s) "
         f"{verdict(day['elapsed_s'] <= CITY_DAY_TARGET_S, full)}"
-    )
-    print(f"  windows solved {day['windows_solved']} of {day['windows_in_day']}")
-    print(f"  peak RSS {day['peak_rss_mib']:.0f} MiB")
-    m = day["metrics"]
-    print(
-        f"  served {m['served']}/{m['orders']}, mean wait {m['mean_wait_s']:.0f} s, "
-        f"p90 {m['p90_wait_s']:.0f} s, utilisation {m['driver_utilisation']:.2f}, "
-        f"Gini {m['income_gini']:.3f}"
     )
 
     print("One window" + (" (2,000 orders x 20,000 drivers, ~30 km city)" if full else " (quick)"))
     window = bench_window(2_000, 20_000, 9, 3) if full else bench_window(200, 2_000, 5, 1)
     sparse_s = window["sparse_matcher_median_s"]
     print(
-        f"  sparse matcher (candidates + solve), median: {sparse_s * 1000:.1f} ms  "
+        f"  sparse matcher (candidates + solve), median: {sparse_s * 1000:.1f} ms vs dense "
+        f"baseline {window['dense_end_to_end_median_s'] * 1000:.0f} ms "
         f"(target <= {SPARSE_TARGET_S * 1000:.0f} ms) {verdict(sparse_s <= SPARSE_TARGET_S, full)}"
     )
     print(
@@ -184,6 +237,20 @@ def main() -> None:
         f"{'same' if window['zero_bonus_same_total_cost'] else 'DIFFERENT'}"
     )
 
+    n_seeds = 5
+    print(
+        f"Replicate over {n_seeds} seeds (2 rule sets"
+        + (", 20k orders, 1k drivers)" if full else ", quick)")
+    )
+    replicated = (
+        bench_replicate(20_000, 1_000, n_seeds) if full else bench_replicate(500, 50, n_seeds)
+    )
+    print(
+        f"  one process {replicated['serial_s']:.1f} s, parallel processes "
+        f"{replicated['parallel_s']:.1f} s; income Gini difference significant: "
+        f"{replicated['income_gini_difference_significant']}"
+    )
+
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "mode": "full" if full else "quick",
@@ -193,9 +260,12 @@ def main() -> None:
             "sparse_matcher_s": SPARSE_TARGET_S,
             "speedup": SPEEDUP_TARGET,
             "city_day_s": CITY_DAY_TARGET_S,
+            "load_average_1min": os.getloadavg()[0],
         },
         "window": window,
         "city_day": day,
+        "city_day_baseline": baseline_day,
+        "replicate": replicated,
     }
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")

@@ -243,22 +243,46 @@ def _solve_by_component(
         (np.ones(len(edge_row), dtype=np.int8), (edge_row, n_rows + edge_column)),
         shape=(n_rows + n_columns, n_rows + n_columns),
     )
-    _, label = connected_components(graph, directed=False)
+    n_components, label = connected_components(graph, directed=False)
     row_label = label[:n_rows]
-    rows_per_component = np.bincount(row_label, minlength=label.max() + 1)
+
+    # A component in which every order's cheapest candidate is a different driver is solved by
+    # giving each order that candidate: each row then sits at its own minimum, a lower bound on
+    # any assignment, so this is optimal. Most components of a city window are like that, and
+    # only the rest need a solver call.
+    best_edge = _cheapest_edge_per_row(edge_row, edge_cost, n_rows)
+    best_column = edge_column[best_edge]
+    contested = np.bincount(best_column, minlength=n_columns)[best_column] > 1
+    needs_solver = np.zeros(n_components, dtype=bool)
+    needs_solver[row_label[contested]] = True
+    chosen = np.zeros(len(edge_row), dtype=bool)
+    chosen[best_edge[~needs_solver[row_label]]] = True
+    if not needs_solver.any():
+        return chosen
+
+    rows_per_component = np.bincount(row_label, minlength=n_components) * needs_solver
     first_row_slot = np.cumsum(rows_per_component) - rows_per_component
-    edge_block = (first_row_slot // COMPONENT_BLOCK_ROWS)[row_label[edge_row]]
+    solved_edges = np.flatnonzero(needs_solver[row_label[edge_row]])
+    edge_block = (first_row_slot // COMPONENT_BLOCK_ROWS)[row_label[edge_row[solved_edges]]]
 
     # Stable sort keeps each block's edges grouped by row, as the CSR builder needs.
-    by_block = np.argsort(edge_block, kind="stable")
-    block_ids = edge_block[by_block]
-    bounds = np.flatnonzero(np.diff(block_ids)) + 1
-    chosen = np.zeros(len(edge_row), dtype=bool)
+    by_block = solved_edges[np.argsort(edge_block, kind="stable")]
+    bounds = np.flatnonzero(np.diff(np.sort(edge_block, kind="stable"))) + 1
     for edges in np.split(by_block, bounds):
         chosen[edges] = _solve_block(
             edge_row[edges], edge_column[edges], edge_cost[edges], rule_set, solver
         )
     return chosen
+
+
+def _cheapest_edge_per_row(edge_row: np.ndarray, edge_cost: np.ndarray, n_rows: int) -> np.ndarray:
+    """Index of the first minimum-cost edge of every row; edges sorted by row, none empty."""
+    row_start = np.searchsorted(edge_row, np.arange(n_rows))
+    row_min = np.minimum.reduceat(edge_cost, row_start)
+    at_min = np.flatnonzero(edge_cost == row_min[edge_row])
+    first = np.ones(len(at_min), dtype=bool)
+    first[1:] = edge_row[at_min[1:]] != edge_row[at_min[:-1]]
+    return at_min[first]
 
 
 def _solve_block(
@@ -272,9 +296,15 @@ def _solve_block(
     edges as a mask. Row and column ids need not be contiguous; edges must be sorted by row."""
     if len(edge_row) == 0:
         return np.zeros(0, dtype=bool)
-    _, rows = np.unique(edge_row, return_inverse=True)
-    _, columns = np.unique(edge_column, return_inverse=True)
-    n_rows, n_columns = rows[-1] + 1, columns.max() + 1
+    # Renumber rows and columns 0..n-1 without sorting: rows arrive grouped, so a running count
+    # of row changes numbers them; columns go through a lookup table of the ones present.
+    rows = np.zeros(len(edge_row), dtype=np.int64)
+    np.cumsum(edge_row[1:] != edge_row[:-1], out=rows[1:])
+    present = np.zeros(int(edge_column.max()) + 1, dtype=bool)
+    present[edge_column] = True
+    column_number = np.cumsum(present) - 1
+    columns = column_number[edge_column]
+    n_rows, n_columns = int(rows[-1]) + 1, int(column_number[-1]) + 1
     if solver == "auto":
         solver = "dense" if n_rows * (n_columns + n_rows) <= DENSE_MAX_CELLS else "sparse"
     if solver == "dense":

@@ -313,3 +313,50 @@ def test_local_projection_is_accurate_within_a_city():
     back_lng, back_lat = projection.to_lnglat(xy)
     np.testing.assert_allclose(back_lng, lng)
     np.testing.assert_allclose(back_lat, lat)
+
+
+def test_uncontested_components_skip_the_solver(monkeypatch):
+    """Orders far apart, each with its own nearest driver: every component is solved by taking
+    each order's cheapest candidate, and no solver call is needed."""
+    n = 40
+    order_xy = np.column_stack((np.arange(n) * 10_000.0, np.zeros(n)))
+    driver_xy = np.concatenate(
+        (order_xy + np.array([100.0, 0.0]), order_xy + np.array([0.0, 900.0]))
+    )
+    orders = OrderBatch(np.arange(n), order_xy)
+    drivers = DriverPool(np.arange(2 * n), driver_xy, np.linspace(0, 100, 2 * n))
+    rules = RuleSet(k_candidates=2, max_pickup_m=2000.0, score_weight=1.0, bonus_cap_m=300.0)
+    expected = match_window(orders, drivers, rules, solver="dense")
+
+    def no_solver(graph):
+        raise AssertionError("the solver should not be called")
+
+    monkeypatch.setattr(matcher_module, "min_weight_full_bipartite_matching", no_solver)
+    monkeypatch.setattr(matcher_module, "DENSE_MAX_CELLS", 0)
+    result = match_window(orders, drivers, rules, solver="sparse")
+    assert result.total_cost_m == pytest.approx(expected.total_cost_m, abs=1e-6)
+    np.testing.assert_array_equal(result.driver_for_order, expected.driver_for_order)
+
+
+def test_contested_and_uncontested_components_together_keep_the_optimum():
+    # Clusters of three orders around one close driver (contested) next to lone orders.
+    rng = np.random.default_rng(8)
+    centres = np.column_stack((np.arange(30) * 8000.0, np.zeros(30)))
+    cluster = np.repeat(centres[:15], 3, axis=0) + rng.uniform(-200, 200, (45, 2))
+    lone = centres[15:]
+    order_xy = np.concatenate((cluster, lone))
+    driver_xy = np.concatenate(
+        (centres + np.array([50.0, 0.0]), centres + rng.uniform(-1500, 1500, (30, 2)))
+    )
+    orders = OrderBatch(np.arange(len(order_xy)), order_xy)
+    drivers = DriverPool(np.arange(60), driver_xy, rng.uniform(0, 100, 60))
+    rules = RuleSet(k_candidates=4, max_pickup_m=2000.0, score_weight=1.0, bonus_cap_m=300.0)
+    dense = match_window(orders, drivers, rules, solver="dense")
+    saved = matcher_module.DENSE_MAX_CELLS
+    matcher_module.DENSE_MAX_CELLS = 0
+    try:
+        sparse = match_window(orders, drivers, rules, solver="sparse")
+    finally:
+        matcher_module.DENSE_MAX_CELLS = saved
+    assert sparse.total_cost_m == pytest.approx(dense.total_cost_m, abs=1e-6)
+    assert sparse.n_unassigned == dense.n_unassigned > 0
