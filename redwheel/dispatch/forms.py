@@ -137,6 +137,13 @@ class RuleSetForm(SafeTextMixin, forms.Form):
         }
 
 
+IDLE_POLICY_CHOICES = [
+    ("demand", _("Move towards where demand is expected")),
+    ("cruise", _("Cruise around nearby")),
+    ("stay", _("Wait where the last trip ended")),
+]
+
+
 class RunForm(SafeTextMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=150)
     description = forms.CharField(
@@ -202,6 +209,23 @@ class RunForm(SafeTextMixin, forms.Form):
         required=False,
     )
     seed = forms.IntegerField(label=_("Seed"), initial=2026, min_value=0, max_value=2**62)
+    seeds = forms.IntegerField(
+        label=_("Number of seeds"),
+        min_value=services.MIN_SEEDS,
+        max_value=services.MAX_SEEDS,
+        initial=services.DEFAULT_SEEDS,
+        required=False,
+        help_text=_(
+            "Each seed draws other passengers; results show the mean and its 95% interval. "
+            "More seeds give tighter intervals and take longer."
+        ),
+    )
+    idle_policy = forms.ChoiceField(
+        label=_("Idle drivers"),
+        choices=IDLE_POLICY_CHOICES,
+        initial=services.DEFAULT_IDLE_POLICY,
+        required=False,
+    )
 
     def __init__(self, *args, rule_sets, platforms, **kwargs):
         """`rule_sets` and `platforms` are those the viewer may use (selectors)."""

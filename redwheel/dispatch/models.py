@@ -118,6 +118,9 @@ class SimulationRun(BaseModel):
     fleet_source = models.CharField(_("fleet"), max_length=16, choices=FleetSource.choices)
     fleet_params = models.JSONField(_("fleet parameters"), default=dict, blank=True)
     seed = models.BigIntegerField(_("seed"), default=0)
+    # {"seeds": n, "idle_policy": "..."}; empty for runs stored before both existed, which
+    # replay as one seed with idle drivers staying put.
+    sim_params = models.JSONField(_("simulation parameters"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )

@@ -83,3 +83,20 @@ def results_build(comparison: engine.Comparison, rule_sets: Sequence[RuleSet], i
         "wait_bins": wait_edges,
         "rule_sets": sets,
     }
+
+
+def replicated_build(results: dict, replicated, *, idle_policy: str) -> dict:
+    """Add, in place, each rule set's mean and 95 % interval per metric over the seeds, its
+    paired difference interval against the baseline and whether that difference is
+    significant (the interval excludes zero). Runs stored before this have none of these keys
+    and still render."""
+    summary = replicated.to_dict()
+    names = [r.rule_set.name for r in replicated.comparisons[0].results]
+    for entry, name in zip(results["rule_sets"], names, strict=True):
+        entry["intervals"] = summary["metric_intervals"][name]
+        entry["differences"] = summary["difference_intervals"][name]
+        entry["significant"] = summary["significant"][name]
+    results["seeds"] = summary["seeds"]
+    results["confidence"] = summary["confidence"]
+    results["idle_policy"] = idle_policy
+    return results

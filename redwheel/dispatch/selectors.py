@@ -132,6 +132,61 @@ class Report:
     rule_sets: list[dict] = field(default_factory=list)
 
 
+def _means(entry: dict) -> dict:
+    """A rule set's metrics: the mean over the seeds where stored, else the one run's value."""
+    means = {k: iv["mean"] for k, iv in (entry.get("intervals") or {}).items()}
+    return {**entry["metrics"], **{k: v for k, v in means.items() if v is not None}}
+
+
+def _seed_count(results: dict) -> int:
+    return len(results.get("seeds") or [])
+
+
+def _within_noise(results: dict, entry: dict, key: str) -> bool:
+    """True when the run has several seeds and the difference of `key` against the baseline is
+    not significant (its paired 95 % interval includes zero). Runs of one seed, or stored before
+    seeds existed, cannot tell and are never said to be within the noise."""
+    significant = entry.get("significant")
+    if _seed_count(results) < 2 or not significant or key not in significant:
+        return False
+    return not significant[key]
+
+
+def _noise_sentence(name: str, what, a: float, b: float, fmt: str, seeds: int) -> str:
+    return _(
+        "Under %(name)s, %(what)s (%(a)s → %(b)s) differs from the baseline by no more than the "
+        "noise of %(seeds)d seeds: the difference is not significant."
+    ) % {"name": name, "what": what, "a": fmt.format(a), "b": fmt.format(b), "seeds": seeds}
+
+
+def _difference_sentences(b: dict, m: dict) -> list[tuple[str, str]]:
+    """(metric, sentence) for the unserved share and the Gini, baseline `b` against `m`."""
+    return [
+        (
+            "unserved_pct",
+            _direction(
+                m["unserved_pct"] - b["unserved_pct"],
+                0.05,
+                _("The share of orders nobody served rises from %(a).1f%% to %(b).1f%%."),
+                _("The share of orders nobody served falls from %(a).1f%% to %(b).1f%%."),
+                _("The share of orders nobody served stays at %(a).1f%%."),
+            )
+            % {"a": b["unserved_pct"], "b": m["unserved_pct"]},
+        ),
+        (
+            "income_gini",
+            _direction(
+                m["income_gini"] - b["income_gini"],
+                0.0005,
+                _("The income gap between drivers (Gini) rises from %(a).3f to %(b).3f."),
+                _("The income gap between drivers (Gini) falls from %(a).3f to %(b).3f."),
+                _("The income gap between drivers (Gini) stays at %(a).3f."),
+            )
+            % {"a": b["income_gini"], "b": m["income_gini"]},
+        ),
+    ]
+
+
 def _label(entry: dict) -> str:
     return f"{entry['name']} v{entry['version']}"
 
@@ -148,7 +203,8 @@ def summary_sentences(results: dict) -> list[str]:
     if len(sets) < 2:
         return []
     base = sets[0]
-    b = base["metrics"]
+    b = _means(base)
+    seeds = _seed_count(results)
     out = [
         _(
             "All rule sets replay the same %(orders)s orders with the same %(drivers)s drivers "
@@ -162,11 +218,30 @@ def summary_sentences(results: dict) -> list[str]:
             "baseline": _label(base),
         }
     ]
+    if seeds >= 2:
+        out.append(
+            _(
+                "Every figure is the mean over %(seeds)d seeds (different passengers' patience); "
+                "a difference is called significant only when its paired 95%% interval "
+                "excludes zero."
+            )
+            % {"seeds": seeds}
+        )
+    elif seeds == 1:
+        out.append(_("This run used one seed, so it cannot tell real differences from noise."))
     for entry in sets[1:]:
-        m = entry["metrics"]
+        m = _means(entry)
         name = _label(entry)
         delta = m["mean_wait_s"] - b["mean_wait_s"]
-        if abs(delta) < 0.5:
+        if _within_noise(results, entry, "mean_wait_s"):
+            out.append(
+                _(
+                    "Under %(name)s, passengers wait on average %(b).0f s (baseline: %(a).0f s); "
+                    "the difference is within the noise of %(seeds)d seeds, not significant."
+                )
+                % {"name": name, "a": b["mean_wait_s"], "b": m["mean_wait_s"], "seeds": seeds}
+            )
+        elif abs(delta) < 0.5:
             out.append(
                 _(
                     "Under %(name)s, passengers wait on average as long as under the baseline "
@@ -194,25 +269,17 @@ def summary_sentences(results: dict) -> list[str]:
                     "b": m["mean_wait_s"],
                 }
             )
-        out.append(
-            _direction(
-                m["unserved_pct"] - b["unserved_pct"],
-                0.05,
-                _("The share of orders nobody served rises from %(a).1f%% to %(b).1f%%."),
-                _("The share of orders nobody served falls from %(a).1f%% to %(b).1f%%."),
-                _("The share of orders nobody served stays at %(a).1f%%."),
-            )
-            % {"a": b["unserved_pct"], "b": m["unserved_pct"]}
-        )
-        out.append(
-            _direction(
-                m["income_gini"] - b["income_gini"],
-                0.0005,
-                _("The income gap between drivers (Gini) rises from %(a).3f to %(b).3f."),
-                _("The income gap between drivers (Gini) falls from %(a).3f to %(b).3f."),
-                _("The income gap between drivers (Gini) stays at %(a).3f."),
-            )
-            % {"a": b["income_gini"], "b": m["income_gini"]}
+        noise_keys = {
+            key for key in ("unserved_pct", "income_gini") if _within_noise(results, entry, key)
+        }
+        for key, what, fmt in (
+            ("unserved_pct", _("the share of orders nobody served"), "{:.1f}%"),
+            ("income_gini", _("the income gap between drivers (Gini)"), "{:.3f}"),
+        ):
+            if key in noise_keys:
+                out.append(_noise_sentence(name, what, b[key], m[key], fmt, seeds))
+        out.extend(
+            sentence for key, sentence in _difference_sentences(b, m) if key not in noise_keys
         )
         shares = {"a": b["top_quintile_order_share_pct"], "b": m["top_quintile_order_share_pct"]}
         if shares["a"] > TIED_SCORES_SHARE:
@@ -278,6 +345,15 @@ def summary_sentences(results: dict) -> list[str]:
     return out
 
 
+def _spread(entry: dict, key: str, fmt: str) -> str:
+    """ "± half-width [low, high]" of the 95 % interval over the seeds, "" when unknown."""
+    iv = (entry.get("intervals") or {}).get(key)
+    if not iv or iv.get("low") is None or iv.get("high") is None:
+        return ""
+    half = (iv["high"] - iv["low"]) / 2.0
+    return f"± {_fmt(half, fmt)} [{_fmt(iv['low'], fmt)}, {_fmt(iv['high'], fmt)}]"
+
+
 def report(run: SimulationRun) -> Report:
     results = run.results or {}
     sets = results.get("rule_sets") or []
@@ -285,14 +361,19 @@ def report(run: SimulationRun) -> Report:
     if not sets:
         return rep
     for key, label, fmt, lower_better in METRIC_ROWS:
-        values = [s["metrics"].get(key, 0.0) for s in sets]
+        values = [_means(s).get(key, 0.0) for s in sets]
         cells = []
         for i, value in enumerate(values):
-            cell = {"text": _fmt(value, fmt), "delta": ""}
+            cell = {"text": _fmt(value, fmt), "delta": "", "spread": _spread(sets[i], key, fmt)}
             if i:
                 diff = value - values[0]
                 shown = _fmt(abs(diff), fmt)
-                if shown.strip("0.") and lower_better is not None:
+                if _within_noise(results, sets[i], key):
+                    if shown.strip("0."):
+                        cell["delta"] = ("+" if diff > 0 else "−") + shown
+                    cell["class"] = "noise"
+                    cell["title"] = _("Not significant: within the noise of the seeds.")
+                elif shown.strip("0.") and lower_better is not None:
                     better = (diff < 0) == lower_better
                     cell["delta"] = ("+" if diff > 0 else "−") + shown
                     cell["class"] = "better" if better else "worse"

@@ -195,6 +195,8 @@ def run_create(request):
                 fleet_source=d["fleet_source"],
                 fleet_params=d["fleet_params"],
                 seed=d["seed"],
+                seeds=d["seeds"],
+                idle_policy=d["idle_policy"],
             )
             messages.success(request, _("The run is queued; this page shows its progress."))
             return redirect("dispatch:run_detail", run.pk)

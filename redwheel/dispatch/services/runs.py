@@ -1,7 +1,9 @@
 """Simulation runs: stored queued, executed by the `run_simulation` task (or synchronously by
 the CLI and the demo) through `run_execute`. Each step is a transition of `RUN`."""
 
+import dataclasses
 import logging
+import os
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
@@ -12,9 +14,10 @@ from redwheel.core.errors import InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.permissions import SystemActor, require
 from redwheel.core.states import StateMachine, Transition
 from redwheel.dispatch import engine
+from redwheel.dispatch.engine import uncertainty
 from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun, SimulationRunActivity
 from redwheel.dispatch.permissions import SANDBOX_ACTION, city_for, city_platforms
-from redwheel.dispatch.results import results_build
+from redwheel.dispatch.results import replicated_build, results_build
 from redwheel.dispatch.services.inputs import _csv_orders, engine_rule_sets, inputs_build
 from redwheel.dispatch.services.rule_sets import _user
 from redwheel.orgs.models import OrgUnit
@@ -25,6 +28,13 @@ MIN_RULE_SETS, MAX_RULE_SETS = 2, 4
 MAX_ORDERS = 200_000
 MAX_DRIVERS = 20_000
 MAX_CSV_BYTES = 20 * 1024 * 1024
+MIN_SEEDS, MAX_SEEDS = 1, 20
+DEFAULT_SEEDS = uncertainty.DEFAULT_SEEDS
+DEFAULT_IDLE_POLICY = "demand"
+# No station model exists yet, so "station" (return to the nearest driver station) is hidden.
+IDLE_POLICIES = ("stay", "cruise", "demand")
+# Below this much work (orders × seeds) starting worker processes costs more than it saves.
+PARALLEL_MIN_WORK = 50_000
 
 A = SimulationRunActivity.Action
 _Status = SimulationRun.Status
@@ -52,6 +62,55 @@ RUN = StateMachine(
         A.FAIL: Transition({_Status.RUNNING}, _Status.FAILED),
     },
 )
+
+
+def sim_params_clean(seeds: int | None, idle_policy: str | None) -> dict:
+    """Validated simulation parameters of a new run (defaults: 5 seeds, demand-following)."""
+    seeds = DEFAULT_SEEDS if seeds is None else int(seeds)
+    if not MIN_SEEDS <= seeds <= MAX_SEEDS:
+        raise ValidationFailed(
+            _("The number of seeds must be between %(min)d and %(max)d.")
+            % {"min": MIN_SEEDS, "max": MAX_SEEDS}
+        )
+    idle_policy = idle_policy or DEFAULT_IDLE_POLICY
+    if idle_policy not in IDLE_POLICIES:
+        raise ValidationFailed(_("Unknown idle policy."))
+    return {"seeds": seeds, "idle_policy": idle_policy}
+
+
+def run_seeds(run: SimulationRun) -> list[int]:
+    """The seeds a run simulates: its seed first (so one seed replays runs stored before)."""
+    return uncertainty.seeds_from(run.seed, int((run.sim_params or {}).get("seeds", 1)))
+
+
+def run_config(run: SimulationRun, inputs) -> engine.SimulationConfig:
+    """The engine configuration of a run: its idle policy (runs stored before idle policies
+    existed keep drivers where they are) and what the city's data says (speed profile)."""
+    wanted = {"idle_policy": (run.sim_params or {}).get("idle_policy", "stay")}
+    wanted.update(inputs.config_overrides)
+    known = {f.name for f in dataclasses.fields(engine.SimulationConfig)}
+    if wanted["idle_policy"] != "stay" and "idle_policy" not in known:
+        raise ValidationFailed(_("This engine does not support idle policies."))
+    return engine.SimulationConfig(**{k: v for k, v in wanted.items() if k in known})
+
+
+def _processes(orders: int, seeds: int) -> int:
+    if seeds < 2 or orders * seeds < PARALLEL_MIN_WORK:
+        return 1
+    return max(1, min(seeds, os.cpu_count() or 1))
+
+
+def replicate_run(run: SimulationRun, rule_sets, inputs, progress=None):
+    """Every rule set of `run` on the same inputs over the run's seeds (common random numbers)."""
+    seeds = run_seeds(run)
+    return uncertainty.replicate(
+        engine_rule_sets(rule_sets),
+        (inputs.orders, inputs.fleet),
+        seeds,
+        config=run_config(run, inputs),
+        processes=_processes(len(inputs.orders), len(seeds)),
+        progress=progress,
+    )
 
 
 def _check_sizes(demand_source, demand_params, orders_csv, fleet_source, fleet_params) -> None:
@@ -104,6 +163,8 @@ def run_create(
     description: str = "",
     enqueue: bool = True,
     city: OrgUnit | None = None,
+    seeds: int | None = None,
+    idle_policy: str | None = None,
 ) -> SimulationRun:
     """Store a queued run of `city` (by default the rule sets' city); the first rule set is the
     baseline. All rule sets must be the city's. Enqueues the task on commit."""
@@ -132,7 +193,8 @@ def run_create(
     platform_id = demand_params.get("platform_id") if demand_source == "exchange" else None
     if platform_id and not city_platforms(city).filter(pk=platform_id).exists():
         raise NotFound()  # replays use only the city's own platforms' orders
-    if not -(2**63) <= int(seed) < 2**63:
+    sim_params = sim_params_clean(seeds, idle_policy)
+    if not -(2**63) <= int(seed) < 2**63 - MAX_SEEDS:
         raise ValidationFailed(_("The seed is out of range."))
     run = SimulationRun(
         city=city,
@@ -144,6 +206,7 @@ def run_create(
         fleet_source=fleet_source,
         fleet_params=fleet_params,
         seed=int(seed),
+        sim_params=sim_params,
         created_by=_user(actor),
     )
     RUN.apply(
@@ -151,7 +214,7 @@ def run_create(
         A.CREATE,
         actor=actor,
         audit_action="dispatch.run_create",
-        audit_data={"rule_sets": [r.pk for r in rule_sets], "seed": run.seed},
+        audit_data={"rule_sets": [r.pk for r in rule_sets], "seed": run.seed, **sim_params},
     )
     RunRuleSet.objects.bulk_create(
         RunRuleSet(run=run, rule_set=r, position=i) for i, r in enumerate(rule_sets)
@@ -179,9 +242,9 @@ def _progress_writer(run_id: int, extra: Callable[[float], None] | None = None):
 
 def run_execute(
     *, run_id: int, progress: Callable[[float], None] | None = None, raise_errors: bool = False
-) -> engine.Comparison | None:
-    """Simulate a stored run and store its results; returns the engine comparison (None if the
-    run failed, with the error stored on the row)."""
+) -> uncertainty.Replicated | None:
+    """Simulate a stored run over its seeds and store its results; returns the replicated
+    comparison (None if the run failed, with the error stored on the row)."""
     with transaction.atomic():
         run = SimulationRun.objects.select_for_update().get(pk=run_id)
         if run.status == SimulationRun.Status.RUNNING:
@@ -204,14 +267,15 @@ def run_execute(
         rule_sets = run.ordered_rule_sets()
         # The task runs for the system, bounded by the run's city (its orders and drivers).
         inputs = inputs_build(run, actor=SystemActor.operator(f"dispatch run {run.pk}"))
-        comparison = engine.compare(
-            engine_rule_sets(rule_sets),
-            inputs.orders,
-            inputs.fleet,
-            seed=run.seed,
-            progress=_progress_writer(run.pk, progress),
+        replicated = replicate_run(
+            run, rule_sets, inputs, progress=_progress_writer(run.pk, progress)
         )
-        results = results_build(comparison, rule_sets, inputs)
+        # Histograms, samples and losers come from the first seed (the run's own seed).
+        results = results_build(replicated.comparisons[0], rule_sets, inputs)
+        replicated_build(
+            results, replicated, idle_policy=(run.sim_params or {}).get("idle_policy", "stay")
+        )
+        results["calibration"] = _calibration(run, inputs, results)
     except Exception as exc:  # any failure is stored on the run for the page
         log.exception("dispatch run %s failed", run_id)
         message = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
@@ -242,4 +306,12 @@ def run_execute(
         },
         audit_action="dispatch.run_succeeded",
     )
-    return comparison
+    return replicated
+
+
+def _calibration(run: SimulationRun, inputs, results: dict) -> dict | None:
+    from redwheel.dispatch.services import calibration
+
+    baseline = results["rule_sets"][0]
+    means = {k: iv["mean"] for k, iv in (baseline.get("intervals") or {}).items()}
+    return calibration.calibration_build(run, inputs, means or baseline["metrics"])

@@ -105,3 +105,48 @@ def test_save_stores_a_reproducible_run(tmp_path, city):
     path.write_text(json.dumps(changed))
     with pytest.raises(CommandError, match="new version"):
         simulate("--rules", RULES[0], str(path), "--synthetic", *TINY, "--save")
+
+
+def size_fleet(*args) -> str:
+    out = io.StringIO()
+    call_command("dispatch", "size-fleet", *args, "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+SMALL = ["--orders-count", "150", "--start-hour", "8", "--hours", "1"]
+
+
+def test_size_fleet_prints_the_fleet_and_the_steps():
+    text = size_fleet("--rules", RULES[0], "--synthetic", *SMALL, "--target", "0.8")
+    head, _, steps = text.partition("Steps (drivers, served share):")
+    assert head.startswith("Fleet size: ") and "target 80.0%: reached" in head
+    rows = [line.split() for line in steps.strip().splitlines()]
+    assert len(rows) >= 2
+    needed = int(head.split()[2])
+    shares = {int(n): float(s.rstrip("%")) for n, s in rows}
+    assert shares[needed] >= 80.0  # the reported fleet meets the target ...
+    assert all(share < 80.0 for n, share in shares.items() if n < needed)  # ... and is smallest
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [(["--target", "1.5"], "--target"), (["--seeds", "0"], "--seeds")],
+)
+def test_size_fleet_refuses_bad_arguments(extra, message):
+    with pytest.raises(CommandError, match=message):
+        size_fleet("--rules", RULES[0], "--synthetic", *SMALL, *extra)
+
+
+def test_simulate_with_seeds_prints_intervals_and_the_first_seed_table():
+    one = simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "3", "--idle", "stay")
+    many = simulate(
+        "--rules", *RULES, "--synthetic", *TINY, "--seed", "3", "--idle", "stay", "--seeds", "3"
+    )
+    assert many.startswith(one.rstrip("\n"))  # seed 3 comes first, so its table is unchanged
+    assert "Mean over 3 seeds" in many and "mean_bonus_m" not in many
+    assert "mean_wait_s" in many and "*" in many  # the bonus changes pickups significantly
+
+
+def test_simulate_random_fleet_cannot_be_saved():
+    with pytest.raises(CommandError, match="--fleet demand"):
+        simulate("--rules", *RULES, "--synthetic", *TINY, "--fleet", "random", "--save")

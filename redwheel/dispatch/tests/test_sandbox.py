@@ -463,7 +463,96 @@ def test_summary_says_when_tied_scores_hide_the_top_fifth(city, pair):
     )
     for entry in results["rule_sets"]:
         entry["metrics"]["top_quintile_order_share_pct"] = 99.0
+        entry["intervals"]["top_quintile_order_share_pct"]["mean"] = 99.0
     assert any(
         s.startswith("Most drivers have the same score")
         for s in selectors.summary_sentences(results)
     )
+
+
+# Seeds, intervals and significance -----------------------------------------------------------
+
+
+def twin_sets(city):
+    twins = [
+        services.ruleset_create(
+            actor=city.admin, name=name, version="1", parameters={"max_pickup_m": 2500}
+        )
+        for name in ("twin-a", "twin-b")
+    ]
+    return [services.ruleset_publish(actor=city.admin, rule_set=r) for r in twins]
+
+
+def test_a_rule_set_against_itself_is_never_significant(city):
+    run = tiny_run(city.admin, twin_sets(city), seeds=3, idle_policy="stay")
+    run.refresh_from_db()
+    assert run.status == SimulationRun.Status.SUCCEEDED, run.error
+    assert run.results["seeds"] == [7, 8, 9]
+    twin = run.results["rule_sets"][1]
+    assert twin["significant"] and not any(twin["significant"].values())
+    assert twin["differences"]["mean_wait_s"] == {"mean": 0.0, "low": 0.0, "high": 0.0, "n": 3}
+    summary = selectors.summary_sentences(run.results)
+    assert any("within the noise of 3 seeds" in s for s in summary)
+    assert not any(s.startswith("The share of orders nobody served rises") for s in summary)
+
+
+def test_a_clearly_different_rule_set_is_significant(city, pair):
+    run = tiny_run(city.admin, pair, seeds=3)
+    run.refresh_from_db()
+    assert run.status == SimulationRun.Status.SUCCEEDED, run.error
+    assert run.sim_params == {"seeds": 3, "idle_policy": "demand"}
+    incentive = run.results["rule_sets"][1]
+    # The baseline pays no bonus on any seed, the incentive always does.
+    assert incentive["significant"]["mean_bonus_m"] is True
+    bonus = incentive["intervals"]["mean_bonus_m"]
+    assert 0 < bonus["low"] <= bonus["mean"] <= bonus["high"] <= 600
+    assert run.results["rule_sets"][0]["intervals"]["mean_bonus_m"]["mean"] == 0
+
+
+def test_seed_count_and_idle_policy_are_checked(city, pair):
+    for bad in ({"seeds": 0}, {"seeds": 21}, {"idle_policy": "teleport"}):
+        with pytest.raises(ValidationFailed):
+            tiny_run(city.admin, pair, **bad)
+    assert not SimulationRun.objects.exists()
+
+
+def test_the_form_stores_seeds_and_idle_policy_and_refuses_bad_ones(client, regulator, pair):
+    client.force_login(regulator)
+    form = {
+        "title": "seeded",
+        "baseline": pair[0].pk,
+        "others": [pair[1].pk],
+        "demand_source": "synthetic",
+        "orders": 200,
+        "start_hour": 8,
+        "hours": 1,
+        "fleet_source": "synthetic",
+        "drivers": 100,
+        "seed": 5,
+    }
+    bad = client.post(reverse("dispatch:run_create"), {**form, "seeds": 21})
+    assert bad.status_code == 400 and not SimulationRun.objects.exists()
+    bad = client.post(reverse("dispatch:run_create"), {**form, "idle_policy": "station"})
+    assert bad.status_code == 400 and not SimulationRun.objects.exists()
+    ok = client.post(reverse("dispatch:run_create"), {**form, "seeds": 2, "idle_policy": "cruise"})
+    assert ok.status_code == 302
+    run = SimulationRun.objects.get()
+    assert run.sim_params == {"seeds": 2, "idle_policy": "cruise"}
+    page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
+    assert page.status_code == 200 and "± " in page.content.decode()
+
+
+def test_runs_stored_before_seeds_still_render(client, regulator, city, pair):
+    run = tiny_run(city.admin, pair, seeds=1)
+    run.refresh_from_db()
+    for key in ("seeds", "confidence", "idle_policy", "calibration"):
+        run.results.pop(key, None)
+    for entry in run.results["rule_sets"]:
+        for key in ("intervals", "differences", "significant"):
+            entry.pop(key)
+    SimulationRun.objects.filter(pk=run.pk).update(results=run.results, sim_params={})
+    client.force_login(regulator)
+    page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "passengers wait on average" in text and "within the noise" not in text

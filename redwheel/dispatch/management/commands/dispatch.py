@@ -4,7 +4,12 @@
         docs/examples/rules-incentive.json --synthetic --orders-count 20000 --drivers 3000 \
         --start-hour 12 --hours 5 --seed 2026 [--save]
 
-The first rule set is the baseline. Prints the engine's comparison table; `--save` also stores
+    manage.py dispatch size-fleet --rules docs/examples/rules-incentive.json --synthetic \
+        --orders-count 5000 --target 0.95 [--seeds 3] [--idle demand] [--fleet demand]
+
+The first rule set is the baseline. `--seeds N` runs every rule set on N seeds and adds each
+metric's mean with its 95 % interval and the paired difference against the baseline (`*` marks a
+significant one). Prints the engine's comparison table; `--save` also stores
 the rule sets (as drafts, unless already stored with the same name, version and parameters)
 and a succeeded SimulationRun that the sandbox pages show, in one city: `--city` (the region
 code or name of the city's committee, the root unit), which may be left out when the database
@@ -25,8 +30,10 @@ from redwheel.core.commands import command_errors
 from redwheel.core.errors import DomainError
 from redwheel.core.permissions import SystemActor
 from redwheel.dispatch import engine, services
+from redwheel.dispatch.engine import uncertainty
 from redwheel.dispatch.models import SimulationRun
 from redwheel.dispatch.permissions import city_for
+from redwheel.dispatch.services.sizing import FLEET_PLACEMENTS, fleet_factory, fleet_size
 from redwheel.orgs.models import OrgUnit
 
 ACTOR = SystemActor.operator("manage.py dispatch")
@@ -66,12 +73,25 @@ def _load_rules(path: str, window: float | None) -> engine.RuleSet:
 
 
 class Command(BaseCommand):
-    help = "Dispatch sandbox tools: `simulate` compares rule sets on the same demand."
+    help = (
+        "Dispatch sandbox tools: `simulate` compares rule sets on the same demand; "
+        "`size-fleet` finds the fleet that serves a target share of it."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sim = sub.add_parser("simulate", help="Compare rule sets (the first is the baseline).")
         sim.add_argument("--rules", nargs="+", required=True, metavar="FILE")
+        self._common_arguments(sim)
+        sim.add_argument("--save", action="store_true", help="store the run for the sandbox")
+        sim.add_argument("--city", default="", help="with --save: the city's region code or name")
+        sim.add_argument("--title", default="", help="title of the stored run")
+        size = sub.add_parser("size-fleet", help="Smallest fleet serving a target share.")
+        size.add_argument("--rules", required=True, metavar="FILE")
+        size.add_argument("--target", type=float, default=0.95, help="served share to reach (0-1)")
+        self._common_arguments(size, seeds=1)
+
+    def _common_arguments(self, sim, seeds: int = 1):
         source = sim.add_mutually_exclusive_group(required=True)
         source.add_argument("--orders", metavar="FILE", help="CSV of orders")
         source.add_argument("--synthetic", action="store_true", help="seeded synthetic demand")
@@ -83,15 +103,77 @@ class Command(BaseCommand):
         sim.add_argument(
             "--hours", type=float, default=None, help="period length (default: 3 h synthetic)"
         )
-        sim.add_argument("--save", action="store_true", help="store the run for the sandbox")
-        sim.add_argument("--city", default="", help="with --save: the city's region code or name")
-        sim.add_argument("--title", default="", help="title of the stored run")
+        sim.add_argument(
+            "--seeds", type=int, default=seeds, help="number of seeds (from --seed upwards)"
+        )
+        sim.add_argument(
+            "--idle",
+            default=services.DEFAULT_IDLE_POLICY,
+            choices=services.IDLE_POLICIES,
+            help="what idle drivers do",
+        )
+        sim.add_argument(
+            "--fleet",
+            default="demand",
+            choices=FLEET_PLACEMENTS,
+            help="drivers placed after the demand, or at random hotspots",
+        )
         sim.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
-        if options["action"] != "simulate":  # pragma: no cover - argparse enforces the choice
-            raise CommandError("unknown action")
-        self.simulate(options)
+        if not services.MIN_SEEDS <= options["seeds"] <= services.MAX_SEEDS:
+            raise CommandError(
+                f"--seeds must be between {services.MIN_SEEDS} and {services.MAX_SEEDS}"
+            )
+        if options["action"] == "size-fleet":
+            self.size_fleet(options)
+        else:
+            self.simulate(options)
+
+    def _progress_bar(self, o, desc: str):
+        bar = None
+        if not o["no_progress"]:
+            bar = tqdm(total=100, unit="%", desc=desc, file=sys.stderr, leave=False)
+
+        def progress(fraction: float) -> None:
+            if bar is not None:
+                bar.update(max(0, int(fraction * 100) - bar.n))
+
+        return bar, progress
+
+    def size_fleet(self, o):
+        if not 0.0 < o["target"] <= 1.0:
+            raise CommandError("--target must be a share between 0 and 1, e.g. 0.95")
+        rules = _load_rules(o["rules"], o["window"])
+        run = self._run(o)
+        bar, progress = self._progress_bar(o, "sizing")
+        try:
+            with command_errors():
+                orders, t0, t1, bbox = services.demand_build(run)
+                if not len(orders):
+                    raise CommandError("the chosen period has no orders")
+                config = engine.SimulationConfig(idle_policy=o["idle"])
+                result = fleet_size(
+                    rules,
+                    orders,
+                    fleet_factory(o["fleet"], orders, bbox, t0, t1),
+                    target=o["target"],
+                    seeds=uncertainty.seeds_from(o["seed"], o["seeds"]),
+                    config=config,
+                    progress=progress,
+                )
+        finally:
+            if bar is not None:
+                bar.close()
+        verdict = "reached" if result.reached else "NOT reached"
+        self.stdout.write(
+            f"Fleet size: {result.n_drivers} drivers serve {100 * result.served_share:.1f}% of "
+            f"{len(orders)} orders (target {100 * result.target:.1f}%: {verdict}; "
+            f"{o['seeds']} seed(s), idle policy {o['idle']}, fleet {o['fleet']})"
+        )
+        self.stdout.write("Steps (drivers, served share):")
+        for n, share in result.steps:
+            self.stdout.write(f"  {n:>8}  {100 * share:6.2f}%")
 
     def simulate(self, o):
         if len(o["rules"]) < 2:
@@ -101,20 +183,15 @@ class Command(BaseCommand):
         rules = [_load_rules(path, o["window"]) for path in o["rules"]]
         if len({(r.name, r.version) for r in rules}) != len(rules):
             raise CommandError("each rule set needs a distinct name and version")
+        if o["save"] and o["fleet"] != "demand":
+            raise CommandError("--save stores demand-following fleets only (--fleet demand)")
         run = self._run(o)
         city = _city(o["city"]) if o["save"] else None
-        bar = None
-        if not o["no_progress"]:
-            bar = tqdm(total=100, unit="%", desc="simulating", file=sys.stderr, leave=False)
-
-        def progress(fraction: float) -> None:
-            if bar is not None:
-                bar.update(max(0, int(fraction * 100) - bar.n))
-
+        bar, progress = self._progress_bar(o, "simulating")
         try:
             with command_errors():
                 if o["save"]:
-                    comparison = self._save_and_run(run, rules, progress, city)
+                    replicated = self._save_and_run(run, rules, progress, city)
                 else:
                     inputs = services.inputs_build(run, actor=ACTOR)
                     names = [r.name for r in rules]
@@ -124,13 +201,25 @@ class Command(BaseCommand):
                         else dataclasses.replace(r, name=f"{r.name}@{r.version}")
                         for r in rules
                     ]
-                    comparison = engine.compare(
-                        rules, inputs.orders, inputs.fleet, seed=run.seed, progress=progress
+                    fleet = inputs.fleet
+                    if o["fleet"] == "random":
+                        orders, t0, t1, bbox = services.demand_build(run)
+                        fleet = fleet_factory("random", orders, bbox, t0, t1)(len(fleet), run.seed)
+                    replicated = uncertainty.replicate(
+                        rules,
+                        (inputs.orders, fleet),
+                        services.run_seeds(run),
+                        config=services.run_config(run, inputs),
+                        processes=1,
+                        progress=progress,
                     )
         finally:
             if bar is not None:
                 bar.close()
+        comparison = replicated.comparisons[0]
         self.stdout.write(engine.format_comparison_table(comparison))
+        if len(replicated.seeds) > 1:
+            self.stdout.write("\n" + _intervals_table(replicated))
         if o["save"]:
             url = reverse("dispatch:run_detail", args=[run.pk])
             self.stdout.write(f"\nStored as simulation run {run.pk}: {url}")
@@ -161,13 +250,14 @@ class Command(BaseCommand):
             demand = SimulationRun.Demand.CSV
             params = {"hours": o["hours"]} if o["hours"] else {}
         return SimulationRun(
-            title=o["title"],
+            title=o.get("title", ""),
             demand_source=demand,
             demand_params=params,
             orders_csv=text,
             fleet_source=SimulationRun.FleetSource.SYNTHETIC,
             fleet_params={"drivers": o["drivers"]},
             seed=o["seed"],
+            sim_params=services.sim_params_clean(o["seeds"], o["idle"]),
         )
 
     def _save_and_run(self, run: SimulationRun, rules, progress, city: OrgUnit):
@@ -184,11 +274,50 @@ class Command(BaseCommand):
             fleet_source=run.fleet_source,
             fleet_params=run.fleet_params,
             seed=run.seed,
+            seeds=run.sim_params["seeds"],
+            idle_policy=run.sim_params["idle_policy"],
             enqueue=False,
         )
         run.pk = saved.pk
-        comparison = services.run_execute(run_id=saved.pk, progress=progress)
-        if comparison is None:
+        replicated = services.run_execute(run_id=saved.pk, progress=progress)
+        if replicated is None:
             saved.refresh_from_db()
             raise CommandError(f"the run failed: {saved.error}")
-        return comparison
+        return replicated
+
+
+INTERVAL_METRICS = (
+    "mean_wait_s",
+    "p90_wait_s",
+    "mean_pickup_m",
+    "unserved_pct",
+    "driver_utilisation",
+    "income_per_driver",
+    "income_gini",
+    "top_quintile_order_share_pct",
+)
+
+
+def _intervals_table(replicated) -> str:
+    """Mean ± 95 % half-width per metric and rule set, and the paired difference against the
+    baseline (`*`: significant, the interval excludes zero)."""
+    names = replicated.rule_names
+    lines = [
+        f"Mean over {len(replicated.seeds)} seeds ± 95% half-width; "
+        "difference vs the baseline (* = significant)"
+    ]
+    lines.append(f"{'metric':<30}" + "".join(f"{n[:30]:>34}" for n in names))
+    for metric in INTERVAL_METRICS:
+        if metric not in replicated.metric_intervals[names[0]]:
+            continue
+        cells = []
+        for i, name in enumerate(names):
+            iv = replicated.metric_intervals[name][metric]
+            text = f"{iv.mean:.3f} ± {iv.half_width:.3f}"
+            if i:
+                diff = replicated.difference_intervals[name][metric]
+                mark = "*" if replicated.significant(name, metric) else " "
+                text += f" ({diff.mean:+.3f}{mark})"
+            cells.append(f"{text:>34}")
+        lines.append(f"{metric:<30}" + "".join(cells))
+    return "\n".join(lines)
