@@ -118,6 +118,11 @@ class Command(BaseCommand):
             choices=FLEET_PLACEMENTS,
             help="drivers placed after the demand, or at random hotspots",
         )
+        sim.add_argument(
+            "--speed-profile",
+            default=None,
+            help="JSON file of 24 hourly speeds in km/h (default: the city's trips, else 30)",
+        )
         sim.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -152,7 +157,7 @@ class Command(BaseCommand):
                 orders, t0, t1, bbox = services.demand_build(run)
                 if not len(orders):
                     raise CommandError("the chosen period has no orders")
-                config = engine.SimulationConfig(idle_policy=o["idle"])
+                config = _with_speed_profile(engine.SimulationConfig(idle_policy=o["idle"]), o)
                 result = fleet_size(
                     rules,
                     orders,
@@ -209,7 +214,7 @@ class Command(BaseCommand):
                         rules,
                         (inputs.orders, fleet),
                         services.run_seeds(run),
-                        config=services.run_config(run, inputs),
+                        config=_with_speed_profile(services.run_config(run, inputs), o),
                         processes=1,
                         progress=progress,
                     )
@@ -321,3 +326,23 @@ def _intervals_table(replicated) -> str:
             cells.append(f"{text:>34}")
         lines.append(f"{metric:<30}" + "".join(cells))
     return "\n".join(lines)
+
+
+def _speed_profile(o) -> tuple[float, ...] | None:
+    if not o["speed_profile"]:
+        return None
+    try:
+        values = json.loads(Path(o["speed_profile"]).read_text())
+        return tuple(float(v) for v in values)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CommandError(f"{o['speed_profile']}: not a JSON list of 24 speeds ({exc})") from exc
+
+
+def _with_speed_profile(config, o):
+    profile = _speed_profile(o)
+    if profile is None:
+        return config
+    try:
+        return dataclasses.replace(config, speed_profile_kmh=profile)
+    except ValueError as exc:
+        raise CommandError(f"{o['speed_profile']}: {exc}") from exc
