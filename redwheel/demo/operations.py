@@ -13,9 +13,15 @@ well they serve) drawn from distributions; verified party members' traits are sh
 active, better service). What the member-comparison report then shows is computed from the
 ingested data, with the sampling noise of a real month.
 
-`scale` is the fraction of drivers who drive this month in the generated data (at least 20,
-or all of them if fewer); above 1 it multiplies each driver's volume. At scale 1.0 the demo
-city (about 3,200 drivers) gets about 55,000 completed trips.
+The month has the shape of a real one: the last `FULL_DAYS` days at full intensity (full-time
+drivers drive on about 70–85 % of them, part-timers on about 40 %), earlier days light; on
+every day a driver drives, 8–15 completed trips (see trips.driving_day for ride, pickup and
+waiting times).
+
+`scale` multiplies the number of drivers who drive this month (`DRIVING_DRIVERS` at scale
+1.0, at least 20, at most all of them); verified party members always drive, so the
+member comparison has its sample at every scale. At scale 1.0 the demo city gets about
+53,000 completed trips, about 3,300 a day in the last two weeks.
 """
 
 import calendar
@@ -39,6 +45,11 @@ from redwheel.exchange import metrics
 from redwheel.exchange.models import IngestBatch, Source
 
 CHUNK = 5000
+DRIVING_DRIVERS = 600  # at scale 1.0: bounds `manage.py demo` to a few minutes
+FULL_DAYS = 14  # the month's last days, driven at full intensity
+EARLY_DAYS_FACTOR = 0.12  # earlier days: this fraction of a driver's full-intensity rate
+DAY_RATE = {True: 0.70, False: 0.40}  # share of full-intensity days driven, by full_time
+TRIPS_PER_DAY = (8, 15)
 PUNISH_REASONS = [
     ("超速行驶", "警告并扣减服务分"),
     ("未按规定路线行驶", "罚款50元"),
@@ -102,19 +113,15 @@ def _load_drivers(rng: random.Random, scale: float) -> list[FeedDriver]:
     by_driver: dict[int, list[Affiliation]] = defaultdict(list)
     for a in affiliations:
         by_driver[a.driver_id].append(a)
-    ids = sorted(by_driver)
-    if scale < 1:
-        ids = sorted(rng.sample(ids, min(len(ids), max(20, round(len(ids) * scale)))))
+    members = {i for i, affs in by_driver.items() if _is_member(affs[0].driver)}
+    others = sorted(set(by_driver) - members)
+    wanted = max(20, round(DRIVING_DRIVERS * scale)) - len(members)
+    ids = sorted(members | set(rng.sample(others, min(len(others), max(0, wanted)))))
     drivers = []
     for driver_id in ids:
         affs = by_driver[driver_id]
         d = affs[0].driver
-        membership: Membership | None = getattr(d, "membership", None)
-        member = bool(
-            membership
-            and membership.state == Membership.State.VERIFIED
-            and membership.category in PARTY_MEMBER_CATEGORIES
-        )
+        member = driver_id in members
         shares = [0.75] + [0.25 / (len(affs) - 1)] * (len(affs) - 1) if len(affs) > 1 else [1.0]
         vehicles = list(d.vehicles.all())
         drivers.append(
@@ -132,13 +139,23 @@ def _load_drivers(rng: random.Random, scale: float) -> list[FeedDriver]:
     return drivers
 
 
-def _traits(rng: random.Random, d: FeedDriver, scale: float) -> None:
-    """Latent traits. Members: more active (×1.22 median, and more often full-time) and better
-    service (quality +1.1 sd, so complaints about 0.4× as likely and more five-star ratings)."""
+def _is_member(driver) -> bool:
+    membership: Membership | None = getattr(driver, "membership", None)
+    return bool(
+        membership
+        and membership.state == Membership.State.VERIFIED
+        and membership.category in PARTY_MEMBER_CATEGORIES
+    )
+
+
+def _traits(rng: random.Random, d: FeedDriver) -> None:
+    """Latent traits. Members: more active (×1.22 days driven, and more often full-time) and
+    better service (quality +1.1 sd, so complaints about 0.4× as likely and more five-star
+    ratings)."""
     d.active = rng.random() >= (0.03 if d.member else 0.07)
     d.full_time = rng.random() < (0.45 if d.member else 0.35)
-    median = 14.0 * (1.22 if d.member else 1.0) * (1.5 if d.full_time else 0.85)
-    d.trips = round(median * rng.lognormvariate(0, 0.7) * max(scale, 1.0)) if d.active else 0
+    rate = DAY_RATE[d.full_time] * (1.22 if d.member else 1.0) * rng.lognormvariate(0, 0.15)
+    d.day_rate = min(0.95, rate) if d.active else 0.0
     d.quality = rng.gauss(1.1 if d.member else 0.0, 1.0)
     d.complaint_rate = 0.02 * math.exp(-0.8 * d.quality)
     d.per_hour = 1.15 * math.exp(0.06 * d.quality) * rng.lognormvariate(0, 0.15)
@@ -188,16 +205,34 @@ def build_records(seed: int, month_start: date, scale: float = 1.0) -> tuple[lis
             if platform.id not in feeds:
                 feeds[platform.id] = Feed(platform, encrypt=2 if len(feeds) % 4 == 3 else 1)
     for d in drivers:
-        _traits(rng, d, scale)
+        _traits(rng, d)
+        platform_of_day = _driving_days(rng, month, d)
         for platform, share, affiliation in d.platforms:
-            _driver_month(rng, feeds[platform.id], month, d, share, affiliation)
+            days = [day for day, p in platform_of_day.items() if p is platform]
+            _driver_month(rng, feeds[platform.id], month, d, share, affiliation, days)
     for index, feed in enumerate(feeds.values()):
         _unknown_drivers(rng, feed, month, index)
         _invalid_records(rng, feed, month)
     return list(feeds.values()), len(drivers)
 
 
-def _driver_month(rng, feed: Feed, month: date, d: FeedDriver, share: float, affiliation) -> None:
+def _driving_days(rng, month: date, d: FeedDriver) -> dict[int, object]:
+    """The days this driver drives, each on one of their platforms (weighted by share)."""
+    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    first_full = days_in_month - FULL_DAYS + 1
+    platforms = [p for p, _s, _a in d.platforms]
+    weights = [share for _p, share, _a in d.platforms]
+    chosen = {}
+    for day in range(1, days_in_month + 1):
+        rate = d.day_rate * (1.0 if day >= first_full else EARLY_DAYS_FACTOR)
+        if rng.random() < rate:
+            chosen[day] = rng.choices(platforms, weights)[0]
+    return chosen
+
+
+def _driver_month(
+    rng, feed: Feed, month: date, d: FeedDriver, share: float, affiliation, days: list[int]
+) -> None:
     days_in_month = calendar.monthrange(month.year, month.month)[1]
     region = d.region
     registered = affiliation.joined_on or date(2023, 1, 5)
@@ -223,22 +258,11 @@ def _driver_month(rng, feed: Feed, month: date, d: FeedDriver, share: float, aff
             "UpdateTime": f14(datetime(month.year, month.month, 1, 6, 0)),
         },
     )
-    trips = round(d.trips * share)
     completed = complaints = 0
-    if trips:
-        per_day = rng.uniform(9, 16) if d.full_time else rng.uniform(4, 9)
-        days = sorted(
-            rng.sample(
-                range(1, days_in_month + 1), min(days_in_month, max(1, round(trips / per_day)))
-            )
-        )
-        counts = [0] * len(days)
-        for _i in range(trips):
-            counts[rng.randrange(len(days))] += 1
-        for day, count in zip(days, counts, strict=True):
-            c, k = driving_day(rng, feed, month, d, day, count)
-            completed += c
-            complaints += k
+    for day in days:
+        c, k = driving_day(rng, feed, month, d, day, rng.randint(*TRIPS_PER_DAY))
+        completed += c
+        complaints += k
     feed.trips += completed
     last = datetime(month.year, month.month, days_in_month, 23, 0)
     for _i in range(poisson(rng, 0.08 * math.exp(-0.7 * d.quality))):
@@ -318,7 +342,7 @@ def _unknown_drivers(rng, feed: Feed, month: date, index: int) -> None:
             member=False,
             platforms=[],
         )
-        _traits(rng, d, 1.0)
+        _traits(rng, d)
         day = rng.randint(1, 25)
         driving_day(rng, feed, month, d, day, rng.randint(2, 5))
 

@@ -61,7 +61,7 @@ class FeedDriver:
     member: bool
     platforms: list  # [(platform, share, affiliation)]
     active: bool = True
-    trips: int = 0
+    day_rate: float = 0.0  # share of the month's full-intensity days this driver drives
     quality: float = 0.0
     complaint_rate: float = 0.0
     per_hour: float = 1.0
@@ -135,25 +135,48 @@ class Feed:
         return f"{self.platform.company_id}{month:%Y%m}{self.order_seq:07d}"
 
 
+PICKUP_MINUTES = (2, 8)
+RIDE_MINUTES = (10, 30)
+BUSY_SHARE = (0.30, 0.60)  # busy (pickup + ride) as a share of online time
+LONGEST_DAY_HOURS = 13  # online hours at most, before the rest between the two sessions
+LAST_ARRIVAL_HOUR = 23  # days end before midnight, so a day's trips stay on that day
+# pickup + ride on average, plus about two minutes of matching and paying
+AVERAGE_BUSY_HOURS = ((sum(PICKUP_MINUTES) + sum(RIDE_MINUTES)) / 2 + 2) / 60
+
+
 def driving_day(rng, feed: Feed, month: date, d: FeedDriver, day: int, count: int):
-    """One day's sessions and trips. Long days are split in two with a rest (fatigue rule)."""
+    """One day's sessions and `count` completed trips (cancelled orders come on top). Long
+    days are split in two with a rest (fatigue rule). The busy share is drawn per day, high
+    enough that the day fits in LONGEST_DAY_HOURS; better drivers wait a little less."""
     completed = complaints = 0
-    start_hour = rng.choice([6.5, 7, 7.5, 8, 9, 11, 13, 16, 17, 19, 20])
-    t = datetime(month.year, month.month, day) + timedelta(hours=rng.gauss(start_hour, 0.5))
+    busy_hours = count * AVERAGE_BUSY_HOURS
+    low = max(BUSY_SHARE[0], busy_hours / LONGEST_DAY_HOURS)
+    share = min(BUSY_SHARE[1], max(low, rng.uniform(*BUSY_SHARE) * d.per_hour / 1.15))
+    online_hours = busy_hours / share + 1.5  # + the rest and the slack of the draws
+    latest_start = max(5.5, LAST_ARRIVAL_HOUR - 1 - online_hours)
+    start_hour = rng.uniform(5.5, min(latest_start, 17))
+    t = datetime(month.year, month.month, day) + timedelta(hours=start_hour)
     t = t.replace(microsecond=0)
     parts = [count] if count <= 9 else [count // 2, count - count // 2]
+    day_end = datetime(month.year, month.month, day, LAST_ARRIVAL_HOUR)
     pos = point(rng)
-    for part in parts:
-        login = t
-        online(feed, d, "operateLogin", "LoginTime", login, pos)
-        for _i in range(part):
-            t, pos, c, k = trip(rng, feed, month, d, t, pos)
-            completed += c
+    for index, part in enumerate(parts):
+        online(feed, d, "operateLogin", "LoginTime", t, pos)
+        done = 0
+        while done < part:
+            # Behind schedule, wait less: the day's trips must all arrive on that day.
+            rest_hours = 1.0 if index < len(parts) - 1 else 0.0
+            hours_left = (day_end - t).total_seconds() / 3600 - rest_hours
+            still = (count - completed - done) * AVERAGE_BUSY_HOURS
+            needed = still / hours_left if hours_left > 0 else 1.0
+            t, pos, c, k = trip(rng, feed, month, d, t, pos, min(0.9, max(share, needed)))
+            done += c
             complaints += k
-        t += timedelta(seconds=int(rng.expovariate(1 / 900)) + 60)
+        completed += done
+        t += timedelta(seconds=int(rng.uniform(60, 900)))
         if rng.random() >= 0.03:  # a few sessions end with no logout (app killed): not counted
             online(feed, d, "operateLogout", "LogoutTime", t, pos)
-        t += timedelta(minutes=rng.randint(30, 90))
+        t += timedelta(minutes=rng.randint(30, 60))
     return completed, complaints
 
 
@@ -171,12 +194,30 @@ def online(feed: Feed, d: FeedDriver, record_type: str, time_field: str, at: dat
     )
 
 
-def trip(rng, feed: Feed, month: date, d: FeedDriver, t: datetime, pos):
-    """Wait for an order, maybe have it cancelled, otherwise drive it. Returns the new time,
-    position, completed (0/1) and complaints (0/1)."""
-    gap = rng.expovariate(d.per_hour / 3600) * 0.45
+def toward(rng, start, km: float) -> tuple[float, float, str]:
+    """A point about `km` from `start` in a random direction, kept inside the city."""
+    angle = rng.uniform(0, 2 * math.pi)
+    lng = start[0] + km * math.cos(angle) / (111.32 * math.cos(math.radians(30.65)))
+    lat = start[1] + km * math.sin(angle) / 110.57
+    lng = min(max(lng, LNG_RANGE[0]), LNG_RANGE[1])
+    lat = min(max(lat, LAT_RANGE[0]), LAT_RANGE[1])
+    near = min(HOTSPOTS, key=lambda h: km_between((lng, lat), h[1:]))
+    return lng, lat, near[0] if km_between((lng, lat), near[1:]) < 1.5 else "成都市"
+
+
+def trip(rng, feed: Feed, month: date, d: FeedDriver, t: datetime, pos, busy_share: float):
+    """Wait for an order, maybe have it cancelled, otherwise drive it: pickup PICKUP_MINUTES,
+    ride RIDE_MINUTES, and a wait before the order that makes busy about `busy_share` of
+    online time. Returns the new time, position, completed (0/1) and complaints (0/1)."""
+    pickup = rng.uniform(*PICKUP_MINUTES) * 60
+    drive = int(rng.uniform(*RIDE_MINUTES) * 60)
+    cancel = rng.random() < 0.08
+    # a cancelled order is re-dispatched quickly, so it adds little waiting
+    gap = (pickup + drive) * (1 / busy_share - 1) * rng.uniform(0.5, 1.5) * (0.2 if cancel else 1)
     order_time = t + timedelta(seconds=int(gap) + 5)
-    origin, dest = point(rng), point(rng)
+    origin = toward(rng, pos, pickup / 3600 * rng.uniform(15, 25))
+    km = max(1.2, drive / 3600 * rng.uniform(18, 32))
+    dest = toward(rng, origin, km / 1.3)
     order_id = feed.order_id(month)
     matched = order_time + timedelta(seconds=rng.randint(3, 50))
     feed.add(
@@ -210,7 +251,7 @@ def trip(rng, feed: Feed, month: date, d: FeedDriver, t: datetime, pos):
             "DistributeTime": f14(matched),
         },
     )
-    if rng.random() < 0.08:
+    if cancel:
         code = rng.choices([1, 2, 3, 4, 5], weights=[50, 15, 10, 15, 10])[0]
         cancelled = matched + timedelta(seconds=rng.randint(30, 600))
         feed.add(
@@ -227,9 +268,7 @@ def trip(rng, feed: Feed, month: date, d: FeedDriver, t: datetime, pos):
         )
         return cancelled, pos, 0, 0
     pickup_km = km_between(pos, origin)
-    depart = matched + timedelta(seconds=int(120 + pickup_km / 25 * 3600 * rng.uniform(0.3, 0.6)))
-    km = max(1.2, km_between(origin, dest) * rng.uniform(1.15, 1.45))
-    drive = int(km / rng.uniform(18, 32) * 3600)
+    depart = matched + timedelta(seconds=int(pickup))
     arrive = depart + timedelta(seconds=drive)
     paid = arrive + timedelta(seconds=rng.randint(10, 180))
     price = Decimal(8 + 1.9 * km + 0.35 * drive / 60).quantize(Decimal("0.1"))
