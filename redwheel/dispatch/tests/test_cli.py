@@ -66,12 +66,12 @@ def test_rejects_bad_rule_files(tmp_path, content, message):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
     with pytest.raises(CommandError, match=message):
-        simulate("--rules", *RULES, str(bad), "--synthetic", *TINY)
+        simulate("--rules", RULES[0], str(bad), "--synthetic", *TINY)
 
 
 def test_rejects_missing_and_bad_order_files(tmp_path):
     with pytest.raises(CommandError, match="rules file not found"):
-        simulate("--rules", *RULES, str(tmp_path / "nope.json"), "--synthetic", *TINY)
+        simulate("--rules", RULES[0], str(tmp_path / "nope.json"), "--synthetic", *TINY)
     with pytest.raises(CommandError, match="orders file not found"):
         simulate("--rules", *RULES, "--orders", str(tmp_path / "nope.csv"))
     bad = tmp_path / "bad.csv"
@@ -79,7 +79,7 @@ def test_rejects_missing_and_bad_order_files(tmp_path):
     with pytest.raises(CommandError, match="line 2"):
         simulate("--rules", *RULES, "--orders", str(bad))
     with pytest.raises(CommandError, match="at least two"):
-        simulate("--rules", *RULES, "--synthetic", *TINY)
+        simulate("--rules", RULES[0], "--synthetic", *TINY)
 
 
 def test_save_stores_a_reproducible_run(tmp_path, city):
@@ -104,7 +104,7 @@ def test_save_stores_a_reproducible_run(tmp_path, city):
     path = tmp_path / "changed.json"
     path.write_text(json.dumps(changed))
     with pytest.raises(CommandError, match="new version"):
-        simulate("--rules", *RULES, str(path), "--synthetic", *TINY, "--save")
+        simulate("--rules", RULES[0], str(path), "--synthetic", *TINY, "--save")
 
 
 def size_fleet(*args) -> str:
@@ -117,7 +117,7 @@ SMALL = ["--orders-count", "150", "--start-hour", "8", "--hours", "1"]
 
 
 def test_size_fleet_prints_the_fleet_and_the_steps():
-    text = size_fleet("--rules", *RULES, "--synthetic", *SMALL, "--target", "0.8")
+    text = size_fleet("--rules", RULES[0], "--synthetic", *SMALL, "--target", "0.8")
     head, _, steps = text.partition("Steps (drivers, served share):")
     assert head.startswith("Fleet size: ") and "target 80.0%: reached" in head
     rows = [line.split() for line in steps.strip().splitlines()]
@@ -134,7 +134,7 @@ def test_size_fleet_prints_the_fleet_and_the_steps():
 )
 def test_size_fleet_refuses_bad_arguments(extra, message):
     with pytest.raises(CommandError, match=message):
-        size_fleet("--rules", *RULES, "--synthetic", *SMALL, *extra)
+        size_fleet("--rules", RULES[0], "--synthetic", *SMALL, *extra)
 
 
 def test_simulate_with_seeds_prints_intervals_and_the_first_seed_table():
