@@ -410,11 +410,7 @@ def synthetic_fleet(
     start = start_h * 3600.0
     end = np.minimum(start + length_h * 3600.0, DAY_S)
 
-    types = None
-    if vehicle_type_shares:
-        labels = list(vehicle_type_shares)
-        p = np.array(list(vehicle_type_shares.values()), dtype=float)
-        types = np.array(labels, dtype=object)[rng.choice(len(labels), size=n, p=p / p.sum())]
+    types = _vehicle_types(rng, n, vehicle_type_shares)
     return Fleet(
         ids=np.arange(n),
         lng=lng,
@@ -425,6 +421,14 @@ def synthetic_fleet(
         online_end_s=end,
         vehicle_type=types,
     )
+
+
+def _vehicle_types(rng: np.random.Generator, n: int, shares: dict[str, float] | None):
+    if not shares:
+        return None
+    labels = list(shares)
+    p = np.array(list(shares.values()), dtype=float)
+    return np.array(labels, dtype=object)[rng.choice(len(labels), size=n, p=p / p.sum())]
 
 
 def demand_following_fleet(
@@ -485,11 +489,7 @@ def demand_following_fleet(
 
     is_party = rng.random(n) < party_share
     score = np.clip(rng.beta(5.0, 2.0, n) * 100.0, 0.0, 100.0)
-    types = None
-    if vehicle_type_shares:
-        labels = list(vehicle_type_shares)
-        p = np.array(list(vehicle_type_shares.values()), dtype=float)
-        types = np.array(labels, dtype=object)[rng.choice(len(labels), size=n, p=p / p.sum())]
+    types = _vehicle_types(rng, n, vehicle_type_shares)
     return Fleet(
         ids=np.arange(n),
         lng=lng,
