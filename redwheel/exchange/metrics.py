@@ -418,6 +418,14 @@ class Comparison:
         return self._ratio(self.members.revenue_per_hour, self.everyone.revenue_per_hour)
 
 
+def member_sample_too_small(queryset) -> bool:
+    """Whether a selection of `DriverMonthMetric` rows has too few verified members to compare
+    (the rule of `Comparison.too_few`, in one aggregate query)."""
+    active = Count("license_index", distinct=True, filter=MEMBER_Q & Q(completed_orders__gt=0))
+    row = queryset.aggregate(active=active, orders=Sum("completed_orders", filter=MEMBER_Q))
+    return (row["active"] or 0) < MIN_MEMBER_DRIVERS or (row["orders"] or 0) < MIN_MEMBER_ORDERS
+
+
 RATING_BINS = [
     (0, 4.0, "< 4.0"),
     (4.0, 4.5, "4.0–4.5"),

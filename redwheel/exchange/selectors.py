@@ -219,6 +219,22 @@ def comparison_report(
     )
 
 
+# A month that has only begun has too few orders to compare; look this far back for one that has.
+COMPARISON_LOOKBACK_MONTHS = 3
+
+
+def default_comparison_month(
+    viewer, months: list[date], *, platform: Platform | None = None, branch: OrgUnit | None = None
+) -> date | None:
+    """The month the comparison shows when none is asked for: the newest of `months` (newest
+    first) whose member sample is large enough, else the newest; None without months."""
+    for month in months[:COMPARISON_LOOKBACK_MONTHS]:
+        rows = metric_rows(viewer, month=month, platform=platform, branch=branch)
+        if not metrics.member_sample_too_small(rows):
+            return month
+    return months[0] if months else None
+
+
 def available_months(viewer) -> list[date]:
     """Months with snapshots on platforms in scope, newest first."""
     return list(

@@ -122,6 +122,10 @@ def unknown_drivers(request):
 def _report(request):
     form, filters = _scoped_form(request, ReportFilterForm)
     month, months = _month(request.user, filters)
+    if not filters.get("month") and months:
+        month = selectors.default_comparison_month(
+            request.user, months, platform=filters.get("platform"), branch=filters.get("branch")
+        )
     report = selectors.comparison_report(
         request.user, month=month, platform=filters.get("platform"), branch=filters.get("branch")
     )

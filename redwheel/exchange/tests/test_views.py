@@ -181,3 +181,42 @@ def test_xlsx_export_has_masked_identifiers_only(client, committee, data):
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("exchange:status"))
     assert response.status_code == 302
+
+
+def test_comparison_defaults_to_newest_month_with_enough_members(
+    client, committee, data, city, monkeypatch
+):
+    """A month that has just begun has too few member orders: without a month asked for, the
+    comparison shows the newest month whose sample is large enough, and the new one on request."""
+    monkeypatch.setattr(metrics, "MIN_MEMBER_DRIVERS", 1)
+    monkeypatch.setattr(metrics, "MIN_MEMBER_ORDERS", 2)
+    Trip.objects.create(
+        platform=city.platform_a,
+        order_id="N1",
+        license_index=data["driver"].license_index,
+        driver=data["driver"],
+        arrived_at=datetime(2026, 11, 2, 10, tzinfo=TZ),
+        fare_yuan=Decimal("20.00"),
+    )
+    metrics.recompute_month(date(2026, 11, 1))
+    client.force_login(committee)
+
+    body = client.get(reverse("exchange:comparison")).content.decode()
+    assert "<h2>2026-10</h2>" in body
+    body = client.get(reverse("exchange:comparison"), {"month": "2026-11"}).content.decode()
+    assert "<h2>2026-11</h2>" in body
+
+
+def test_comparison_defaults_to_newest_month_when_none_has_enough(client, committee, data, city):
+    Trip.objects.create(
+        platform=city.platform_a,
+        order_id="N1",
+        license_index=data["driver"].license_index,
+        driver=data["driver"],
+        arrived_at=datetime(2026, 11, 2, 10, tzinfo=TZ),
+        fare_yuan=Decimal("20.00"),
+    )
+    metrics.recompute_month(date(2026, 11, 1))
+    client.force_login(committee)
+    body = client.get(reverse("exchange:comparison")).content.decode()
+    assert "<h2>2026-11</h2>" in body
