@@ -1,35 +1,35 @@
-"""Writes for drivers, memberships, badge consent and contact pairs. Each takes an `actor`."""
+"""Membership: the state machine and its transitions (declare, verify, reject, lapse,
+transfer, check in and out)."""
 
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from redwheel.accounts.models import User
-from redwheel.core import audit, crypto
-from redwheel.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from redwheel.core.notifications import notify_platform, notify_user
-from redwheel.core.permissions import acting_platform, can, is_unscoped
+from redwheel.core.errors import InvalidTransition, NotFound, ValidationFailed
+from redwheel.core.notifications import notify_user
+from redwheel.core.permissions import can
 from redwheel.core.states import StateMachine, Transition
-from redwheel.core.validators import clean_identity_number, clean_mobile, clean_plate
 from redwheel.drivers import selectors
 from redwheel.drivers.models import (
     PARTY_MEMBER_CATEGORIES,
-    Affiliation,
-    BadgeConsentEvent,
     Category,
-    ContactPair,
     Driver,
     Membership,
     MembershipActivity,
-    Vehicle,
 )
-from redwheel.orgs.models import OrgUnit, Platform
-
-State = Membership.State
-Action = MembershipActivity.Action
+from redwheel.drivers.services._common import (
+    Action,
+    State,
+    _branch,
+    _is_self,
+    _notify_badge_change,
+    _require,
+    badge_visible,
+)
+from redwheel.orgs.models import OrgUnit
 
 # The membership state machine. None as a start state means "no membership yet"; a None
 # target (transfer, check-in, check-out) keeps the state.
@@ -67,198 +67,6 @@ MEMBERSHIP = StateMachine(
 
 def allowed_actions(membership: Membership | None) -> list[str]:
     return MEMBERSHIP.allowed_actions(membership)
-
-
-def _require(actor, action: str, obj) -> None:
-    if not can(actor, action, obj):
-        raise NotFound()
-
-
-def _branch(unit: OrgUnit) -> OrgUnit:
-    if unit.kind not in (
-        OrgUnit.Kind.BRANCH,
-        OrgUnit.Kind.GENERAL_BRANCH,
-        OrgUnit.Kind.ENTERPRISE_COMMITTEE,
-    ):
-        raise ValidationFailed(
-            _("Members belong to a branch, general branch or enterprise committee.")
-        )
-    return unit
-
-
-def badge_visible(driver: Driver) -> bool:
-    """The "党员司机" badge: a verified party member (full or probationary) who consents."""
-    return driver.badge_consent and _is_verified_member(driver)
-
-
-# Drivers -------------------------------------------------------------------------------------
-
-
-def driver_create(
-    *,
-    actor,
-    name: str,
-    license_no: str,
-    phone: str,
-    branch: OrgUnit | None = None,
-    gender: str = "",
-    region_code: str = "",
-    platforms: list[Platform] = (),
-    create_account: bool = True,
-) -> Driver:
-    # The new driver must land inside the actor's scope — in a branch they may change, or
-    # with a platform they act for or whose organisation they run — and every platform it is
-    # affiliated with opens the driver to that platform, so each must be the actor's too.
-    if branch is not None:
-        _require(actor, "change", branch)
-    elif not platforms and not is_unscoped(actor):
-        raise NotFound()
-    if not all(can(actor, "change", p) for p in platforms):
-        raise NotFound()
-    license_no = clean_identity_number(license_no)
-    phone = clean_mobile(phone)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("A name is required."))
-    with transaction.atomic():
-        if Driver.objects.filter(license_index=crypto.blind_index(license_no)).exists():
-            raise Conflict(
-                _("A driver with this licence number already exists."), code="duplicate_driver"
-            )
-        driver = Driver(
-            name=name,
-            gender=gender or _gender_from_id(license_no),
-            region_code=region_code or license_no[:6],
-            branch=branch,
-        )
-        driver.set_license(license_no)
-        driver.set_phone(phone)
-        if create_account:
-            driver.user = _driver_account(phone, name)
-        driver.save()
-        for platform in platforms:
-            Affiliation.objects.create(driver=driver, platform=platform)
-        audit.record(actor=actor, action="driver.create", obj=driver, summary=driver.name)
-    return driver
-
-
-def _gender_from_id(number: str) -> str:
-    return Driver.Gender.MALE if int(number[16]) % 2 else Driver.Gender.FEMALE
-
-
-def _driver_account(phone: str, name: str) -> User:
-    """Drivers get an account without a password; they activate it with an SMS code."""
-    existing = User.objects.filter(phone_index=crypto.blind_index(phone)).first()
-    if existing is not None:
-        if hasattr(existing, "driver"):
-            raise Conflict(
-                _("This mobile number already belongs to another driver."), code="duplicate_phone"
-            )
-        return existing
-    return User.objects.create_user(phone, None, display_name=name)
-
-
-def driver_update(
-    *,
-    actor,
-    driver: Driver,
-    name: str | None = None,
-    phone: str | None = None,
-    branch: OrgUnit | None = None,
-) -> Driver:
-    _require(actor, "change", driver)
-    changed = []
-    with transaction.atomic():
-        if name is not None and name.strip() and name.strip() != driver.name:
-            driver.name = name.strip()
-            changed.append("name")
-        if phone is not None:
-            phone = clean_mobile(phone)
-            if crypto.blind_index(phone) != driver.phone_index:
-                driver.set_phone(phone)
-                changed += ["phone", "phone_index", "phone_masked"]
-        if branch is not None and branch != driver.branch:
-            _require(actor, "change", branch)
-            driver.branch = branch
-            changed.append("branch")
-        if changed:
-            driver.save(update_fields=[*changed, "updated_at"])
-            audit.record(
-                actor=actor,
-                action="driver.update",
-                obj=driver,
-                data={"fields": sorted(set(changed) - {"phone_index"})},
-            )
-    return driver
-
-
-def affiliation_add(
-    *,
-    actor,
-    driver: Driver,
-    platform: Platform,
-    certificate_no: str = "",
-    joined_on: date | None = None,
-) -> Affiliation:
-    # A platform's own feed declares that a driver works for it (the regulator format's
-    # baseInfoDriver) before the driver is in its scope; anyone else needs the driver.
-    if acting_platform(actor) != platform.pk:
-        _require(actor, "change", driver)
-    _require(actor, "change", platform)
-    with transaction.atomic():
-        affiliation, created = Affiliation.objects.get_or_create(
-            driver=driver,
-            platform=platform,
-            defaults={"certificate_no": certificate_no, "joined_on": joined_on},
-        )
-        if created:
-            audit.record(
-                actor=actor,
-                action="affiliation.create",
-                obj=affiliation,
-                summary=f"{driver.name} @ {platform.name}",
-            )
-    return affiliation
-
-
-def vehicle_add(
-    *, actor, driver: Driver, plate: str, brand: str = "", model: str = "", seats: int = 5
-) -> Vehicle:
-    _require(actor, "change", driver)
-    plate, new_energy = clean_plate(plate)
-    with transaction.atomic():
-        if Vehicle.objects.filter(plate=plate).exists():
-            raise Conflict(_("Plate %(plate)s is already registered.") % {"plate": plate})
-        vehicle = Vehicle.objects.create(
-            driver=driver,
-            plate=plate,
-            brand=brand,
-            model=model,
-            seats=seats,
-            energy=Vehicle.Energy.NEW_ENERGY if new_energy else Vehicle.Energy.FUEL,
-        )
-        audit.record(actor=actor, action="vehicle.create", obj=vehicle, summary=plate)
-    return vehicle
-
-
-def pii_reveal(*, actor, driver: Driver, field: str, reason: str) -> str:
-    """Return one plaintext identifier, leaving an audit entry that says who, when and why."""
-    _require(actor, "reveal", driver)
-    if field not in ("phone", "license_no"):
-        raise ValidationFailed(_("Only the phone or licence number can be revealed."))
-    if not (reason or "").strip():
-        raise ValidationFailed(_("Say why you need to see this number."), code="reason_required")
-    audit.record(
-        actor=actor,
-        action=f"driver.reveal.{field}",
-        obj=driver,
-        summary=driver.name,
-        reason=reason.strip(),
-    )
-    return getattr(driver, field)
-
-
-# Membership state machine --------------------------------------------------------------------
 
 
 def membership_declare(
@@ -478,16 +286,6 @@ def membership_check_in(
     return membership
 
 
-def _is_self(actor, driver: Driver) -> bool:
-    """Is `actor` the driver's own account (not a token or feed that happens to share an id)?"""
-    return (
-        acting_platform(actor) is None
-        and getattr(actor, "is_authenticated", False)
-        and driver.user_id is not None
-        and driver.user_id == actor.pk
-    )
-
-
 def _require_placement(actor, driver: Driver, unit: OrgUnit, *, own_choices: tuple) -> None:
     """Placing a driver in a unit opens them to its staff: staff place drivers only in units
     they may change; a driver places themself in any unit their city offers them."""
@@ -523,95 +321,3 @@ def _notify_member(membership: Membership, event: str, title: str, body: str) ->
             body=body,
             payload={"membership_id": membership.pk, "state": membership.state},
         )
-
-
-def _notify_badge_change(driver: Driver) -> None:
-    payload = {
-        "license_masked": driver.license_masked,
-        "driver_id": driver.pk,
-        "badge": badge_visible(driver),
-    }
-    for affiliation in driver.affiliations.select_related("platform").filter(is_active=True):
-        notify_platform(
-            platform=affiliation.platform,
-            event="badge.changed",
-            payload={**payload, "company_id": affiliation.platform.company_id},
-        )
-
-
-# Badge consent -------------------------------------------------------------------------------
-
-
-def badge_consent_set(*, actor, driver: Driver, consented: bool) -> Driver:
-    """Switch the badge on or off. Only the driver themselves may do this."""
-    if driver.user_id is None or getattr(actor, "pk", None) != driver.user_id:
-        raise NotFound()
-    with transaction.atomic():
-        driver = (
-            Driver.objects.select_for_update(of=("self",))
-            .select_related("membership")
-            .get(pk=driver.pk)
-        )
-        if consented and not _is_verified_member(driver):
-            raise InvalidTransition(
-                _("Only verified party members can show the badge."), code="not_verified"
-            )
-        if driver.badge_consent == consented:
-            return driver
-        driver.badge_consent = consented
-        driver.badge_consent_changed_at = timezone.now()
-        driver.save(update_fields=["badge_consent", "badge_consent_changed_at", "updated_at"])
-        BadgeConsentEvent.objects.create(driver=driver, consented=consented, actor=actor)
-        audit.record(
-            actor=actor,
-            action="badge.consent" if consented else "badge.withdraw",
-            obj=driver,
-            summary=driver.name,
-        )
-        _notify_badge_change(driver)
-    return driver
-
-
-def _is_verified_member(driver: Driver) -> bool:
-    membership = getattr(driver, "membership", None)
-    return bool(
-        membership
-        and membership.state == State.VERIFIED
-        and membership.category in PARTY_MEMBER_CATEGORIES
-    )
-
-
-# Contact pairs -------------------------------------------------------------------------------
-
-
-def contact_pair_create(*, actor, member: Driver, driver: Driver) -> ContactPair:
-    _require(actor, "change", member)
-    _require(actor, "change", driver)
-    if not _is_verified_member(member):
-        raise ValidationFailed(_("Only a verified party member can look after other drivers."))
-    if member.pk == driver.pk:
-        raise ValidationFailed(_("A member cannot be paired with themselves."))
-    try:
-        with transaction.atomic():
-            pair = ContactPair.objects.create(member=member, driver=driver, created_by=actor)
-            audit.record(
-                actor=actor,
-                action="contact_pair.create",
-                obj=pair,
-                summary=f"{member.name} → {driver.name}",
-            )
-    except IntegrityError as exc:
-        raise Conflict(_("These two are already paired.")) from exc
-    return pair
-
-
-def contact_pair_delete(*, actor, pair: ContactPair) -> None:
-    _require(actor, "change", pair.member)
-    with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="contact_pair.delete",
-            obj=pair,
-            summary=f"{pair.member.name} → {pair.driver.name}",
-        )
-        pair.delete()
