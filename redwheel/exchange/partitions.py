@@ -9,7 +9,8 @@ and the primary key becomes `(id, <column>)` in the database while Django keeps 
 
 `Trip` is not partitioned: its natural key (platform, OrderId) has no time, its stages arrive
 in any order, and PostgreSQL cannot keep that key unique across partitions. It is one row per
-order, hundreds of times fewer than position samples. State tables (LatestPosition, CreditLevel,
+order, hundreds of times fewer than position samples; `purge_expired_trips` removes its rows
+past retention in chunks, on both databases. State tables (LatestPosition, CreditLevel,
 TrainingRecord) and the derived DriverMonthMetric are small and must outlive retention.
 `Punishment` is not partitioned either: appeal cases hold a foreign key to the penalty they
 contest, and PostgreSQL has no foreign keys into a partitioned table.
@@ -22,9 +23,12 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from redwheel.core.dates import LOCAL_TZ, local_date, month_start, next_month, previous_month
+from redwheel.exchange.models import Trip
 
 # table -> (partition column, column is a date rather than a timestamp)
 PARTITIONED: dict[str, tuple[str, bool]] = {
@@ -149,16 +153,21 @@ def ensure_partitions(months_ahead: int = 2, *, dry_run: bool = False) -> list[C
     return changes
 
 
+def first_kept_month(retention_months: int, now: datetime | None = None) -> date:
+    """The oldest month that `retention_months` months of retention keep (this month counts)."""
+    first_kept = month_start(local_date(now or timezone.now()))
+    for _ in range(retention_months - 1):
+        first_kept = previous_month(first_kept)
+    return first_kept
+
+
 def retention_cutoffs(retention_months: int, now: datetime | None = None) -> dict[str, date]:
     """The first month each table keeps; 0 months keeps everything (no entry). Position
     samples keep POSITION_RETENTION_DAYS: a month goes once all of it is older than that."""
     now = now or timezone.now()
     cutoffs = {}
     if retention_months > 0:
-        first_kept = month_start(local_date(now))
-        for _ in range(retention_months - 1):
-            first_kept = previous_month(first_kept)
-        cutoffs = dict.fromkeys(PARTITIONED, first_kept)
+        cutoffs = dict.fromkeys(PARTITIONED, first_kept_month(retention_months, now))
     oldest_position = local_date(now - timedelta(days=settings.POSITION_RETENTION_DAYS))
     position_cutoff = month_start(oldest_position)
     if POSITION_TABLE not in cutoffs or position_cutoff > cutoffs[POSITION_TABLE]:
@@ -200,6 +209,39 @@ def drop_expired_partitions(
             if pruned:
                 changes.append(Change("prune-default", table, default, pruned))
     return changes
+
+
+# Trips are not partitioned: a trip's rows past retention are deleted in chunks, each its own
+# short transaction, so the daily job never holds a long lock on the table the feeds write.
+TRIP_PURGE_CHUNK = 5000
+
+
+def purge_expired_trips(
+    retention_months: int | None = None, *, dry_run: bool = False, chunk: int = TRIP_PURGE_CHUNK
+) -> list[Change]:
+    """Delete the trips whose first known time (order, departure, arrival, payment or
+    cancellation) is before the first month EXCHANGE_RETENTION_MONTHS keeps; a trip with no
+    time at all is kept. Both databases. Idempotent."""
+    if retention_months is None:
+        retention_months = settings.EXCHANGE_RETENTION_MONTHS
+    if retention_months < 0:
+        raise ValueError("retention_months must not be negative")
+    if retention_months == 0:
+        return []
+    first_kept = first_kept_month(retention_months)
+    cutoff = datetime(first_kept.year, first_kept.month, 1, tzinfo=LOCAL_TZ)
+    first_time = Coalesce(
+        F("order_time"), F("departed_at"), F("arrived_at"), F("paid_at"), F("cancelled_at")
+    )
+    expired = Trip.objects.alias(first_time=first_time).filter(first_time__lt=cutoff)
+    if dry_run:
+        total = expired.count()
+    else:
+        total = 0
+        while ids := list(expired.values_list("id", flat=True)[:chunk]):
+            with transaction.atomic():
+                total += Trip.objects.filter(id__in=ids).delete()[0]
+    return [Change("delete-rows", "exchange_trip", "exchange_trip", total)] if total else []
 
 
 # Used by the migration that partitions the tables ------------------------------------------

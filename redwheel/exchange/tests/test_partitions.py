@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from redwheel.exchange import partitions
-from redwheel.exchange.models import DriverMonthStat, OnlineEvent, PositionSample
+from redwheel.exchange.models import DriverMonthStat, OnlineEvent, PositionSample, Trip
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LICENCE = "a" * 40
@@ -192,3 +192,45 @@ def test_negative_arguments_are_refused():
         partitions.ensure_partitions(-1)
     with pytest.raises(ValueError):
         partitions.drop_expired_partitions(-1)
+
+
+def trip(city, order_id, **times):
+
+    return Trip.objects.create(
+        platform=city.platform_a, order_id=order_id, license_index=LICENCE, **times
+    )
+
+
+@pytest.mark.django_db
+def test_retention_deletes_old_trips_in_chunks_on_both_databases(city):
+    """Trips are not partitioned: their rows past retention go row by row, whichever of the
+    stage times is known, and a trip without any time is kept."""
+
+    old = datetime(2034, 1, 31, 23, 0, tzinfo=SHANGHAI)
+    kept_time = datetime(2034, 2, 1, 0, 30, tzinfo=SHANGHAI)  # the first month kept
+    trip(city, "OLD-ORDERED", order_time=old)
+    trip(city, "OLD-ARRIVED-ONLY", arrived_at=old)  # stages arrived out of order
+    trip(city, "OLD-CANCELLED", cancelled_at=old)
+    trip(city, "KEPT", order_time=kept_time, arrived_at=kept_time)
+    trip(city, "ORDERED-LATE-PAID-EARLY", order_time=kept_time, paid_at=old)  # order decides
+    trip(city, "NO-TIME")
+    with time_machine.travel(datetime(2034, 4, 20, tzinfo=SHANGHAI), tick=False):
+        preview = partitions.purge_expired_trips(3, dry_run=True)
+        assert Trip.objects.count() == 6
+        done = partitions.purge_expired_trips(3, chunk=2)
+        again = partitions.purge_expired_trips(3)
+        assert partitions.purge_expired_trips(0) == []  # 0 keeps everything
+    assert [c.rows for c in preview] == [c.rows for c in done] == [3]
+    assert again == []
+    left = set(Trip.objects.values_list("order_id", flat=True))
+    assert left == {"KEPT", "ORDERED-LATE-PAID-EARLY", "NO-TIME"}
+
+
+@pytest.mark.django_db
+def test_command_purges_trips_on_sqlite_too(city):
+
+    trip(city, "ANCIENT", order_time=datetime(2001, 5, 1, tzinfo=SHANGHAI))
+    out = StringIO()
+    call_command("exchange_partitions", "--retention", "12", stdout=out)
+    assert "delete-rows exchange_trip (1 rows)" in out.getvalue()
+    assert not Trip.objects.filter(order_id="ANCIENT").exists()
