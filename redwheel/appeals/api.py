@@ -18,7 +18,7 @@ from redwheel.core import crypto
 from redwheel.core.api_schemas import BodyIn, SafeStr, api_enum, error_responses
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.core.permissions import SystemActor, acting_platform, get_or_404, scope
-from redwheel.core.validators import reject_unsafe_text
+from redwheel.core.validators import clean_identity_number, reject_unsafe_text
 from redwheel.drivers.models import Driver
 
 router = Router(tags=["appeals"])
@@ -102,7 +102,10 @@ def _principal(request) -> SystemActor:
 
 
 def _platform_driver(principal, license_id: str) -> Driver:
-    """One of the platform's own drivers, still driving for it; NotFound otherwise."""
+    """One of the platform's own drivers, still driving for it; NotFound otherwise. A number
+    that can be no one's (the kernel's identity rule) is refused with its own code, so the
+    platform learns that it sent a wrong number, not that the driver is unknown."""
+    license_id = clean_identity_number(license_id)
     driver = (
         scope(principal, "change", Driver.objects.all())
         .filter(

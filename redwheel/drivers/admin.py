@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from redwheel.core.admin_scoping import ScopedAdmin, run_service
+from redwheel.core.errors import ValidationFailed
+from redwheel.core.validators import clean_identity_number, clean_mobile
 from redwheel.drivers import services
 from redwheel.drivers.models import ContactPair, Driver, Membership, MembershipActivity, Vehicle
 from redwheel.orgs.models import Platform
@@ -16,6 +18,19 @@ class DriverCreateForm(forms.ModelForm):
     class Meta:
         model = Driver
         fields = ["name", "branch"]
+
+    # The kernel's rules at the edge, so a bad number is a field error rather than a failed save.
+    def clean_license_number(self):
+        try:
+            return clean_identity_number(self.cleaned_data["license_number"])
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+    def clean_mobile(self):
+        try:
+            return clean_mobile(self.cleaned_data["mobile"])
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
 class MembershipActivityInline(admin.TabularInline):
