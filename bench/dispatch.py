@@ -2,10 +2,13 @@
 
 Usage: .venv/bin/python bench/dispatch.py [--quick]
 
-Every figure is printed beside its baseline: the window against a dense end-to-end solve, the
-city day with demand-following repositioning against today's simulator (drivers stay where their
-trip ended), both run here. Writes bench/results/dispatch.json. --quick shrinks every part for a
-smoke test; targets are only checked at full size.
+Every figure is printed beside its baseline and target: the window against a dense end-to-end
+solve and the last recorded figure; the city day, run with demand-following repositioning on
+(idle_policy="demand", the target's condition), against the last recorded figure and against a
+run whose idle drivers stay where their trip ended. The machine may be shared, so the city day
+reports wall-clock and process CPU time and the load average around the run. Writes
+bench/results/dispatch.json. --quick shrinks every part for a smoke test; targets are only checked
+at full size.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import platform
 import resource
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,10 @@ RESULTS = ROOT / "bench" / "results" / "dispatch.json"
 SPARSE_TARGET_S = 0.010
 SPEEDUP_TARGET = 50.0
 CITY_DAY_TARGET_S = 30.0
+# Last figures recorded before the issue-16 speed work (both on a loaded 2-core machine).
+PREVIOUS_WINDOW_S = 0.0094
+PREVIOUS_CITY_DAY_S = 48.6
+CITY_DAY_POLICY = "demand"
 PUBLISHED_RULES = RuleSet(name="bench", version="1", score_weight=1.0, bonus_cap_m=500.0)
 # Any finite value above every real cost: marks infeasible pairs for the dense solver.
 INFEASIBLE = 1e9
@@ -111,14 +117,10 @@ def bench_window(n_orders: int, n_drivers: int, repeats: int, dense_repeats: int
     }
 
 
-def has_idle_policy() -> bool:
-    return any(f.name == "idle_policy" for f in fields(SimulationConfig))
-
-
 def bench_city_day(n_orders: int, n_drivers: int, idle_policy: str) -> dict:
     orders = synthetic_orders(n_orders, DEFAULT_CITY, seed=3)
     fleet = synthetic_fleet(n_drivers, DEFAULT_CITY, seed=3)
-    config = SimulationConfig(idle_policy=idle_policy) if has_idle_policy() else SimulationConfig()
+    config = SimulationConfig(idle_policy=idle_policy)
 
     reported = [-1]
 
@@ -128,19 +130,25 @@ def bench_city_day(n_orders: int, n_drivers: int, idle_policy: str) -> dict:
             reported[0] = tenth
             print(f"  {idle_policy}: simulating... {tenth * 10}%", file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = simulate(PUBLISHED_RULES, orders, fleet, seed=3, progress=report, config=config)
     elapsed = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     # ru_maxrss is KiB on Linux; this is measured before the window benchmark's big matrices.
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "orders": n_orders,
         "drivers": n_drivers,
-        "idle_policy": idle_policy if has_idle_policy() else "stay (idle_policy not available)",
+        "idle_policy": idle_policy,
+        "repositioning": idle_policy != "stay",
         "window_s": PUBLISHED_RULES.window_s,
         "windows_in_day": int(86_400 / PUBLISHED_RULES.window_s),
         "windows_solved": result.windows_solved,
         "elapsed_s": elapsed,
+        "process_cpu_s": cpu_s,
+        "load_average_1min_before": load_before,
+        "load_average_1min_after": os.getloadavg()[0],
         "peak_rss_mib": peak_mib,
         "metrics": result.metrics,
     }
@@ -173,7 +181,9 @@ def bench_replicate(n_orders: int, n_drivers: int, n_seeds: int) -> dict:
 def print_day(label: str, day: dict) -> None:
     m = day["metrics"]
     print(
-        f"  {label}: {day['elapsed_s']:.1f} s, windows solved {day['windows_solved']} of "
+        f"  {label}: {day['elapsed_s']:.1f} s wall, {day['process_cpu_s']:.1f} s process CPU, "
+        f"load average {day['load_average_1min_before']:.1f} -> "
+        f"{day['load_average_1min_after']:.1f}; windows solved {day['windows_solved']} of "
         f"{day['windows_in_day']}, peak RSS {day['peak_rss_mib']:.0f} MiB"
     )
     print(
@@ -197,17 +207,14 @@ def main() -> None:
 
     print("City day" + (" (200k orders, 10k drivers, 2 s windows)" if full else " (quick)"))
     size = (200_000, 10_000) if full else (10_000, 500)
+    day = bench_city_day(*size, idle_policy=CITY_DAY_POLICY)
+    print_day(f"repositioning ON (idle_policy={CITY_DAY_POLICY!r})", day)
     baseline_day = bench_city_day(*size, idle_policy="stay")
-    print_day("baseline, today's simulator (idle drivers stay)", baseline_day)
-    if has_idle_policy():
-        day = bench_city_day(*size, idle_policy="demand")
-        label = "repositioning toward demand"
-    else:
-        day = baseline_day
-        label = "repositioning NOT AVAILABLE (no SimulationConfig.idle_policy): baseline reused"
-    print_day(label, day)
+    print_day("repositioning off (idle drivers stay), for comparison", baseline_day)
     print(
-        f"  elapsed {day['elapsed_s']:.1f} s vs baseline {baseline_day['elapsed_s']:.1f} s "
+        f"  city day with repositioning: {day['elapsed_s']:.1f} s wall "
+        f"({day['process_cpu_s']:.1f} s CPU) vs last recorded {PREVIOUS_CITY_DAY_S:.1f} s and "
+        f"{baseline_day['elapsed_s']:.1f} s without repositioning "
         f"(target <= {CITY_DAY_TARGET_S:.0f} s) "
         f"{verdict(day['elapsed_s'] <= CITY_DAY_TARGET_S, full)}"
     )
@@ -217,7 +224,8 @@ def main() -> None:
     sparse_s = window["sparse_matcher_median_s"]
     print(
         f"  sparse matcher (candidates + solve), median: {sparse_s * 1000:.1f} ms vs dense "
-        f"baseline {window['dense_end_to_end_median_s'] * 1000:.0f} ms "
+        f"baseline {window['dense_end_to_end_median_s'] * 1000:.0f} ms, last recorded "
+        f"{PREVIOUS_WINDOW_S * 1000:.1f} ms "
         f"(target <= {SPARSE_TARGET_S * 1000:.0f} ms) {verdict(sparse_s <= SPARSE_TARGET_S, full)}"
     )
     print(
@@ -260,8 +268,10 @@ def main() -> None:
             "sparse_matcher_s": SPARSE_TARGET_S,
             "speedup": SPEEDUP_TARGET,
             "city_day_s": CITY_DAY_TARGET_S,
+            "city_day_idle_policy": CITY_DAY_POLICY,
             "load_average_1min": os.getloadavg()[0],
         },
+        "previous": {"window_s": PREVIOUS_WINDOW_S, "city_day_s": PREVIOUS_CITY_DAY_S},
         "window": window,
         "city_day": day,
         "city_day_baseline": baseline_day,

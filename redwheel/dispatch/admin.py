@@ -1,11 +1,11 @@
-"""Read-only admin for rule sets and runs: every write goes through the sandbox pages (and so
-through the services, with validation, immutability and the audit log)."""
+"""Read-only admin for rule sets, runs and fleet sizings: every write goes through the sandbox
+pages (and so through the services, with validation, immutability and the audit log)."""
 
 from django.contrib import admin
 
 from redwheel.core.admin import ReadOnlyAdmin
 from redwheel.core.permissions import scope
-from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun
+from redwheel.dispatch.models import FleetSizing, RuleSet, RunRuleSet, SimulationRun
 from redwheel.dispatch.permissions import SANDBOX_ACTION
 
 
@@ -39,3 +39,11 @@ class SimulationRunAdmin(SandboxAdmin):
     search_fields = ("title",)
     exclude = ("orders_csv",)
     inlines = [RunRuleSetInline]
+
+
+@admin.register(FleetSizing)
+class FleetSizingAdmin(SandboxAdmin):
+    list_display = ("title", "city", "rule_set", "target", "status", "progress", "created_at")
+    list_filter = ("status", "demand_source")
+    search_fields = ("title",)
+    exclude = ("orders_csv",)

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from redwheel.core.forms import SafeTextMixin
 from redwheel.dispatch import engine, services
-from redwheel.dispatch.models import RuleSet, SimulationRun
+from redwheel.dispatch.models import FleetSizing, RuleSet, SimulationRun
+from redwheel.dispatch.services import sizing
 from redwheel.orgs.models import OrgUnit, Platform
 
 DEFAULTS = engine.RuleSet()
@@ -139,27 +140,16 @@ class RuleSetForm(SafeTextMixin, forms.Form):
 
 IDLE_POLICY_CHOICES = [
     ("demand", _("Move towards where demand is expected")),
+    ("balance", _("Share out by expected demand, sparse areas included")),
     ("cruise", _("Cruise around nearby")),
     ("stay", _("Wait where the last trip ended")),
 ]
 
 
-class RunForm(SafeTextMixin, forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=150)
-    description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    baseline = forms.ModelChoiceField(
-        label=_("Baseline rule set"),
-        queryset=RuleSet.objects.none(),
-        help_text=_("Usually the zero-bonus rule set; every other set is compared with it."),
-    )
-    others = forms.ModelMultipleChoiceField(
-        label=_("Rule sets to compare"),
-        queryset=RuleSet.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Choose one to three."),
-    )
+class DemandFields(SafeTextMixin, forms.Form):
+    """The demand of a run or a fleet sizing: synthetic, an uploaded CSV, or a replayed day of
+    ingested orders. `clean_demand` turns the fields into the services' demand arguments."""
+
     demand_source = forms.ChoiceField(
         label=_("Demand"),
         choices=SimulationRun.Demand.choices,
@@ -195,6 +185,66 @@ class RunForm(SafeTextMixin, forms.Form):
         required=False,
         empty_label=_("All platforms"),
     )
+
+    def __init__(self, *args, platforms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["platform"].queryset = platforms.order_by("name")
+
+    def clean_demand(self, data, *, csv_optional: bool = False) -> None:
+        """Set data["demand_params"] and data["orders_csv"] from the demand fields.
+        `csv_optional`: a CSV demand may come without a file (it is taken from elsewhere)."""
+        source = data["demand_source"]
+        data["orders_csv"] = ""
+        if source == SimulationRun.Demand.SYNTHETIC:
+            if not data.get("orders"):
+                self.add_error("orders", _("Enter how many orders to simulate."))
+            if data["start_hour"] + data["hours"] > 24:
+                self.add_error("hours", _("The period must end by midnight."))
+            data["demand_params"] = {
+                "orders": data.get("orders"),
+                "start_hour": data["start_hour"],
+                "hours": data["hours"],
+            }
+        elif source == SimulationRun.Demand.CSV:
+            upload = data.get("orders_file")
+            if upload is None:
+                if not csv_optional:
+                    self.add_error("orders_file", _("Upload a CSV file of orders."))
+            elif upload.size > services.MAX_CSV_BYTES:
+                self.add_error("orders_file", _("The orders file is too large."))
+            else:
+                try:
+                    data["orders_csv"] = upload.read().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    self.add_error("orders_file", _("The orders file must be UTF-8 text."))
+            data["demand_params"] = {"hours": data["hours"]}
+        else:
+            if not data.get("day"):
+                self.add_error("day", _("Choose the day of ingested orders to replay."))
+            platform = data.get("platform")
+            data["demand_params"] = {
+                "day": data["day"].isoformat() if data.get("day") else None,
+                "platform_id": platform.pk if platform else None,
+                "hours": data["hours"],
+            }
+
+
+class RunForm(DemandFields):
+    title = forms.CharField(label=_("Title"), max_length=150)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    baseline = forms.ModelChoiceField(
+        label=_("Baseline rule set"),
+        queryset=RuleSet.objects.none(),
+        help_text=_("Usually the zero-bonus rule set; every other set is compared with it."),
+    )
+    others = forms.ModelMultipleChoiceField(
+        label=_("Rule sets to compare"),
+        queryset=RuleSet.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose one to three."),
+    )
     fleet_source = forms.ChoiceField(
         label=_("Fleet"),
         choices=SimulationRun.FleetSource.choices,
@@ -229,10 +279,9 @@ class RunForm(SafeTextMixin, forms.Form):
 
     def __init__(self, *args, rule_sets, platforms, **kwargs):
         """`rule_sets` and `platforms` are those the viewer may use (selectors)."""
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, platforms=platforms, **kwargs)
         self.fields["baseline"].queryset = rule_sets
         self.fields["others"].queryset = rule_sets
-        self.fields["platform"].queryset = platforms.order_by("name")
 
     def clean(self):
         data = super().clean()
@@ -244,43 +293,107 @@ class RunForm(SafeTextMixin, forms.Form):
         if not 1 <= len(others) <= services.MAX_RULE_SETS - 1:
             self.add_error("others", _("Choose one to three rule sets besides the baseline."))
         data["rule_sets"] = [data["baseline"], *others]
-        source = data["demand_source"]
-        data["orders_csv"] = ""
-        if source == SimulationRun.Demand.SYNTHETIC:
-            if not data.get("orders"):
-                self.add_error("orders", _("Enter how many orders to simulate."))
-            if data["start_hour"] + data["hours"] > 24:
-                self.add_error("hours", _("The period must end by midnight."))
-            data["demand_params"] = {
-                "orders": data.get("orders"),
-                "start_hour": data["start_hour"],
-                "hours": data["hours"],
-            }
-        elif source == SimulationRun.Demand.CSV:
-            upload = data.get("orders_file")
-            if upload is None:
-                self.add_error("orders_file", _("Upload a CSV file of orders."))
-            elif upload.size > services.MAX_CSV_BYTES:
-                self.add_error("orders_file", _("The orders file is too large."))
-            else:
-                try:
-                    data["orders_csv"] = upload.read().decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    self.add_error("orders_file", _("The orders file must be UTF-8 text."))
-            data["demand_params"] = {"hours": data["hours"]}
-        else:
-            if not data.get("day"):
-                self.add_error("day", _("Choose the day of ingested orders to replay."))
-            platform = data.get("platform")
-            data["demand_params"] = {
-                "day": data["day"].isoformat() if data.get("day") else None,
-                "platform_id": platform.pk if platform else None,
-                "hours": data["hours"],
-            }
+        self.clean_demand(data)
         if data["fleet_source"] == SimulationRun.FleetSource.SYNTHETIC:
             if not data.get("drivers"):
                 self.add_error("drivers", _("Enter how many drivers to simulate."))
             data["fleet_params"] = {"drivers": data.get("drivers")}
         else:
             data["fleet_params"] = {}
+        return data
+
+
+class FleetSizingForm(DemandFields):
+    """ "How many drivers does this rule set need to serve this share of these orders?" """
+
+    title = forms.CharField(label=_("Title"), max_length=150, required=False)
+    rule_set = forms.ModelChoiceField(label=_("Rule set"), queryset=RuleSet.objects.none())
+    target = forms.FloatField(
+        label=_("Target served share"),
+        min_value=sizing.MIN_TARGET,
+        max_value=sizing.MAX_TARGET,
+        initial=sizing.DEFAULT_TARGET,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text=_("Between 0.50 and 0.99: 0.95 means 95% of the orders served."),
+    )
+    min_drivers = forms.IntegerField(
+        label=_("Fewest drivers"), min_value=1, max_value=services.MAX_DRIVERS - 1, initial=10
+    )
+    max_drivers = forms.IntegerField(
+        label=_("Most drivers"),
+        min_value=2,
+        max_value=services.MAX_DRIVERS,
+        initial=3000,
+        help_text=_("The search stays between these bounds."),
+    )
+    placement = forms.ChoiceField(
+        label=_("Where drivers start"),
+        choices=FleetSizing.Placement.choices,
+        initial=FleetSizing.Placement.DEMAND,
+    )
+    idle_policy = forms.ChoiceField(
+        label=_("Idle drivers"),
+        choices=IDLE_POLICY_CHOICES,
+        initial=services.DEFAULT_IDLE_POLICY,
+        required=False,
+    )
+    seed = forms.IntegerField(label=_("Seed"), initial=2026, min_value=0, max_value=2**62)
+    seeds = forms.IntegerField(
+        label=_("Number of seeds"),
+        min_value=services.MIN_SEEDS,
+        max_value=services.MAX_SEEDS,
+        initial=sizing.DEFAULT_SIZING_SEEDS,
+        help_text=_(
+            "Every fleet size tried is simulated once per seed; the served share is the mean "
+            "over the seeds, shown with its 95% interval."
+        ),
+    )
+    source_run = forms.ModelChoiceField(
+        queryset=SimulationRun.objects.none(), required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, rule_sets, platforms, runs, **kwargs):
+        """`rule_sets`, `platforms` and `runs` are those the viewer may use (selectors)."""
+        super().__init__(*args, platforms=platforms, **kwargs)
+        self.fields["rule_set"].queryset = rule_sets
+        self.fields["source_run"].queryset = runs
+
+    @classmethod
+    def initial_from_run(cls, run: SimulationRun) -> dict:
+        """The form's initial values for the inputs of `run`: its demand, seeds, idle policy and
+        the first rule set compared with the baseline; bounds around the run's fleet."""
+        p = run.demand_params or {}
+        rule_sets = run.ordered_rule_sets()
+        initial = {
+            "source_run": run.pk,
+            "title": _("Fleet for: %(title)s") % {"title": run.title},
+            "demand_source": run.demand_source,
+            "seed": run.seed,
+            "seeds": (run.sim_params or {}).get("seeds", sizing.DEFAULT_SIZING_SEEDS),
+            "idle_policy": (run.sim_params or {}).get("idle_policy", services.DEFAULT_IDLE_POLICY),
+        }
+        if rule_sets:
+            initial["rule_set"] = rule_sets[min(1, len(rule_sets) - 1)].pk
+        for key in ("orders", "start_hour", "hours", "day"):
+            if p.get(key) is not None:
+                initial[key] = p[key]
+        if p.get("platform_id"):
+            initial["platform"] = p["platform_id"]
+        drivers = (run.results or {}).get("drivers") or (run.fleet_params or {}).get("drivers")
+        if drivers:
+            initial["max_drivers"] = min(services.MAX_DRIVERS, max(100, 2 * int(drivers)))
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data["min_drivers"] >= data["max_drivers"]:
+            self.add_error("max_drivers", _("The most drivers must exceed the fewest drivers."))
+        source_run = data.get("source_run")
+        self.clean_demand(
+            data,
+            csv_optional=source_run is not None
+            and source_run.demand_source == SimulationRun.Demand.CSV,
+        )
         return data

@@ -213,3 +213,123 @@ class SimulationRunActivity(StatusActivity):
     class Meta(StatusActivity.Meta):
         verbose_name = _("simulation run activity")
         verbose_name_plural = _("simulation run activities")
+
+
+class FleetSizing(BaseModel):
+    """ "How many drivers does this rule set need to serve a target share of this demand?"
+
+    Asked in the sandbox, answered in the background by bisection over simulated fleets
+    (`services.sizing.sizing_execute`). The request (rule set, demand, bounds, seeds) is stored
+    with the answer so it can be replayed exactly; fleets are always synthetic, placed after the
+    demand or at random, because the question is how many drivers, not which ones."""
+
+    Status = SimulationRun.Status
+    Demand = SimulationRun.Demand
+
+    class Placement(models.TextChoices):
+        DEMAND = "demand", _("Placed and shifted after the demand")
+        RANDOM = "random", _("At random hotspots with random shifts")
+
+    city = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("city"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"parent__isnull": True},
+    )
+    title = models.CharField(_("title"), max_length=150)
+    rule_set = models.ForeignKey(
+        RuleSet, verbose_name=_("rule set"), on_delete=models.PROTECT, related_name="sizings"
+    )
+    # The run whose inputs were copied, if any; the sizing keeps its own copy of them.
+    source_run = models.ForeignKey(
+        SimulationRun,
+        verbose_name=_("inputs of run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sizings",
+    )
+    demand_source = models.CharField(_("demand"), max_length=16, choices=Demand.choices)
+    demand_params = models.JSONField(_("demand parameters"), default=dict, blank=True)
+    orders_csv = models.TextField(_("orders CSV"), blank=True)
+    placement = models.CharField(
+        _("fleet placement"), max_length=16, choices=Placement.choices, default=Placement.DEMAND
+    )
+    target = models.FloatField(_("target served share"))
+    min_drivers = models.PositiveIntegerField(_("fewest drivers"))
+    max_drivers = models.PositiveIntegerField(_("most drivers"))
+    seed = models.BigIntegerField(_("seed"), default=0)
+    seeds = models.PositiveSmallIntegerField(_("number of seeds"))
+    idle_policy = models.CharField(_("idle drivers"), max_length=16)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("fleet sizing")
+        verbose_name_plural = _("fleet sizings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="dispatch_sizing_progress_pct"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target__gte=0.5, target__lte=0.99),
+                name="dispatch_sizing_target_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_drivers__gte=1, max_drivers__gt=models.F("min_drivers")),
+                name="dispatch_sizing_bounds",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seeds__gte=1), name="dispatch_sizing_seeds_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def as_run(self) -> SimulationRun:
+        """An unsaved run with this sizing's demand, so the run's demand builders replay it."""
+        return SimulationRun(
+            city=self.city,
+            title=self.title,
+            demand_source=self.demand_source,
+            demand_params=self.demand_params,
+            orders_csv=self.orders_csv,
+            fleet_source=SimulationRun.FleetSource.SYNTHETIC,
+            fleet_params={"drivers": self.max_drivers},
+            seed=self.seed,
+            sim_params={"seeds": self.seeds, "idle_policy": self.idle_policy},
+        )
+
+
+class FleetSizingActivity(StatusActivity):
+    """One row per step of a fleet sizing: queued, started, finished or failed."""
+
+    Action = SimulationRunActivity.Action
+
+    sizing = models.ForeignKey(FleetSizing, on_delete=models.PROTECT, related_name="activities")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+
+    class Meta(StatusActivity.Meta):
+        verbose_name = _("fleet sizing activity")
+        verbose_name_plural = _("fleet sizing activities")

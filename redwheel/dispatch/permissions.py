@@ -1,12 +1,12 @@
 """Dispatch's part of the one permission mechanism: the sandbox belongs to each city's committee.
 
-Rule sets and simulation runs are owned by their city (a root org unit, `city`). Using the
-sandbox — reading, creating and changing rule sets and runs — is the `SANDBOX_ACTION` on that
-city. It is "audit" because exactly the roles that audit a city hold it there: regulators
-(the transport authority) and committee staff. Viewers, instructors and secretaries on the
-committee do not, and a grant on a platform's committee or a branch never covers the city's
-root, so none of them sees the sandbox (`orgs.permissions.committee_cities`). Platform
-principals (tokens, feeds) never see rule sets or runs.
+Rule sets, simulation runs and fleet sizings are owned by their city (a root org unit, `city`).
+Using the sandbox — reading, creating and changing rule sets, runs and sizings — is the
+`SANDBOX_ACTION` on that city. It is "audit" because exactly the roles that audit a city hold
+it there: regulators (the transport authority) and committee staff. Viewers, instructors and
+secretaries on the committee do not, and a grant on a platform's committee or a branch never
+covers the city's root, so none of them sees the sandbox (`orgs.permissions.committee_cities`).
+Platform principals (tokens, feeds) never see rule sets, runs or sizings.
 """
 
 from django.db.models import Q, QuerySet
@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from redwheel.core import permissions
 from redwheel.core.errors import NotFound, ValidationFailed
 from redwheel.dispatch.models import (
+    FleetSizing,
+    FleetSizingActivity,
     RuleSet,
     RuleSetActivity,
     RunRuleSet,
@@ -74,8 +76,9 @@ def city_rows(queryset: QuerySet, city: OrgUnit) -> QuerySet:
 
 
 def register() -> None:
-    for model in (RuleSet, SimulationRun):
+    for model in (RuleSet, SimulationRun, FleetSizing):
         permissions.register(model, units=("city__path",), platform_actions=())
     permissions.register(RunRuleSet, via="run")
     permissions.register(RuleSetActivity, via="rule_set")
     permissions.register(SimulationRunActivity, via="run")
+    permissions.register(FleetSizingActivity, via="sizing")

@@ -1,5 +1,6 @@
 """Sandbox pages: rule sets (list, create, edit draft, publish, new version), runs (create, list,
-report with progress polling) and exports. Only sandbox users (selectors.may_use_sandbox) get
+report with progress polling), fleet sizings (create, list, result with progress polling) and
+exports. Only sandbox users (selectors.may_use_sandbox) get
 anything, and only of their own city; everyone else gets 404. Each POST parses one form and
 calls one service."""
 
@@ -16,8 +17,9 @@ from redwheel.accounts.decorators import staff_required
 from redwheel.core.exports import download, json_response
 from redwheel.core.forms import domain_errors
 from redwheel.core.paging import paginate
-from redwheel.dispatch import exports, forms, selectors, services
+from redwheel.dispatch import exports, forms, selectors, services, sizing_selectors
 from redwheel.dispatch.models import RuleSet
+from redwheel.dispatch.services import sizing as sizing_services
 
 PAGE_SIZE = 25
 
@@ -245,3 +247,101 @@ def run_export_xlsx(request, pk):
     if not run.results:
         raise Http404
     return download(exports.run_workbook(request.user, run), f"sandbox-run-{run.pk}.xlsx")
+
+
+# Fleet sizing --------------------------------------------------------------------------------
+
+
+@sandbox_required
+def sizing_list(request):
+    return render(
+        request,
+        "dispatch/sizing_list.html",
+        {"page": paginate(request, sizing_selectors.fleet_sizings(request.user), PAGE_SIZE)},
+    )
+
+
+def _source_run(request):
+    """The run whose inputs prefill a new sizing (`?run=`), 404 unless the viewer's."""
+    value = request.GET.get("run")
+    if not value:
+        return None
+    try:
+        return selectors.run(request.user, int(value))
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@sandbox_required
+def sizing_create(request):
+    rule_sets = selectors.rule_sets(request.user)
+    source = None if request.method == "POST" else _source_run(request)
+    form = forms.FleetSizingForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=forms.FleetSizingForm.initial_from_run(source) if source else None,
+        rule_sets=rule_sets,
+        platforms=selectors.replay_platforms(request.user),
+        runs=selectors.runs(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        source = d.get("source_run")
+        with domain_errors(form=form):
+            sizing = sizing_services.sizing_create(
+                actor=request.user,
+                title=d["title"],
+                rule_set=d["rule_set"],
+                target=d["target"],
+                min_drivers=d["min_drivers"],
+                max_drivers=d["max_drivers"],
+                demand_source=d["demand_source"],
+                demand_params=d["demand_params"],
+                orders_csv=d["orders_csv"],
+                placement=d["placement"],
+                seed=d["seed"],
+                seeds=d["seeds"],
+                idle_policy=d["idle_policy"],
+                source_run=source,
+            )
+            messages.success(
+                request, _("The fleet sizing is queued; this page shows its progress.")
+            )
+            return redirect("dispatch:sizing_detail", sizing.pk)
+    if form.is_bound:
+        source = form.cleaned_data.get("source_run")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "dispatch/sizing_form.html",
+        {"form": form, "has_rule_sets": rule_sets.exists(), "source_run": source},
+        status=status,
+    )
+
+
+@sandbox_required
+def sizing_detail(request, pk):
+    sizing = sizing_selectors.fleet_sizing(request.user, pk)
+    return render(
+        request,
+        "dispatch/sizing_detail.html",
+        {"sizing": sizing, "report": sizing_selectors.sizing_report(sizing)},
+    )
+
+
+@sandbox_required
+def sizing_progress(request, pk):
+    """The htmx-polled progress block; once the sizing has finished, the page reloads."""
+    sizing = sizing_selectors.fleet_sizing(request.user, pk)
+    response = render(request, "dispatch/_sizing_progress.html", {"sizing": sizing})
+    if sizing.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@sandbox_required
+def sizing_export_json(request, pk):
+    sizing = sizing_selectors.fleet_sizing(request.user, pk)
+    return json_response(
+        f"sandbox-sizing-{sizing.pk}.json", exports.sizing_json(request.user, sizing)
+    )

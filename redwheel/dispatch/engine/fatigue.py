@@ -26,6 +26,12 @@ class FatigueStatus(StrEnum):
     DAILY_CAP = "daily_cap"  # daily limit reached
 
 
+# Reasons are stored as small integer codes, not strings: recording a window's trips then stays
+# a few vector operations instead of building an object array every window.
+_REASONS = (FatigueStatus.MUST_REST, FatigueStatus.DAILY_CAP)
+_MUST_REST, _DAILY_CAP = 0, 1
+
+
 class FatigueTracker:
     """Per-driver driving counters; indices are positions in the fleet arrays."""
 
@@ -35,7 +41,7 @@ class FatigueTracker:
         self.daily_s = np.zeros(n_drivers)
         self.last_drive_end = np.full(n_drivers, -np.inf)
         self.eligible_from = np.full(n_drivers, -np.inf)
-        self._reason = np.full(n_drivers, FatigueStatus.OK.value, dtype=object)
+        self._reason = np.full(n_drivers, _MUST_REST, dtype=np.int8)
 
     def eligible(self, now: float) -> np.ndarray:
         """Boolean mask of drivers the fatigue rules allow to take an order at ``now``."""
@@ -44,14 +50,15 @@ class FatigueTracker:
     def status(self, driver: int, now: float) -> FatigueStatus:
         if self.eligible_from[driver] <= now:
             return FatigueStatus.OK
-        return FatigueStatus(self._reason[driver])
+        return _REASONS[self._reason[driver]]
 
     def record_drive(self, drivers: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
         """Record that each of ``drivers`` drives from ``start`` to ``end`` (one trip each)."""
         rules = self.rules
         drivers = np.asarray(drivers, dtype=np.int64)
-        start = np.broadcast_to(np.asarray(start, dtype=float), drivers.shape)
-        end = np.broadcast_to(np.asarray(end, dtype=float), drivers.shape)
+        # Broadcasting (a scalar start for a whole window) is left to the arithmetic below.
+        start = np.asarray(start, dtype=float)
+        end = np.asarray(end, dtype=float)
         if np.any(end < start):
             raise ValueError("a drive cannot end before it starts")
         gap = start - self.last_drive_end[drivers]
@@ -61,14 +68,14 @@ class FatigueTracker:
         continuous = continuous + duration
         daily = daily + duration
 
-        must_rest = continuous >= rules.continuous_limit_s
         capped = daily >= rules.daily_limit_s
-        eligible_from = np.where(must_rest, end + rules.continuous_rest_s, -np.inf)
+        eligible_from = np.where(
+            continuous >= rules.continuous_limit_s, end + rules.continuous_rest_s, -np.inf
+        )
         eligible_from = np.where(capped, end + rules.daily_rest_s, eligible_from)
-        reason = np.where(capped, FatigueStatus.DAILY_CAP.value, FatigueStatus.MUST_REST.value)
 
         self.continuous_s[drivers] = continuous
         self.daily_s[drivers] = daily
         self.last_drive_end[drivers] = end
         self.eligible_from[drivers] = eligible_from
-        self._reason[drivers] = reason
+        self._reason[drivers] = np.where(capped, _DAILY_CAP, _MUST_REST)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from .candidates import Candidates, nearest_candidates
 from .rules import RuleSet
@@ -28,6 +28,10 @@ DENSE_MAX_CELLS = 4096
 # Independent parts of a window are packed into solver calls of about this many orders: large
 # enough to amortise per-call overhead, small enough that rows x columns work stays low.
 COMPONENT_BLOCK_ROWS = 128
+
+# A row whose cheapest edge beats its next one by more than this (far above rounding errors of
+# costs of at most ~1e5 m) has a clear choice; see _clear_cheapest_edges.
+CLEAR_MARGIN_M = 1e-6
 
 Solver = Literal["auto", "sparse", "dense"]
 
@@ -233,18 +237,28 @@ def _solve_by_component(
     """
     if len(edge_order) == 0:
         return np.zeros(0, dtype=bool)
-    order_ids, edge_row = np.unique(edge_order, return_inverse=True)
-    driver_ids, edge_column = np.unique(edge_driver, return_inverse=True)
-    n_rows, n_columns = len(order_ids), len(driver_ids)
+    new_row = np.empty(len(edge_order), dtype=bool)
+    new_row[0] = True
+    np.not_equal(edge_order[1:], edge_order[:-1], out=new_row[1:])
+    cheapest = _clear_cheapest_edges(new_row, edge_driver, edge_cost)
+    if cheapest is not None:
+        chosen = np.zeros(len(edge_order), dtype=bool)
+        chosen[cheapest] = True
+        return chosen
+    # Rows and columns numbered 0..n-1 in the order of their ids (what np.unique's inverse
+    # gives), without sorting: rows arrive grouped and columns go through a lookup table.
+    edge_row = np.cumsum(new_row) - 1
+    present = np.zeros(int(edge_driver.max()) + 1, dtype=bool)
+    present[edge_driver] = True
+    column_number = np.cumsum(present) - 1
+    edge_column = column_number[edge_driver]
+    n_rows, n_columns = int(edge_row[-1]) + 1, int(column_number[-1]) + 1
     if n_rows * (n_columns + n_rows) <= DENSE_MAX_CELLS:
-        return _solve_block(edge_row, edge_column, edge_cost, rule_set, solver)
+        return _solve_numbered(
+            edge_row, edge_column, edge_cost, n_rows, n_columns, rule_set, solver
+        )
 
-    graph = csr_matrix(
-        (np.ones(len(edge_row), dtype=np.int8), (edge_row, n_rows + edge_column)),
-        shape=(n_rows + n_columns, n_rows + n_columns),
-    )
-    n_components, label = connected_components(graph, directed=False)
-    row_label = label[:n_rows]
+    n_components, row_label = _row_components(edge_row, edge_column, n_rows, n_columns)
 
     # A component in which every order's cheapest candidate is a different driver is solved by
     # giving each order that candidate: each row then sits at its own minimum, a lower bound on
@@ -273,6 +287,63 @@ def _solve_by_component(
             edge_row[edges], edge_column[edges], edge_cost[edges], rule_set, solver
         )
     return chosen
+
+
+def _row_components(
+    edge_row: np.ndarray, edge_column: np.ndarray, n_rows: int, n_columns: int
+) -> tuple[int, np.ndarray]:
+    """Connected components of the rows of a bipartite graph, numbered by their first row.
+
+    That is the numbering of ``scipy.sparse.csgraph.connected_components`` on the graph with
+    rows as vertices 0..n_rows-1 (every component holds a row), found here by hooking and
+    pointer jumping on plain arrays: building the sparse matrix it needs cost more than the
+    search itself in a window of a few hundred edges.
+    """
+    u, v = edge_row, n_rows + edge_column
+    label = np.arange(n_rows + n_columns)
+    while True:
+        # Hook: each endpoint takes the smaller label of the edge; labels stay vertex ids of the
+        # same component and only decrease, so the smallest vertex keeps its own.
+        hooked = label.copy()
+        smaller = np.minimum(label[u], label[v])
+        np.minimum.at(hooked, u, smaller)
+        np.minimum.at(hooked, v, smaller)
+        while True:
+            jumped = hooked[hooked]
+            if np.array_equal(jumped, hooked):
+                break
+            hooked = jumped
+        if np.array_equal(hooked, label):
+            break
+        label = hooked
+    first_rows, row_label = np.unique(label[:n_rows], return_inverse=True)
+    return len(first_rows), row_label
+
+
+def _clear_cheapest_edges(
+    new_row: np.ndarray, edge_column: np.ndarray, edge_cost: np.ndarray
+) -> np.ndarray | None:
+    """Every row's cheapest edge, if that is clearly the one optimal assignment; else None.
+
+    When each row's cheapest edge beats its second cheapest by more than ``CLEAR_MARGIN_M`` and
+    no two rows' cheapest edges share a column, every other assignment costs at least the margin
+    more, so any exact solver returns this one: skipping the solver cannot change the result.
+    Many windows of a city day are like that. Edges are grouped by row; ``new_row`` flags each
+    row's first edge.
+    """
+    starts = np.flatnonzero(new_row)
+    row_min = np.minimum.reduceat(edge_cost, starts)
+    at_min = np.flatnonzero(edge_cost == row_min[np.cumsum(new_row) - 1])
+    if at_min.size != starts.size:
+        return None  # a row with two equally cheap edges
+    columns = np.sort(edge_column[at_min])
+    if np.any(columns[1:] == columns[:-1]):
+        return None
+    others = edge_cost.copy()
+    others[at_min] = np.inf
+    if np.any(np.minimum.reduceat(others, starts) - row_min <= CLEAR_MARGIN_M):
+        return None
+    return at_min
 
 
 def _cheapest_edge_per_row(edge_row: np.ndarray, edge_cost: np.ndarray, n_rows: int) -> np.ndarray:
@@ -305,6 +376,19 @@ def _solve_block(
     column_number = np.cumsum(present) - 1
     columns = column_number[edge_column]
     n_rows, n_columns = int(rows[-1]) + 1, int(column_number[-1]) + 1
+    return _solve_numbered(rows, columns, edge_cost, n_rows, n_columns, rule_set, solver)
+
+
+def _solve_numbered(
+    rows: np.ndarray,
+    columns: np.ndarray,
+    edge_cost: np.ndarray,
+    n_rows: int,
+    n_columns: int,
+    rule_set: RuleSet,
+    solver: Solver,
+) -> np.ndarray:
+    """:func:`_solve_block` for rows and columns already numbered 0..n-1."""
     if solver == "auto":
         solver = "dense" if n_rows * (n_columns + n_rows) <= DENSE_MAX_CELLS else "sparse"
     if solver == "dense":

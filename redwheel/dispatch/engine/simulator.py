@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from .demand import Fleet, Orders
-from .environment import IDLE_POLICIES, IdleEnvironment, hourly_speed_mps, speed_at
+from .environment import (
+    BALANCE_FORECASTS,
+    IDLE_POLICIES,
+    IdleEnvironment,
+    hourly_speed_mps,
+    speed_at,
+    spread_centroids,
+)
 from .fatigue import FatigueTracker
 from .geo import LocalProjection
 from .matcher import DriverPool, OrderBatch, match_window
@@ -54,8 +61,21 @@ class SimulationConfig:
     stations_lat: tuple[float, ...] = ()
     # 24 km/h values by hour of day; None means speed_kmh all day.
     speed_profile_kmh: tuple[float, ...] | None = None
+    # Spread trip ends given as area centroids (0 = off); see environment.spread_centroids.
+    centroid_spread: float = 0.0
+    # How `balance` forecasts demand; see environment.Rebalancer.
+    balance_forecast: str = "profile"
+    # Seconds between a match and the driver setting off (accepting, turning round); part of the
+    # passenger's wait and of the driver's busy time. 0: off.
+    response_s: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.balance_forecast not in BALANCE_FORECASTS:
+            raise ValueError(f"balance_forecast must be one of: {', '.join(BALANCE_FORECASTS)}")
+        if self.response_s < 0:
+            raise ValueError("response_s must be >= 0")
+        if self.centroid_spread < 0:
+            raise ValueError("centroid_spread must be >= 0")
         if self.idle_policy not in IDLE_POLICIES:
             raise ValueError(f"idle_policy must be one of: {', '.join(IDLE_POLICIES)}")
         if self.reposition_every_s <= 0:
@@ -135,6 +155,7 @@ def simulate(
     )
     origin_xy = projection.to_xy(orders.origin_lng[by_time], orders.origin_lat[by_time])
     dest_xy = projection.to_xy(orders.dest_lng[by_time], orders.dest_lat[by_time])
+    origin_xy, dest_xy = spread_centroids(origin_xy, dest_xy, config.centroid_spread, seed)
     required = orders.required_vehicle_type
     if required is not None:
         required = required[by_time]
@@ -153,14 +174,23 @@ def simulate(
     bonus_m = np.zeros(n_orders)
     served_by = np.full(n_orders, -1, dtype=np.int64)
 
+    # Per served order, for the per-driver totals added up after the loop.
+    ride_s_of = np.zeros(n_orders)
+    busy_s_of = np.zeros(n_orders)
+    trip_end_of = np.zeros(n_orders)
+    matched_in = np.zeros(n_orders, dtype=np.int64)
+
     driver_xy = projection.to_xy(fleet.lng, fleet.lat)
     busy_until = np.full(n_drivers, -np.inf)
-    last_trip_end = np.full(n_drivers, -np.inf)
-    income = np.zeros(n_drivers)
-    busy_s = np.zeros(n_drivers)
-    trips = np.zeros(n_drivers, dtype=np.int64)
     fatigue = FatigueTracker(n_drivers, rule_set.fatigue)
     online = _OnlineClock(fleet)
+    # Earliest time each driver may take an order: the end of their trip, of a fatigue rest and,
+    # with plain online windows, the start of their shift. Kept up to date when drivers are
+    # matched, so a window's availability is one comparison instead of three masks.
+    shift_start = fleet.online_start_s if fleet.sessions is None else None
+    ready_at = np.full(n_drivers, -np.inf)
+    if shift_start is not None:
+        ready_at = np.maximum(ready_at, shift_start)
     stations_xy = None
     if config.stations_lng:
         stations_xy = projection.to_xy(np.array(config.stations_lng), np.array(config.stations_lat))
@@ -176,6 +206,7 @@ def simulate(
         origin_xy=origin_xy,
         stations_xy=stations_xy,
         demand_idle_s=config.demand_idle_s,
+        balance_forecast=config.balance_forecast,
     )
     next_reposition = -np.inf
 
@@ -203,13 +234,15 @@ def simulate(
             status[open_orders[gave_up]] = CANCELLED_UNMATCHED
             open_orders = open_orders[~gave_up]
 
-        online_now = online.at(now)
         if environment.moves and now >= next_reposition:
-            idle = np.flatnonzero(online_now & (busy_until <= now))
+            idle = np.flatnonzero(online.at(now) & (busy_until <= now))
             environment.step(now, driver_xy, idle, np.maximum(busy_until, online.since))
             next_reposition = now + config.reposition_every_s
         if open_orders.size:
-            available = np.flatnonzero(online_now & (busy_until <= now) & fatigue.eligible(now))
+            if shift_start is None:
+                available = np.flatnonzero(online.at(now) & (ready_at <= now))
+            else:
+                available = np.flatnonzero((ready_at <= now) & (fleet.online_end_s > now))
             if available.size:
                 windows_solved += 1
                 result = match_window(
@@ -232,31 +265,33 @@ def simulate(
                 matched_orders = open_orders[matched]
                 drivers = available[result.driver_for_order[matched]]
                 speed_now = hourly_mps[int(now // 3600.0) % 24]
-                pickup_s = result.pickup_m[matched] * config.detour_factor / speed_now
+                pickup_s = config.response_s + (
+                    result.pickup_m[matched] * config.detour_factor / speed_now
+                )
                 accepted = pickup_s <= pickup_patience[matched_orders]
                 status[matched_orders[~accepted]] = CANCELLED_LONG_PICKUP
 
                 o, d = matched_orders[accepted], drivers[accepted]
-                ride_s = ride_m[o] / speed_at(hourly_mps, now + pickup_s[accepted])
-                trip_end = now + pickup_s[accepted] + ride_s
+                pickup_s = pickup_s[accepted]
+                ride_s = ride_m[o] / speed_at(hourly_mps, now + pickup_s)
+                trip_end = now + pickup_s + ride_s
                 status[o] = SERVED
-                wait[o] = now - order_time[o] + pickup_s[accepted]
+                wait[o] = now - order_time[o] + pickup_s
                 pickup_m[o] = result.pickup_m[matched][accepted]
                 bonus_m[o] = result.bonus_m[matched][accepted]
                 served_by[o] = d
+                ride_s_of[o] = ride_s
+                busy_s_of[o] = trip_end - now
+                trip_end_of[o] = trip_end
+                matched_in[o] = window
                 busy_until[d] = trip_end
-                last_trip_end[d] = trip_end
-                busy_s[d] += trip_end - now
-                income[d] += (
-                    config.fare_base
-                    + config.fare_per_km * ride_m[o] / 1000
-                    + config.fare_per_min * ride_s / 60
-                )
                 online.record_trip_end(d, trip_end)
                 environment.forget_targets(d)
-                trips[d] += 1
                 driver_xy[d] = dest_xy[o]  # idle there once the trip ends
                 fatigue.record_drive(d, now, trip_end)
+                ready_at[d] = np.maximum(trip_end, fatigue.eligible_from[d])
+                if shift_start is not None:
+                    ready_at[d] = np.maximum(ready_at[d], shift_start[d])
                 open_orders = open_orders[~matched]
 
         window += 1
@@ -267,6 +302,9 @@ def simulate(
         progress(1.0)
 
     served = status == SERVED
+    income, busy_s, trips, last_trip_end = _driver_totals(
+        n_drivers, served_by, served, matched_in, ride_m, ride_s_of, busy_s_of, trip_end_of, config
+    )
     # A trip may run past the end of a shift; that overtime counts as online.
     online_s = online.online_s(last_trip_end)
     metrics = compute_metrics(
@@ -334,6 +372,40 @@ def compare(
         r.rule_set.name: income_losers(results[0], r, config.losers_count) for r in results[1:]
     }
     return Comparison(results, losers)
+
+
+def _driver_totals(
+    n_drivers: int,
+    served_by: np.ndarray,
+    served: np.ndarray,
+    matched_in: np.ndarray,
+    ride_m: np.ndarray,
+    ride_s: np.ndarray,
+    busy_s_of: np.ndarray,
+    trip_end: np.ndarray,
+    config: SimulationConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Income, busy time, trips and last trip end of every driver, from their served orders.
+
+    Each driver's trips are added in the order they were matched, the order in which the loop
+    used to add them one window at a time, so the sums are the same to the last bit.
+    """
+    orders = np.flatnonzero(served)
+    orders = orders[np.argsort(matched_in[orders], kind="stable")]
+    drivers = served_by[orders]
+    fare = (
+        config.fare_base
+        + config.fare_per_km * ride_m[orders] / 1000
+        + config.fare_per_min * ride_s[orders] / 60
+    )
+    income = np.zeros(n_drivers)
+    np.add.at(income, drivers, fare)
+    busy_s = np.zeros(n_drivers)
+    np.add.at(busy_s, drivers, busy_s_of[orders])
+    last_trip_end = np.full(n_drivers, -np.inf)
+    np.maximum.at(last_trip_end, drivers, trip_end[orders])
+    trips = np.bincount(drivers, minlength=n_drivers).astype(np.int64)
+    return income, busy_s, trips, last_trip_end
 
 
 def _scaled_progress(progress: ProgressCallback, index: int, total: int) -> ProgressCallback:

@@ -31,7 +31,7 @@ MIN_SEEDS, MAX_SEEDS = 1, 20
 DEFAULT_SEEDS = uncertainty.DEFAULT_SEEDS
 DEFAULT_IDLE_POLICY = "demand"
 # No station model exists yet, so "station" (return to the nearest driver station) is hidden.
-IDLE_POLICIES = ("stay", "cruise", "demand")
+IDLE_POLICIES = ("stay", "cruise", "demand", "balance")
 # Below this much work (orders × seeds) starting worker processes costs more than it saves.
 PARALLEL_MIN_WORK = 50_000
 

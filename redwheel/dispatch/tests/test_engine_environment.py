@@ -55,7 +55,7 @@ def test_config_rejects_bad_values():
         SimulationConfig(idle_policy="station")
     with pytest.raises(ValueError, match="24"):
         SimulationConfig(speed_profile_kmh=(30.0,) * 23)
-    assert IDLE_POLICIES == ("stay", "cruise", "demand", "station")
+    assert IDLE_POLICIES == ("stay", "cruise", "demand", "station", "balance")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_repositioning_changes_results(small_day):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    policy=st.sampled_from(["cruise", "demand", "station"]),
+    policy=st.sampled_from(["cruise", "demand", "station", "balance"]),
     seed=st.integers(0, 1000),
     busy_share=st.floats(0.0, 1.0),
 )

@@ -368,7 +368,8 @@ def test_exports_open(client, regulator, pair):
     assert metrics[0][1:] == ("baseline v1", "incentive v1")
     run.refresh_from_db()
     gini_row = next(r for r in metrics if str(r[0]).startswith("Income gap"))
-    assert gini_row[1] == pytest.approx(run.results["rule_sets"][0]["metrics"]["income_gini"])
+    baseline = run.results["rule_sets"][0]
+    assert gini_row[1] == pytest.approx(baseline["intervals"]["income_gini"]["mean"])
 
 
 # Access --------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
         --start-hour 12 --hours 5 --seed 2026 [--save]
 
     manage.py dispatch size-fleet --rules docs/examples/rules-incentive.json --synthetic \
-        --orders-count 5000 --target 0.95 [--seeds 3] [--idle demand] [--fleet demand]
+        --orders-count 5000 --target 0.95 [--seeds 3] [--idle balance] [--fleet demand] \
+        [--centroid-spread 0.5]
 
 The first rule set is the baseline. `--seeds N` runs every rule set on N seeds and adds each
 metric's mean with its 95 % interval and the paired difference against the baseline (`*` marks a
@@ -123,6 +124,13 @@ class Command(BaseCommand):
             default=None,
             help="JSON file of 24 hourly speeds in km/h (default: the city's trips, else 30)",
         )
+        sim.add_argument(
+            "--centroid-spread",
+            type=float,
+            default=0.0,
+            help="spread trip ends that share a point (area centroids) over a disc of this "
+            "fraction of the distance to the nearest other point, e.g. 0.5 (default 0: off)",
+        )
         sim.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -157,7 +165,7 @@ class Command(BaseCommand):
                 orders, t0, t1, bbox = services.demand_build(run)
                 if not len(orders):
                     raise CommandError("the chosen period has no orders")
-                config = _with_speed_profile(engine.SimulationConfig(idle_policy=o["idle"]), o)
+                config = _with_calibration(engine.SimulationConfig(idle_policy=o["idle"]), o)
                 result = fleet_size(
                     rules,
                     orders,
@@ -214,7 +222,7 @@ class Command(BaseCommand):
                         rules,
                         (inputs.orders, fleet),
                         services.run_seeds(run),
-                        config=_with_speed_profile(services.run_config(run, inputs), o),
+                        config=_with_calibration(services.run_config(run, inputs), o),
                         processes=1,
                         progress=progress,
                     )
@@ -338,7 +346,11 @@ def _speed_profile(o) -> tuple[float, ...] | None:
         raise CommandError(f"{o['speed_profile']}: not a JSON list of 24 speeds ({exc})") from exc
 
 
-def _with_speed_profile(config, o):
+def _with_calibration(config, o):
+    """`config` with the command's speed profile and centroid spread."""
+    if o["centroid_spread"] < 0:
+        raise CommandError("--centroid-spread must be 0 or more")
+    config = dataclasses.replace(config, centroid_spread=o["centroid_spread"])
     profile = _speed_profile(o)
     if profile is None:
         return config
