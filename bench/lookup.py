@@ -114,7 +114,7 @@ def seed(drivers: int) -> tuple[str, list[str]]:
 
     call_command("migrate", verbosity=0, interactive=False)
     from redwheel.accounts.models import User
-    from redwheel.accounts.permissions import SystemActor
+    from redwheel.core.permissions import SystemActor
     from redwheel.accounts.services import token_create
     from redwheel.drivers import services as ds
     from redwheel.drivers.models import Driver
@@ -164,7 +164,7 @@ def seed(drivers: int) -> tuple[str, list[str]]:
         if not services.book_in_force():
             book = defaults.draft_default(actor=admin)
             services.rulebook_publish(actor=admin, book=book)
-        services.scores_snapshot(actor=SystemActor("bench"))
+        services.scores_snapshot(actor=SystemActor.operator("bench"))
     from django.db import connection
 
     if connection.vendor == "postgresql":  # fresh planner statistics after seeding

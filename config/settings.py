@@ -1,5 +1,6 @@
 """RedWheel settings. Every value comes from the environment (see .env.example)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -46,8 +47,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probes are answered before host validation, HTTPS redirects,
+    # sessions and locale, and the request metrics time everything below them.
+    "redwheel.core.health.ProbeMiddleware",
+    "redwheel.core.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, to wrap every middleware that may reach the database: a lost database is a 503.
+    "redwheel.core.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +91,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'redwheel.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A persistent connection is tested before each request's first query, so one that
+        # died with a database restart is replaced instead of failing that request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -158,6 +168,8 @@ if env_str("REDIS_URL"):
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env_str("REDIS_URL"),
+        # Fail fast when Redis is gone: callers fall back to the database (scoring.cache).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 
 TASKS = {
@@ -200,6 +212,24 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 # How long a worker's claim on a notification lasts before another worker may retry it;
 # keep it well above WEBHOOK_TIMEOUT_SECONDS so a slow send is not sent twice.
 NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120)
+
+# Health checks and metrics (docs/operations.md, "Health checks and metrics"). /readyz fails
+# when no worker heartbeat is younger than READY_WORKER_MAX_AGE_S seconds (0: not checked);
+# workers write one every WORKER_HEARTBEAT_SECONDS. READY_DB_TIMEOUT_SECONDS bounds the
+# readiness check's own database connection and query.
+READY_WORKER_MAX_AGE_S = env_int("READY_WORKER_MAX_AGE_S", 120)
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+READY_DB_TIMEOUT_SECONDS = env_int("READY_DB_TIMEOUT_SECONDS", 2)
+# /metrics (Prometheus) answers 404 unless enabled, and then only to "Authorization: Bearer
+# <METRICS_TOKEN>"; with DEBUG off an enabled endpoint needs a long token (redwheel.E011).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Gunicorn with several worker processes: a directory, emptied at each start, where
+# prometheus_client's multiprocess mode keeps every process's request metrics. prometheus_client
+# switches mode on the variable's mere presence, so an empty value is removed.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+if not PROMETHEUS_MULTIPROC_DIR:
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 LOGGING = {
     "version": 1,

@@ -11,8 +11,13 @@ from django.views.static import serve
 
 from redwheel.accounts.views import home
 from redwheel.api import api
+from redwheel.core import health, metrics
 
 urlpatterns = [
+    # Probes and metrics first (core.health's ProbeMiddleware normally answers the probes).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", api.urls),  # first: platforms' look-ups are the hottest paths
     path("", home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),

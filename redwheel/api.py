@@ -9,6 +9,7 @@ import functools
 from importlib import import_module
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from redwheel.core import unavailable
 from redwheel.core.errors import DomainError
 
 
@@ -105,6 +107,14 @@ def not_found(request, exc):
 def request_too_big(request, exc):
     # Django would answer its HTML 400 page; DATA_UPLOAD_MAX_MEMORY_SIZE sets the limit.
     return _error(request, 400, "request_too_large", _("The request body is too large."))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    if not unavailable.is_unavailable(exc):
+        raise exc  # a bug, not an outage: Django's 500
+    return unavailable.unavailable_response(request)
 
 
 @api.exception_handler(HttpError)

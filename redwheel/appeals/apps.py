@@ -15,6 +15,11 @@ class AppealsConfig(AppConfig):
         from redwheel.core import scheduler
 
         permissions.register()
+
+        from redwheel.appeals import prometheus
+        from redwheel.core import metrics
+
+        metrics.register_source("appeals", prometheus.escalations)
         scheduler.register(
             "appeals_escalate_due",
             ESCALATION_EVERY_SECONDS,

@@ -15,7 +15,7 @@ class CoreConfig(AppConfig):
 
         pre_migrate.connect(immutability.lift_before_migrate, sender=self)
         post_migrate.connect(immutability.install_after_migrate, sender=self)
-        from redwheel.core.models import AuditEntry, Notification, PeriodicJob
+        from redwheel.core.models import AuditEntry, Notification, PeriodicJob, WorkerHeartbeat
 
         permissions.register(
             AuditEntry, units=("unit_path",), platforms=("platform_ref",), platform_actions=()
@@ -28,6 +28,7 @@ class CoreConfig(AppConfig):
             platform_actions=("view",),
         )
         permissions.register(PeriodicJob, internal=True)
+        permissions.register(WorkerHeartbeat, internal=True)
 
         from redwheel.core import menus
 

@@ -10,7 +10,8 @@ setting, so the message says exactly what to set (docs/operations.md):
 
 redwheel.E001 SECRET_KEY, redwheel.E002 PII_ENCRYPTION_KEYS, redwheel.E003 PII_BLIND_INDEX_KEY,
 redwheel.E004 SMS_BACKEND, and, when SMS_BACKEND is the HTTP gateway, redwheel.E005
-SMS_GATEWAY_URL, redwheel.E006 SMS_GATEWAY_KEY, redwheel.E007 SMS_GATEWAY_SECRET.
+SMS_GATEWAY_URL, redwheel.E006 SMS_GATEWAY_KEY, redwheel.E007 SMS_GATEWAY_SECRET;
+redwheel.E011 METRICS_TOKEN, when METRICS_ENABLED.
 
 redwheel.E010 is not a deployment check: with NO_COMPULSION on, an input of a score, points or
 an assessment that reads logins, check-ins, time or clicks (core/compulsion.py) stops every
@@ -174,6 +175,26 @@ def check_sms_gateway(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_metrics_token(app_configs=None, **kwargs) -> list[Error]:
+    """/metrics shows queue sizes, backlogs and traffic: never open, never a guessable token."""
+    if settings.DEBUG or not settings.METRICS_ENABLED:
+        return []
+    if len(settings.METRICS_TOKEN) >= MIN_KEY_LENGTH:
+        return []
+    return [
+        Error(
+            f"METRICS_ENABLED is on and METRICS_TOKEN is shorter than {MIN_KEY_LENGTH} "
+            "characters, and DEBUG is off.",
+            hint=(
+                f"Set METRICS_TOKEN to {MIN_KEY_LENGTH} or more random characters and give it "
+                "to Prometheus as its bearer token, or set METRICS_ENABLED=0. " + GENERATE_HINT
+            ),
+            id="redwheel.E011",
+        )
+    ]
 
 
 @register(Tags.security)

@@ -169,3 +169,23 @@ class PeriodicJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one `manage.py worker` process, upserted every few seconds
+    (core.heartbeat). `/readyz` and the metrics read the freshest row; rows of workers gone
+    quiet for a long time are pruned by the live workers."""
+
+    worker_id = models.CharField(_("worker id"), max_length=64, unique=True)
+    hostname = models.CharField(_("host name"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    seen_at = models.DateTimeField(_("last seen at"), db_index=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return f"{self.worker_id}@{self.hostname}:{self.pid}"

@@ -5,7 +5,8 @@ lease (`lease_expires_at`), the network call runs outside any transaction, and a
 transaction stores the outcome. A worker that dies mid-send leaves the row in flight until the
 lease expires; `deliver_due` then hands it to another worker.
 
-Platform webhooks carry `X-RedWheel-Timestamp` and `X-RedWheel-Signature: sha256=<hex>`, an
+Platform webhooks carry `X-RedWheel-Notification-Id` (the idempotency key: delivery is at
+least once), `X-RedWheel-Timestamp` and `X-RedWheel-Signature: sha256=<hex>`, an
 HMAC-SHA256 with the platform's webhook secret over `<timestamp>.<body>`.
 """
 
@@ -219,6 +220,9 @@ def _send(notification: Notification) -> None:
             headers={
                 "Content-Type": "application/json",
                 "X-RedWheel-Event": notification.event,
+                # Delivery is at least once (a worker killed after the receiver got the request
+                # sends it again); receivers drop repeats by this id (also the body's "id").
+                "X-RedWheel-Notification-Id": str(notification.pk),
                 "X-RedWheel-Timestamp": timestamp,
                 "X-RedWheel-Signature": sign(target.secret, timestamp, body),
             },

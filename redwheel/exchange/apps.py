@@ -13,6 +13,11 @@ class ExchangeConfig(AppConfig):
 
         permissions.register()
 
+        from redwheel.core import metrics
+        from redwheel.exchange import prometheus
+
+        metrics.register_source("ingest", prometheus.ingest_records)
+
         scheduler.register(
             "exchange_purge_position_samples",
             24 * 3600,

@@ -204,14 +204,17 @@ def recompute_month(month: date, platform=None) -> int:
         for pk, p, lic in stale.values_list("id", "platform_id", "license_index")
         if (p, lic) not in keep
     ]
-    DriverMonthMetric.objects.filter(id__in=stale_ids).delete()
-    DriverMonthMetric.objects.bulk_create(
-        objs,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["platform", "license_index", "month"],
-        update_fields=["driver", *COUNTERS, "computed_at"],
-    )
+    # One transaction: a reader (or a worker killed half-way) never sees a month with its stale
+    # rows gone and only part of the new ones stored.
+    with transaction.atomic():
+        DriverMonthMetric.objects.filter(id__in=stale_ids).delete()
+        DriverMonthMetric.objects.bulk_create(
+            objs,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["platform", "license_index", "month"],
+            update_fields=["driver", *COUNTERS, "computed_at"],
+        )
     return len(objs)
 
 

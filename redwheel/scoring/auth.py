@@ -19,7 +19,6 @@ token is turned away with 429 before it reaches the database too.
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -40,8 +39,8 @@ def forget(key_hash: str) -> None:
     """Drop a token's cached authentication now and again after the transaction commits."""
     if not key_hash:
         return
-    cache.delete(_key(key_hash))
-    transaction.on_commit(lambda: cache.delete(_key(key_hash)))
+    fast_cache.forget(_key(key_hash))
+    transaction.on_commit(lambda: fast_cache.forget(_key(key_hash)))
 
 
 class AuthenticatedToken(NamedTuple):
@@ -78,5 +77,5 @@ def rate_limited_cached_authenticate(token: str, scope: str) -> AuthenticatedTok
         return AuthenticatedToken(*cached)
     found = token_authenticate(token, scope)  # raises 401 / 403
     authenticated = AuthenticatedToken(found.pk, found.platform_id, tuple(found.scopes))
-    cache.set(_key(key_hash), tuple(authenticated), timeout=TOKEN_TTL)
+    fast_cache.remember(_key(key_hash), tuple(authenticated), timeout=TOKEN_TTL)
     return authenticated

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from redwheel.appeals.models import Activity, Attachment, Case
 from redwheel.core import uploads
 from redwheel.core.errors import DomainError, ValidationFailed
+from redwheel.core.uploads import save as save_upload
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def _store_files(uploads, now: datetime) -> list[tuple]:
     try:
         for upload, content_type, extension in checked:
             name = f"appeals/{now:%Y/%m}/{uuid.uuid4().hex}{extension}"
-            saved.append((storage.save(name, upload), upload, content_type))
+            # save_upload removes a partial file when the volume is full or read-only.
+            saved.append((save_upload(storage, name, upload), upload, content_type))
     except Exception as exc:
         _remove_files([name for name, *_rest in saved])
         logger.exception("appeal attachment storage failed")

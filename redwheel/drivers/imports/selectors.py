@@ -1,6 +1,5 @@
 """Reads for roster imports. A job is visible to whoever may import for its unit."""
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 
 from redwheel.core.errors import NotFound
@@ -33,8 +32,8 @@ def import_errors(job: ImportJob) -> QuerySet:
 
 def import_progress(job: ImportJob) -> int:
     """While committing, progress lives in the cache (the job row is inside the transaction)."""
-    from redwheel.drivers.imports.services import progress_key
+    from redwheel.drivers.imports.services import progress_read
 
     if job.status == ImportJob.Status.COMMITTING:
-        return cache.get(progress_key(job.pk), job.progress)
+        return progress_read(job.pk, job.progress)
     return job.progress

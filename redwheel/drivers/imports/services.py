@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redwheel.accounts.models import User
+from redwheel.core import uploads
 from redwheel.core.errors import DomainError, NotFound, ValidationFailed
 from redwheel.core.permissions import can
 from redwheel.drivers import services as driver_services
@@ -61,6 +62,25 @@ def progress_key(job_id: int) -> str:
     return f"imports:progress:{job_id}"
 
 
+def progress_write(job_id: int, percent: int | None) -> None:
+    """Publish (or, with None, clear) a commit's progress. Progress is advisory: a lost cache
+    server must not fail an import, so its errors are logged and the import goes on."""
+    try:
+        if percent is None:
+            cache.delete(progress_key(job_id))
+        else:
+            cache.set(progress_key(job_id), percent, 3600)
+    except Exception:
+        logger.warning("import %s: progress not published (cache unavailable)", job_id)
+
+
+def progress_read(job_id: int, default: int) -> int:
+    try:
+        return cache.get(progress_key(job_id), default)
+    except Exception:
+        return default
+
+
 # Upload --------------------------------------------------------------------------------------
 
 
@@ -80,7 +100,9 @@ def import_upload(*, actor, kind: str, unit, uploaded_file, enqueue: bool = True
             code="too_large",
         )
     original = Path(uploaded_file.name or "roster").name[:200]
-    stored = default_storage.save(
+    # A full or read-only media volume is a clear StorageFailed, with no partial file left.
+    stored = uploads.save(
+        default_storage,
         f"imports/{timezone.now():%Y/%m}/{uuid4().hex}{Path(original).suffix.lower()}",
         uploaded_file,
     )
@@ -255,7 +277,7 @@ def import_commit(
     else:
         _drop_file(job)
     finally:
-        cache.delete(progress_key(job.pk))
+        progress_write(job.pk, None)
     job.refresh_from_db()
     return job
 
@@ -282,7 +304,7 @@ def _commit_rows(job: ImportJob, actor, progress: Progress) -> dict:
             percent = min(99, done * 100 // max(job.total_rows, 1))
             # Other connections cannot see rows written inside this transaction; the cache
             # carries progress to the page (shared between processes when Redis is set up).
-            cache.set(progress_key(job.pk), percent, 3600)
+            progress_write(job.pk, percent)
             ImportJob.objects.filter(pk=job.pk).update(progress=percent)
             if progress:
                 progress(len(rows))

@@ -3,6 +3,9 @@
 manage.py worker                 run until SIGINT/SIGTERM
 manage.py worker --once          enqueue due periodic jobs, run every queued task, exit
 manage.py worker --interval 2    poll the queue every 2 s when idle
+
+Every worker records a heartbeat (core.heartbeat) that /readyz and the metrics read: from a
+thread of its own while it runs, and at the start and end of a `--once` run.
 """
 
 import logging
@@ -25,7 +28,7 @@ from django_tasks_db.management.commands.db_worker import (
     validate_worker_id,
 )
 
-from redwheel.core import scheduler
+from redwheel.core import heartbeat, scheduler, task_recovery
 from redwheel.core.checks import refuse_unsafe_settings
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
@@ -106,15 +109,38 @@ class Command(BaseCommand):
             worker_id=worker_id or get_random_string(32),
             excluded_queue_names=[],
         )
-        if once:
-            self._run_once(worker, queued_in_db, no_scheduler)
-        else:
-            self._run_forever(worker, scheduler_tick, no_scheduler)
+        # The lease tells other workers this one is alive; without it they would take its
+        # running task for a dead worker's and queue it again (core/task_recovery.py).
+        lease = task_recovery.WorkerLease(worker.worker_id)
+        if queued_in_db and lease.acquire():
+            recovered = task_recovery.recover()
+            if any(recovered.values()):
+                self._say(
+                    "worker: tasks of dead workers: {requeued} queued again, "
+                    "{failed} failed".format(**recovered)
+                )
+            if not once:
+                lease.start()
+        try:
+            if once:
+                self._run_once(worker, queued_in_db, no_scheduler)
+            else:
+                self._run_forever(worker, scheduler_tick, no_scheduler)
+        finally:
+            lease.release()
 
     def _say(self, message: str) -> None:
         self.stdout.write(message)
 
     def _run_once(self, worker: Worker, queued_in_db: bool, no_scheduler: bool) -> None:
+        heartbeat.beat(worker.worker_id)
+        try:
+            self._run_batch(worker, queued_in_db, no_scheduler)
+        finally:
+            # Kept, not forgotten: a cron-driven `--once` worker is alive until its next run.
+            heartbeat.beat(worker.worker_id)
+
+    def _run_batch(self, worker: Worker, queued_in_db: bool, no_scheduler: bool) -> None:
         if not no_scheduler:
             scheduler.ensure_rows()
             enqueued = scheduler.run_due(log=self._say)
@@ -135,6 +161,10 @@ class Command(BaseCommand):
 
     def _run_forever(self, worker: Worker, tick: float, no_scheduler: bool) -> None:
         stop = threading.Event()
+        pulse = threading.Thread(
+            target=heartbeat.loop, args=(stop, worker.worker_id), name="heartbeat", daemon=True
+        )
+        pulse.start()
         thread = None
         if not no_scheduler:
             thread = threading.Thread(
@@ -162,5 +192,6 @@ class Command(BaseCommand):
             stop.set()
             if thread is not None:
                 thread.join(timeout=tick + 5)
+            pulse.join(timeout=10)
             logging.getLogger(__name__).info("worker %s stopped", worker.worker_id)
             self._say(f"worker {worker.worker_id}: stopped after {worker._run_tasks} task(s)")
