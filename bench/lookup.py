@@ -114,8 +114,8 @@ def seed(drivers: int) -> tuple[str, list[str]]:
 
     call_command("migrate", verbosity=0, interactive=False)
     from redwheel.accounts.models import User
-    from redwheel.core.permissions import SystemActor
     from redwheel.accounts.services import token_create
+    from redwheel.core.permissions import SystemActor
     from redwheel.drivers import services as ds
     from redwheel.drivers.models import Driver
     from redwheel.orgs import services as org
