@@ -227,7 +227,11 @@ def test_pages_without_ids_show_nothing_of_the_foreign_city(route, matrix):
         pytest.skip("no concrete path")
     for role, principal in roles.items():
         response = _client(principal).get(path)
-        assert response.status_code < 500, f"{role} GET {path} → {response.status_code}"
+        # /readyz answers 503 by design while no worker is alive (none runs here).
+        not_ready = path == "/readyz" and response.status_code == 503
+        assert response.status_code < 500 or not_ready, (
+            f"{role} GET {path} → {response.status_code}"
+        )
         if response.get("Content-Type", "").startswith(("text/", "application/json")):
             body = response.content.decode(errors="replace")
             assert foreign.marker not in body, f"{role} GET {path} shows the foreign city"

@@ -1,6 +1,7 @@
 """Pages and the calendar API: staff and member journeys, the QR page, refusals as 404."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,6 +17,8 @@ from redwheel.party.meetings.models import Attendance, LeaveRequest, Meeting
 from redwheel.party.meetings.tests.helpers import plan, secretary
 
 pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _client(user):
@@ -137,12 +140,12 @@ def test_the_member_asks_for_leave_and_sees_the_decision(city, soon):
     assert empty.status_code == 400
 
 
+@time_machine.travel(datetime(2026, 6, 10, 10, 0, tzinfo=SHANGHAI), tick=False)
 def test_a_meeting_today_is_a_card_for_today(city):
+    """Pinned to a morning: a meeting half an hour from a late evening falls on tomorrow."""
     boss = secretary(city)
     member = city.member()
-    now = timezone.localtime()
-    start = now.replace(hour=20, minute=0) if now.hour < 19 else now + timedelta(minutes=30)
-    plan(boss, city.branch_a, start)
+    plan(boss, city.branch_a, timezone.localtime().replace(hour=20, minute=0))
     cards = [c for c in attention.cards_for(member.user) if c.kind == "meetings"]
     assert [c.urgency for c in cards] == [attention.TODAY]
     assert attention.providers()["meetings"](testing.user("路人")) == []
