@@ -3,8 +3,8 @@
 `validate_batch(record_type, records, company_id)` returns the cleaned records (with their
 index in the batch) and the rejections, one per rejected record: its index, the first field
 that failed, a stable code and a plain message in Chinese and English. The specs in
-`records.py` are compiled once into checker functions; per-batch memos keep repeated values
-(licence numbers, times) cheap.
+`records.py` are compiled once into checker functions; caches keep repeated values (licence
+numbers, times) cheap, and a batch's datum conversions run at once (`coords.to_wgs84_many`).
 
 Messages: the English text is the gettext msgid; the Chinese text comes from the .po file when
 it is translated and otherwise from `MESSAGES` below, so protocol clients always get Chinese.
@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.utils.timezone import localdate
 from django.utils.translation import get_language, gettext, gettext_noop, override
 
 from redwheel.core import crypto
@@ -172,6 +173,11 @@ class Bad(Exception):
 _SHANGHAI = timezone(timedelta(hours=8))  # no DST in China since 1991; years < 2000 refused
 _MIN_UNIX, _MAX_UNIX = 946684800, 4102444800  # 2000-01-01 .. 2100-01-01
 _VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+# Tuples, not `str | int` unions: a union in a function body is built anew on every call, and
+# these checks run for every field of every record.
+_INT_FLOAT = (int, float)
+_STR_INT = (str, int)
+_SCALAR = (str, int, float)
 
 
 def _digits(value, n: int, code: str) -> str:
@@ -237,7 +243,7 @@ def _int(value) -> int:
 def _float(value) -> float:
     if isinstance(value, bool):
         raise Bad("bad_type")
-    if isinstance(value, int | float):
+    if isinstance(value, _INT_FLOAT):
         number = float(value)
     elif isinstance(value, str) and len(value) <= 32:
         try:
@@ -251,9 +257,18 @@ def _float(value) -> float:
     return number
 
 
-def license_ok(text: str) -> bool:
+def license_ok(text: str, today: date | None = None) -> bool:
     """The kernel's identity rule (`core.validators.identity_problem`) as a yes/no."""
-    return identity_problem(text) is None
+    if today is None:
+        return identity_problem(text) is None
+    return _license_ok(text, today)
+
+
+# A feed names the same few thousand drivers batch after batch: remember the answer across
+# batches. `today` is part of the key because a birth date may not lie in the future.
+@lru_cache(maxsize=100_000)
+def _license_ok(text: str, today: date) -> bool:
+    return identity_problem(text, today) is None
 
 
 def _compile(field: Field):
@@ -262,9 +277,12 @@ def _compile(field: Field):
         max_len = field.max_len
 
         def check(value, memo):
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
+            if value.__class__ is str:  # the usual case first: `bool` is an `int` too
+                text = value
+            elif isinstance(value, bool) or not isinstance(value, _SCALAR):
                 raise Bad("bad_type")
-            text = value if isinstance(value, str) else str(value)
+            else:
+                text = value if isinstance(value, str) else str(value)
             if len(text) > max_len:
                 raise Bad("too_long")
             return text.strip()
@@ -273,7 +291,10 @@ def _compile(field: Field):
         lo, hi = field.lo, field.hi
 
         def check(value, memo):
-            number = _int(value) if kind == "int" else _float(value)
+            if kind == "int":
+                number = value if value.__class__ is int else _int(value)
+            else:
+                number = _float(value)
             if (lo is not None and number < lo) or (hi is not None and number > hi):
                 raise Bad("bad_number")
             if kind == "money":
@@ -287,10 +308,13 @@ def _compile(field: Field):
         choices = frozenset(field.choices)
 
         def check(value, memo):
-            try:
-                code = _int(value)
-            except Bad:
-                raise Bad("bad_code") from None
+            if value.__class__ is int:
+                code = value
+            else:
+                try:
+                    code = _int(value)
+                except Bad:
+                    raise Bad("bad_code") from None
             if code not in choices:
                 raise Bad("bad_code")
             return code
@@ -337,10 +361,13 @@ def _compile(field: Field):
         limit = 180_000_000 if kind == "lng" else 90_000_000
 
         def check(value, memo):
-            try:
-                micro = _int(value)
-            except Bad:
-                raise Bad("bad_coordinate") from None
+            if value.__class__ is int:
+                micro = value
+            else:
+                try:
+                    micro = _int(value)
+                except Bad:
+                    raise Bad("bad_coordinate") from None
             if not -limit <= micro <= limit:
                 raise Bad("bad_coordinate")
             return micro
@@ -351,17 +378,17 @@ def _compile(field: Field):
             if not isinstance(value, str):
                 raise Bad("bad_license")
             text = value.strip().upper()
-            known = memo.get(text)
-            if known is None:
-                known = memo[text] = license_ok(text)
-            if not known:
+            today = memo.get("__today__")
+            if today is None:
+                today = memo["__today__"] = localdate()
+            if not _license_ok(text, today):
                 raise Bad("bad_license")
             return text
 
     elif kind == "phone":
 
         def check(value, memo):
-            if isinstance(value, bool) or not isinstance(value, str | int):
+            if isinstance(value, bool) or not isinstance(value, _STR_INT):
                 raise Bad("bad_phone")
             national = mobile_number(re.sub(r"[\s-]", "", str(value)))
             if national is None:
@@ -396,9 +423,12 @@ def _compile(field: Field):
     elif kind == "company":
 
         def check(value, memo):
-            if not isinstance(value, str | int) or isinstance(value, bool):
+            if value.__class__ is str:
+                text = value.strip()
+            elif not isinstance(value, _STR_INT) or isinstance(value, bool):
                 raise Bad("bad_type")
-            text = str(value).strip()
+            else:
+                text = str(value).strip()
             if text != memo["__company__"]:
                 raise Bad("foreign_company")
             return text
@@ -447,39 +477,60 @@ def _check_cross_fields(spec: CompiledSpec, out: dict) -> None:
     fact = out.get("FactPrice")
     if fact is not None:
         for plus, minus in spec.prices:
-            terms = [out.get(name) for name in plus + minus]
-            if any(term is None for term in terms):
+            if not all(name in out for name in plus) or not all(name in out for name in minus):
                 continue
-            expected = sum(terms[: len(plus)]) - sum(terms[len(plus) :])
+            expected = sum(out[name] for name in plus) - sum(out[name] for name in minus)
             if abs(fact - expected) > _PRICE_TOLERANCE:
                 raise _bad("price_mismatch", "FactPrice")
 
 
-def _empty(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def clean_record(spec: CompiledSpec, record, memo: dict) -> dict:
     """The cleaned record, or raise Bad with `.field` set."""
+    pending: list = []
+    out = _clean(spec, record, memo, pending)
+    for _out, lng_name, lat_name, lng, lat, encrypt in pending:
+        out[lng_name], out[lat_name] = coords.to_wgs84(lng, lat, encrypt)
+    return out
+
+
+_CONVERTED_DATUMS = frozenset({coords.ENCRYPT_GCJ02, coords.ENCRYPT_BD09})
+
+
+def _clean(spec: CompiledSpec, record, memo: dict, pending: list) -> dict:
+    """`clean_record`, except that coordinate pairs needing a datum conversion are appended to
+    `pending` as (out, longitude field, latitude field, lng°, lat°, Encrypt) for the caller to
+    convert, so that a batch converts all of them at once (`coords.to_wgs84_many`)."""
     if not isinstance(record, dict):
         raise _bad("not_object", "")
     out = {}
+    get = record.get
     for name, check, required in spec.fields:
-        value = record.get(name)
-        # Before the emptiness test: str.strip() takes \x1c-\x1f for blanks. Every kind of
-        # field, so that what cannot be stored is named as such (core.validators).
-        if isinstance(value, str) and has_unsafe_text(value):
-            raise _bad("unsafe_text", name)
-        if _empty(value):
+        value = get(name)
+        if value is None:
             if required:
                 raise _bad("required", name)
             continue
+        if isinstance(value, str):
+            # Before the emptiness test: str.strip() takes \x1c-\x1f for blanks. Every kind
+            # of field, so that what cannot be stored is named as such (core.validators).
+            # Controls and surrogates are never printable, so a printable text (the usual
+            # case) needs no search.
+            if not value.isprintable() and has_unsafe_text(value):
+                raise _bad("unsafe_text", name)
+            if not value.strip():
+                if required:
+                    raise _bad("required", name)
+                continue
         try:
             out[name] = check(value, memo)
         except Bad as exc:
             exc.field = name
             raise
-    _check_cross_fields(spec, out)
+    if spec.time_order or spec.prices:
+        _check_cross_fields(spec, out)
+    if not spec.pairs:
+        return out
+    conversions = []
     for lng_name, lat_name in spec.pairs:
         lng, lat = out.get(lng_name), out.get(lat_name)
         if lng is None and lat is None:
@@ -492,7 +543,13 @@ def clean_record(spec: CompiledSpec, record, memo: dict) -> dict:
             raise _bad("outside_china", lng_name)
         if not CHINA_LAT_MICRO[0] <= lat <= CHINA_LAT_MICRO[1]:
             raise _bad("outside_china", lat_name)
-        out[lng_name], out[lat_name] = coords.to_wgs84(lng / 1e6, lat / 1e6, out.get("Encrypt"))
+        encrypt = out.get("Encrypt")
+        if encrypt in _CONVERTED_DATUMS:
+            conversions.append((out, lng_name, lat_name, lng / 1e6, lat / 1e6, encrypt))
+        else:
+            out[lng_name], out[lat_name] = coords.to_wgs84(lng / 1e6, lat / 1e6, encrypt)
+    # Only once the record has passed every rule, so a rejected one costs no conversion.
+    pending.extend(conversions)
     return out
 
 
@@ -546,11 +603,19 @@ def _short(value, n: int = 100) -> str:
 def validate_batch(record_type: str, records: list, company_id: str):
     """([(index, cleaned), ...], [rejection, ...]) for one batch."""
     spec = compiled(record_type)
-    memo = {"__company__": company_id}
+    memo = {"__company__": company_id, "__today__": localdate()}
     valid, rejected = [], []
+    pending: list = []
     for index, record in enumerate(records):
         try:
-            valid.append((index, clean_record(spec, record, memo)))
+            valid.append((index, _clean(spec, record, memo, pending)))
         except Bad as exc:
             rejected.append(rejection(index, getattr(exc, "field", ""), exc.code, record))
+    if pending:
+        converted = coords.to_wgs84_many(
+            [p[3] for p in pending], [p[4] for p in pending], [p[5] for p in pending]
+        )
+        for (out, lng_name, lat_name, *_), (lng, lat) in zip(pending, converted, strict=True):
+            out[lng_name] = lng
+            out[lat_name] = lat
     return valid, rejected

@@ -3,6 +3,11 @@ driver look-ups, unknown licences), the generic keyed merge into fact tables and
 statuses a handler returns per record.
 """
 
+from functools import lru_cache
+from operator import itemgetter
+
+from django.conf import settings
+
 from redwheel.core import crypto
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver
@@ -28,7 +33,7 @@ class _Context:
     def index(self, license_no: str) -> str:
         idx = self._indexes.get(license_no)
         if idx is None:
-            idx = self._indexes[license_no] = crypto.blind_index(license_no)
+            idx = self._indexes[license_no] = _blind_index(license_no, settings.PII_BLIND_INDEX_KEY)
             self.masked[idx] = crypto.mask_identity(license_no)
             self.licences[idx] = license_no
         return idx
@@ -47,6 +52,14 @@ class _Context:
     def note_unknown(self, idx: str) -> None:
         if idx and idx not in self.drivers:
             self.unknown[idx] = self.unknown.get(idx, 0) + 1
+
+
+# A feed names the same drivers batch after batch, and the keyed hash is most of the cost of
+# a licence: remember it across batches. The key is part of the cache key, so a rotated key
+# (`rotate_pii_keys`) gives fresh indexes.
+@lru_cache(maxsize=100_000)
+def _blind_index(license_no: str, key: str) -> str:
+    return crypto.blind_index(license_no, key)
 
 
 def _plate(text: str | None) -> str:
@@ -106,8 +119,15 @@ class _Table:
         constants = [c for c in self.columns if c not in columns and self.defaults[c] is not None]
         fixed = tuple(self.defaults[c] for c in constants)
         insert = ("platform_id", *self.key, *columns, *constants)
-        pk = platform.pk
-        values = [(pk, *k, *(row[c] for c in columns), *fixed) for k, row in rows.items()]
+        head = (platform.pk,)
+        if columns:
+            pick = itemgetter(*columns)
+            if len(columns) == 1:
+                values = [(*head, *k, pick(row), *fixed) for k, row in rows.items()]
+            else:
+                values = [(*head, *k, *pick(row), *fixed) for k, row in rows.items()]
+        else:
+            values = [(*head, *k, *fixed) for k in rows]
         writers.upsert(
             self.model, ("platform_id", *self.key), insert, values, update=tuple(columns)
         )

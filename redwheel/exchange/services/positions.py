@@ -89,6 +89,16 @@ def _ingest_positions(ctx, cleaned):
                 r["Latitude"],
                 r.get("BizStatus"),
             )
+    inserted = writers.upsert(
+        PositionSample,
+        ("platform_id", "license_index", "at"),
+        _SAMPLE_COLUMNS,
+        list(new_samples.values()),
+        returning=returning,
+    )
+    # The latest positions last: their rows are shared by every batch of the same drivers, and
+    # a concurrent batch waits for their row locks until this transaction ends, so they are
+    # taken as late as possible. (The samples' keys are per time bucket and rarely shared.)
     writers.upsert(
         LatestPosition,
         ("platform_id", "license_index"),
@@ -96,13 +106,6 @@ def _ingest_positions(ctx, cleaned):
         list(new_latest.values()),
         update=_LATEST_COLUMNS[2:],
         only_if_newer="at",
-    )
-    inserted = writers.upsert(
-        PositionSample,
-        ("platform_id", "license_index", "at"),
-        _SAMPLE_COLUMNS,
-        list(new_samples.values()),
-        returning=returning,
     )
     opened = {(idx, at) for _pk, idx, at in inserted} if returning else set(new_samples)
     statuses = []
