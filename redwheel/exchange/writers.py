@@ -49,9 +49,31 @@ BULK_MIN_ROWS = 64
 _staged: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _set_clause(table: str, column: str, field, *, fill: bool, keep_stored: bool) -> str:
+    """`column = …` of an upsert. A batch computes its rows from what it read at its start, so
+    a value another batch stored meanwhile (a trip's match stage while its payment is merged)
+    must survive: a fill column keeps a stored non-empty value, and with `keep_stored` an empty
+    (NULL) new value keeps the stored one."""
+    stored, new = f"{table}.{column}", f"excluded.{column}"
+    if fill:
+        if isinstance(field, models.CharField | models.TextField):
+            return f"{column} = COALESCE(NULLIF({stored}, ''), {new})"
+        return f"{column} = COALESCE({stored}, {new})"
+    if keep_stored:
+        return f"{column} = COALESCE({new}, {stored})"
+    return f"{column} = {new}"
+
+
 @lru_cache(maxsize=256)
 def _statement(
-    model, conflict: tuple, columns: tuple, update: tuple, vendor: str, only_if_newer: str
+    model,
+    conflict: tuple,
+    columns: tuple,
+    update: tuple,
+    vendor: str,
+    only_if_newer: str,
+    fill: frozenset = frozenset(),
+    keep_stored: bool = False,
 ):
     quote = connection.ops.quote_name
     fields = {f.attname: f for f in model._meta.concrete_fields}
@@ -74,13 +96,20 @@ def _statement(
         head += "VALUES "
     target = ", ".join(quote(fields[c].column) for c in conflict)
     if update:
+        table = quote(model._meta.db_table)
         sets = ", ".join(
-            f"{quote(fields[c].column)} = excluded.{quote(fields[c].column)}" for c in update
+            _set_clause(
+                table,
+                quote(fields[c].column),
+                fields[c],
+                fill=c in fill,
+                keep_stored=keep_stored,
+            )
+            for c in update
         )
         tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
         if only_if_newer:
             column = quote(fields[only_if_newer].column)
-            table = quote(model._meta.db_table)
             tail += f" WHERE {table}.{column} < excluded.{column}"
     else:
         tail = f" ON CONFLICT ({target}) DO NOTHING"
@@ -89,14 +118,24 @@ def _statement(
 
 
 def upsert(
-    model, conflict, columns, rows, update=(), only_if_newer: str = "", returning: bool = False
+    model,
+    conflict,
+    columns,
+    rows,
+    update=(),
+    only_if_newer: str = "",
+    returning: bool = False,
+    fill=(),
+    keep_stored: bool = False,
 ) -> list[tuple] | None:
     """INSERT rows (tuples in `columns` order) ON CONFLICT (conflict) DO UPDATE SET update.
 
     With `only_if_newer` (a column), a conflicting row is updated only when the new value of
     that column is later than the stored one. Callers compare beforehand too, but only the
-    statement itself sees rows committed meanwhile by a concurrent batch. With `returning`
-    (PostgreSQL only) the conflict-key tuples of the rows inserted or updated are returned."""
+    statement itself sees rows committed meanwhile by a concurrent batch. Columns in `fill` are
+    set only where the stored value is empty, and with `keep_stored` a NULL never replaces a
+    stored value (`_set_clause`). With `returning` (PostgreSQL only) the conflict-key tuples of
+    the rows inserted or updated are returned."""
     if returning and connection.vendor != "postgresql":
         raise NotImplementedError("upsert(returning=True) needs PostgreSQL")
     if not rows:
@@ -104,7 +143,14 @@ def upsert(
     conflict, columns, update = tuple(conflict), tuple(columns), tuple(update)
     _check_conflict_target(model, conflict)
     head, row, tail, converters = _statement(
-        model, conflict, columns, update, connection.vendor, only_if_newer
+        model,
+        conflict,
+        columns,
+        update,
+        connection.vendor,
+        only_if_newer,
+        frozenset(fill),
+        keep_stored,
     )
     converting = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
     if converting:

@@ -108,8 +108,12 @@ class _Table:
                 out[k] = row
         return out
 
-    def write(self, platform, rows: dict, deleted_ids: list, columns) -> None:
-        """Upsert `rows` (key → values of `columns`); a new row gets defaults elsewhere."""
+    def write(self, platform, rows: dict, deleted_ids: list, columns, fill_only=()) -> None:
+        """Upsert `rows` (key → values of `columns`); a new row gets defaults elsewhere.
+
+        The rows were merged from what this batch read, so the statement itself keeps what a
+        concurrent batch stored since (a trip's other stages): `fill_only` columns only fill
+        empty ones, and no column is emptied (`writers.upsert`'s `fill` and `keep_stored`)."""
         if deleted_ids:
             self.model.objects.filter(pk__in=deleted_ids).delete()
         if not rows:
@@ -129,7 +133,13 @@ class _Table:
         else:
             values = [(*head, *k, *fixed) for k in rows]
         writers.upsert(
-            self.model, ("platform_id", *self.key), insert, values, update=tuple(columns)
+            self.model,
+            ("platform_id", *self.key),
+            insert,
+            values,
+            update=tuple(columns),
+            fill=fill_only,
+            keep_stored=True,
         )
 
 
@@ -140,9 +150,11 @@ def _merge(ctx: _Context, table: _Table, ops: list) -> list[str]:
     only while the stored value is empty.
     """
     touched: dict = {}
+    owned: set = set()
     for op in ops:
         touched.update(dict.fromkeys(op[1]))
         touched.update(dict.fromkeys(op[2]))
+        owned.update(op[1])
     columns = tuple(c for c in table.columns if c in touched)
     existing = table.load(ctx.platform, {op[0] for op in ops}, columns)
     state: dict = {k: dict(row) for k, row in existing.items()}
@@ -176,7 +188,8 @@ def _merge(ctx: _Context, table: _Table, ops: list) -> list[str]:
             ctx.note_unknown(idx)
     deleted_ids = [existing[k]["id"] for k in dirty if state[k] is None and k in existing]
     upserts = {k: state[k] for k in dirty if state[k] is not None}
-    table.write(ctx.platform, upserts, deleted_ids, columns)
+    fill_only = tuple(c for c in columns if c not in owned)
+    table.write(ctx.platform, upserts, deleted_ids, columns, fill_only)
     return statuses
 
 

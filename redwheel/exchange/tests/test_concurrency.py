@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from redwheel import testing
 from redwheel.core.permissions import SystemActor
@@ -91,3 +92,47 @@ def test_the_latest_position_statement_itself_never_moves_backwards(city):
         )
     latest = LatestPosition.objects.get()
     assert (latest.at, latest.lng) == (newer[at], 101.0)
+
+
+@pytest.mark.parametrize("pay_has_match_time", [True, False])
+def test_a_stage_stored_while_another_batch_merged_is_kept(city, monkeypatch, pay_has_match_time):
+    """The soak run's lost stages: a payment batch reads a trip before its match is stored,
+    merges, and writes after. The write must keep what was stored meanwhile: the match's own
+    columns are not emptied, and a fill column (the match time the payment also carries) does
+    not replace the stored one. Deterministic: the match is stored from inside the payment's
+    read, as a concurrent batch committing at that moment would be seen by its write."""
+    from redwheel.exchange.models import Trip
+    from redwheel.exchange.services import facts
+
+    platform = city.platform_a
+    actor = SystemActor.for_platform(platform.pk, "test feed")
+
+    def push(record_type, drop=(), **fields):
+        record = example(record_type, platform.company_id) | fields
+        for name in drop:
+            record.pop(name)
+        return services.ingest(
+            actor=actor, platform=platform, record_type=record_type, records=[record], source="api"
+        )
+
+    push("orderCreate")
+    match = example("orderMatch", platform.company_id)
+    real_load = facts.TRIPS.load
+
+    def load_then_match_lands(*args, **kwargs):
+        rows = real_load(*args, **kwargs)  # the payment's view: no match yet
+        monkeypatch.setattr(facts.TRIPS, "load", real_load)
+        push("orderMatch")
+        return rows
+
+    monkeypatch.setattr(facts.TRIPS, "load", load_then_match_lands)
+    later = str(int(match["DistributeTime"]) + 5)
+    if pay_has_match_time:
+        result = push("operatePay", OrderMatchTime=later)
+    else:
+        result = push("operatePay", drop=["OrderMatchTime"])
+    assert (result.accepted, result.rejected) == (1, 0), result.rejections
+    trip = Trip.objects.get(platform=platform)
+    assert trip.matched_at is not None and trip.match_lng is not None
+    assert f"{timezone.localtime(trip.matched_at):%Y%m%d%H%M%S}" == match["DistributeTime"]
+    assert trip.order_time is not None and trip.paid_at is not None
