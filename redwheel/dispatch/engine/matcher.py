@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 from .candidates import Candidates, nearest_candidates
 from .rules import RuleSet
@@ -32,6 +32,10 @@ COMPONENT_BLOCK_ROWS = 128
 # A row whose cheapest edge beats its next one by more than this (far above rounding errors of
 # costs of at most ~1e5 m) has a clear choice; see _clear_cheapest_edges.
 CLEAR_MARGIN_M = 1e-6
+# From this many candidate edges SciPy's graph search beats hooking and pointer jumping, whose
+# rounds each touch every edge (a 2,000 x 20,000 window has ~16,000 edges); both number the
+# components the same way.
+CSGRAPH_MIN_EDGES = 2048
 
 Solver = Literal["auto", "sparse", "dense"]
 
@@ -296,9 +300,17 @@ def _row_components(
 
     That is the numbering of ``scipy.sparse.csgraph.connected_components`` on the graph with
     rows as vertices 0..n_rows-1 (every component holds a row), found here by hooking and
-    pointer jumping on plain arrays: building the sparse matrix it needs cost more than the
-    search itself in a window of a few hundred edges.
+    pointer jumping on plain arrays when the graph is small (building the sparse matrix it needs
+    costs more than the search itself in a window of a few hundred edges), by SciPy otherwise.
     """
+    if len(edge_row) >= CSGRAPH_MIN_EDGES:
+        graph = csr_matrix(
+            (np.ones(len(edge_row), dtype=np.int8), (edge_row, n_rows + edge_column)),
+            shape=(n_rows + n_columns, n_rows + n_columns),
+        )
+        n_components, label = connected_components(graph, directed=False)
+        # Every component holds a row, so the labels of the rows are 0..n_components-1.
+        return n_components, label[:n_rows]
     u, v = edge_row, n_rows + edge_column
     label = np.arange(n_rows + n_columns)
     while True:
