@@ -225,14 +225,18 @@ def run_detail(request, pk):
     )
 
 
-@sandbox_required
-def run_progress(request, pk):
-    """The htmx-polled progress block; once the run has finished, the page reloads."""
-    run = selectors.run(request.user, pk)
-    response = render(request, "dispatch/_progress.html", {"run": run})
-    if run.is_finished and request.headers.get("HX-Request"):
+def _progress(request, template: str, name: str, job):
+    """The htmx-polled progress block of a run or sizing; once it has finished, the page
+    reloads."""
+    response = render(request, template, {name: job})
+    if job.is_finished and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
     return response
+
+
+@sandbox_required
+def run_progress(request, pk):
+    return _progress(request, "dispatch/_progress.html", "run", selectors.run(request.user, pk))
 
 
 @sandbox_required
@@ -331,12 +335,8 @@ def sizing_detail(request, pk):
 
 @sandbox_required
 def sizing_progress(request, pk):
-    """The htmx-polled progress block; once the sizing has finished, the page reloads."""
     sizing = sizing_selectors.fleet_sizing(request.user, pk)
-    response = render(request, "dispatch/_sizing_progress.html", {"sizing": sizing})
-    if sizing.is_finished and request.headers.get("HX-Request"):
-        response["HX-Refresh"] = "true"
-    return response
+    return _progress(request, "dispatch/_sizing_progress.html", "sizing", sizing)
 
 
 @sandbox_required

@@ -36,31 +36,39 @@ IDLE_POLICIES = ("stay", "cruise", "demand", "balance")
 PARALLEL_MIN_WORK = 50_000
 
 A = SimulationRunActivity.Action
-_Status = SimulationRun.Status
 SYSTEM = SystemActor.operator("dispatch")
 
-# A finished run may be run again (same inputs, same seed, same results).
-RUN = StateMachine(
-    activity_model=SimulationRunActivity,
-    parent_field="run",
-    audit_prefix="dispatch.run",
-    state_field="status",
-    from_field="from_status",
-    to_field="to_status",
-    # The task writes the progress meanwhile; a step writes only what it changes.
-    save_changes_only=True,
-    audit_summary=lambda run: run.title,
-    # A failure's note is the error, already the audit entry's summary.
-    note_in_audit=False,
-    transitions={
-        A.CREATE: Transition({None}, _Status.QUEUED),
-        A.START: Transition(
-            {_Status.QUEUED, _Status.SUCCEEDED, _Status.FAILED}, _Status.RUNNING, audit=False
-        ),
-        A.SUCCEED: Transition({_Status.RUNNING}, _Status.SUCCEEDED),
-        A.FAIL: Transition({_Status.RUNNING}, _Status.FAILED),
-    },
-)
+
+def background_job_machine(activity_model, parent_field: str, audit_prefix: str) -> StateMachine:
+    """The life of a sandbox job run by a task (a simulation run, a fleet sizing): queued,
+    running, then succeeded or failed; a finished job may be run again (same inputs, same seed,
+    same results)."""
+    status = activity_model._meta.get_field(parent_field).related_model.Status
+    action = activity_model.Action
+    return StateMachine(
+        activity_model=activity_model,
+        parent_field=parent_field,
+        audit_prefix=audit_prefix,
+        state_field="status",
+        from_field="from_status",
+        to_field="to_status",
+        # The task writes the progress meanwhile; a step writes only what it changes.
+        save_changes_only=True,
+        audit_summary=lambda job: job.title,
+        # A failure's note is the error, already the audit entry's summary.
+        note_in_audit=False,
+        transitions={
+            action.CREATE: Transition({None}, status.QUEUED),
+            action.START: Transition(
+                {status.QUEUED, status.SUCCEEDED, status.FAILED}, status.RUNNING, audit=False
+            ),
+            action.SUCCEED: Transition({status.RUNNING}, status.SUCCEEDED),
+            action.FAIL: Transition({status.RUNNING}, status.FAILED),
+        },
+    )
+
+
+RUN = background_job_machine(SimulationRunActivity, "run", "dispatch.run")
 
 
 def sim_params_clean(seeds: int | None, idle_policy: str | None) -> dict:

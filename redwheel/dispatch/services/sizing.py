@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from redwheel.core.errors import InvalidTransition, NotFound, ValidationFailed
 from redwheel.core.permissions import SystemActor, require
-from redwheel.core.states import StateMachine, Transition
 from redwheel.dispatch import engine
 from redwheel.dispatch.engine import demand as engine_demand
 from redwheel.dispatch.engine import uncertainty
@@ -30,7 +29,13 @@ from redwheel.dispatch.permissions import SANDBOX_ACTION, city_for, city_platfor
 from redwheel.dispatch.services import real_fleet
 from redwheel.dispatch.services.inputs import demand_build, period_fleet
 from redwheel.dispatch.services.rule_sets import _user
-from redwheel.dispatch.services.runs import MAX_DRIVERS, MAX_SEEDS, _check_sizes, sim_params_clean
+from redwheel.dispatch.services.runs import (
+    MAX_DRIVERS,
+    MAX_SEEDS,
+    _check_sizes,
+    background_job_machine,
+    sim_params_clean,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,29 +54,9 @@ AT_MINIMUM = "at_minimum"  # the fewest drivers allowed already reach the target
 UNREACHABLE = "unreachable"  # the most drivers allowed do not
 
 A = FleetSizingActivity.Action
-_Status = FleetSizing.Status
 SYSTEM = SystemActor.operator("dispatch sizing")
 
-SIZING = StateMachine(
-    activity_model=FleetSizingActivity,
-    parent_field="sizing",
-    audit_prefix="dispatch.sizing",
-    state_field="status",
-    from_field="from_status",
-    to_field="to_status",
-    # The task writes the progress meanwhile; a step writes only what it changes.
-    save_changes_only=True,
-    audit_summary=lambda sizing: sizing.title,
-    note_in_audit=False,
-    transitions={
-        A.CREATE: Transition({None}, _Status.QUEUED),
-        A.START: Transition(
-            {_Status.QUEUED, _Status.SUCCEEDED, _Status.FAILED}, _Status.RUNNING, audit=False
-        ),
-        A.SUCCEED: Transition({_Status.RUNNING}, _Status.SUCCEEDED),
-        A.FAIL: Transition({_Status.RUNNING}, _Status.FAILED),
-    },
-)
+SIZING = background_job_machine(FleetSizingActivity, "sizing", "dispatch.sizing")
 
 
 def fleet_factory(
