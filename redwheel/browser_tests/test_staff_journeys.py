@@ -1,5 +1,6 @@
 """Staff journeys on a desktop (and on a phone), each also in elderly mode: verify a member in
-the verification queue, import a roster, run a sandbox comparison. axe-core on every page.
+the verification queue, import a roster, run a sandbox comparison, size a fleet. axe-core on
+every page.
 
 Staff switch elderly mode through the account's preference (accounts services): the "长辈版"
 switch is on the driver pages; staff pages honour the same per-account setting."""
@@ -10,7 +11,7 @@ from django.urls import reverse
 from redwheel.accounts import services as accounts
 from redwheel.browser_tests import data
 from redwheel.browser_tests.ui import DESKTOP, DESKTOP_ELDERLY, PHONE, T, label
-from redwheel.dispatch.models import SimulationRun
+from redwheel.dispatch.models import FleetSizing, SimulationRun
 from redwheel.drivers.models import Driver, ImportJob, Membership
 
 pytestmark = pytest.mark.browser
@@ -124,4 +125,41 @@ def test_staff_run_a_sandbox_comparison(city, open_ui, variant):
     ui.check("comparison", key="sandbox-comparison" if variant == DESKTOP else None)
     text = page.locator("main").inner_text()
     assert baseline.name in text and incentive.name in text
+    ui.finish()
+
+
+@pytest.mark.parametrize("variant", [DESKTOP, PHONE], ids=lambda v: v.id)
+def test_staff_size_a_fleet_for_a_target(city, open_ui, variant):
+    """From the list's empty state to the answer: the form, the background search (run at once
+    by the test task backend), the fleet found and every step of the search."""
+    regulator = data.staff(city.root, "regulator", name="监管员")
+    baseline, _incentive = data.published_rule_sets(city)
+    ui = _start(open_ui, variant, regulator)
+    page = ui.page
+    ui.goto(reverse("dispatch:sizing_list"))
+    ui.check("no sizings yet")
+    ui.goto(reverse("dispatch:sizing_create"))
+    ui.check("new sizing")
+    page.get_by_label(label("Title")).fill("早高峰车队规模")
+    page.get_by_label(label("Rule set")).select_option(str(baseline.pk))
+    page.get_by_label(label("Target served share")).fill("0.8")
+    page.get_by_label(label("Fewest drivers")).fill("5")
+    page.get_by_label(label("Most drivers")).fill("120")
+    page.locator("input[name=demand_source][value=synthetic]").check()
+    page.get_by_label(label("Synthetic orders in the period")).fill("120")
+    page.get_by_label(label("Period starts at (hour)")).fill("8")
+    page.get_by_label(label("Period length (hours)")).fill("1")
+    page.get_by_label(label("Number of seeds")).fill("2")
+    ui.submit(page.get_by_role("button", name=T("Start the fleet sizing"), exact=True))
+
+    sizing = FleetSizing.objects.get()
+    assert ui.path == reverse("dispatch:sizing_detail", args=[sizing.pk])
+    assert sizing.status == FleetSizing.Status.SUCCEEDED, sizing.error
+    page.locator("#sizing-result").wait_for()
+    ui.check("fleet found")
+    found = str(sizing.result["n_drivers"])
+    assert found in page.locator("#sizing-result").inner_text()
+    steps = page.locator("main table").last.locator("tbody tr")
+    assert steps.count() == len(sizing.result["steps"]) >= 2
+    assert page.locator("tr[aria-current=true]").count() == 1  # the fleet found is marked
     ui.finish()
