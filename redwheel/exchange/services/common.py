@@ -11,7 +11,7 @@ from django.conf import settings
 from redwheel.core import crypto
 from redwheel.core.permissions import SystemActor
 from redwheel.drivers.models import Driver
-from redwheel.exchange import validation, writers
+from redwheel.exchange import rejection_codes, validation, writers
 
 ACCEPTED, UNCHANGED = "accepted", "unchanged"
 
@@ -205,6 +205,6 @@ def _deleted(r: dict) -> bool:
 def _reject(code: str, field_name: str, message: str | None = None) -> dict:
     """A rejection found while storing; `ingest` sets its index and excerpt."""
     rejection = validation.rejection(0, field_name, code)
-    if message and code not in validation.MESSAGES:
+    if message and code not in rejection_codes.MESSAGES:
         rejection["message"] = message
     return rejection

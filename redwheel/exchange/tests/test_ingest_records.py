@@ -6,8 +6,9 @@ from redwheel.core.permissions import SystemActor
 from redwheel.exchange import services
 from redwheel.exchange.models import DriverMonthStat, IngestBatch, Rejection, TrainingRecord
 from redwheel.exchange.records import RECORD_TYPES, SPECS, required_fields
+from redwheel.exchange.rejection_codes import MESSAGES
 from redwheel.exchange.tests.examples import LICENSE, PHONE, example
-from redwheel.exchange.validation import MESSAGES, license_ok, validate_batch
+from redwheel.exchange.validation import license_ok, validate_batch
 
 FACT_TYPES = [t for t in RECORD_TYPES if t != "baseInfoVehicle"]
 

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from redwheel.exchange.records import RECORD_TYPES, SPECS
+from redwheel.exchange.rejection_codes import MESSAGES
 from redwheel.exchange.tests.examples import example
-from redwheel.exchange.validation import MESSAGES, validate_batch
+from redwheel.exchange.validation import validate_batch
 
 COMPANY = "PA1"
 
