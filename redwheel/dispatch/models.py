@@ -82,13 +82,45 @@ class RuleSet(BaseModel):
         super().save(*args, **kwargs)
 
 
-class SimulationRun(BaseModel):
+class SandboxJob(BaseModel):
+    """What a simulation run and a fleet sizing share: a titled job that a task runs in the
+    background (services.runs.background_job_machine), with its progress and outcome."""
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
+    title = models.CharField(_("title"), max_length=150)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class SimulationRun(SandboxJob):
     class Demand(models.TextChoices):
         SYNTHETIC = "synthetic", _("Synthetic demand (seeded)")
         CSV = "csv", _("Uploaded CSV of orders")
@@ -107,7 +139,6 @@ class SimulationRun(BaseModel):
         related_name="+",
         limit_choices_to={"parent__isnull": True},
     )
-    title = models.CharField(_("title"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     rule_sets = models.ManyToManyField(
         RuleSet, through="RunRuleSet", related_name="runs", verbose_name=_("rule sets")
@@ -121,22 +152,7 @@ class SimulationRun(BaseModel):
     # {"seeds": n, "idle_policy": "..."}; empty for runs stored before both existed, which
     # replay as one seed with idle drivers staying put.
     sim_params = models.JSONField(_("simulation parameters"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     results = models.JSONField(_("results"), default=dict, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -147,13 +163,6 @@ class SimulationRun(BaseModel):
                 condition=models.Q(progress__lte=100), name="dispatch_run_progress_pct"
             ),
         ]
-
-    def __str__(self):
-        return self.title
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     def ordered_rule_sets(self) -> list[RuleSet]:
         """Rule sets in comparison order; the first is the baseline."""
@@ -215,7 +224,7 @@ class SimulationRunActivity(StatusActivity):
         verbose_name_plural = _("simulation run activities")
 
 
-class FleetSizing(BaseModel):
+class FleetSizing(SandboxJob):
     """ "How many drivers does this rule set need to serve a target share of this demand?"
 
     Asked in the sandbox, answered in the background by bisection over simulated fleets
@@ -223,7 +232,6 @@ class FleetSizing(BaseModel):
     with the answer so it can be replayed exactly; fleets are always synthetic, placed after the
     demand or at random, because the question is how many drivers, not which ones."""
 
-    Status = SimulationRun.Status
     Demand = SimulationRun.Demand
 
     class Placement(models.TextChoices):
@@ -237,7 +245,6 @@ class FleetSizing(BaseModel):
         related_name="+",
         limit_choices_to={"parent__isnull": True},
     )
-    title = models.CharField(_("title"), max_length=150)
     rule_set = models.ForeignKey(
         RuleSet, verbose_name=_("rule set"), on_delete=models.PROTECT, related_name="sizings"
     )
@@ -262,22 +269,7 @@ class FleetSizing(BaseModel):
     seed = models.BigIntegerField(_("seed"), default=0)
     seeds = models.PositiveSmallIntegerField(_("number of seeds"))
     idle_policy = models.CharField(_("idle drivers"), max_length=16)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     result = models.JSONField(_("result"), default=dict, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -299,13 +291,6 @@ class FleetSizing(BaseModel):
                 condition=models.Q(seeds__gte=1), name="dispatch_sizing_seeds_positive"
             ),
         ]
-
-    def __str__(self):
-        return self.title
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     def as_run(self) -> SimulationRun:
         """An unsaved run with this sizing's demand, so the run's demand builders replay it."""
