@@ -230,14 +230,16 @@ def run_create(
     return run
 
 
-def _progress_writer(run_id: int, extra: Callable[[float], None] | None = None):
+def progress_writer(model, job_id: int, extra: Callable[[float], None] | None = None):
+    """A progress callback that stores a job's percentage (in steps of 2, below 100 until its
+    final step) for the page's polling, and passes the fraction on to `extra`."""
     last = [-1]
 
     def report(fraction: float) -> None:
         pct = max(0, min(100, int(fraction * 100)))
         if pct >= last[0] + 2 or (pct == 100 and last[0] != 100):
             last[0] = pct
-            SimulationRun.objects.filter(pk=run_id).update(progress=min(pct, 99))
+            model.objects.filter(pk=job_id).update(progress=min(pct, 99))
         if extra is not None:
             extra(fraction)
 
@@ -272,7 +274,7 @@ def run_execute(
         # The task runs for the system, bounded by the run's city (its orders and drivers).
         inputs = inputs_build(run, actor=SystemActor.operator(f"dispatch run {run.pk}"))
         replicated = replicate_run(
-            run, rule_sets, inputs, progress=_progress_writer(run.pk, progress)
+            run, rule_sets, inputs, progress=progress_writer(SimulationRun, run.pk, progress)
         )
         # Histograms, samples and losers come from the first seed (the run's own seed).
         results = results_build(replicated.comparisons[0], rule_sets, inputs)

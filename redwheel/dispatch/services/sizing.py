@@ -34,6 +34,7 @@ from redwheel.dispatch.services.runs import (
     MAX_SEEDS,
     _check_sizes,
     background_job_machine,
+    progress_writer,
     sim_params_clean,
 )
 
@@ -302,20 +303,6 @@ def sizing_create(
     return sizing
 
 
-def _progress_writer(sizing_id: int, extra: Callable[[float], None] | None = None):
-    last = [-1]
-
-    def report(fraction: float) -> None:
-        pct = max(0, min(100, int(fraction * 100)))
-        if pct >= last[0] + 2 or (pct == 100 and last[0] != 100):
-            last[0] = pct
-            FleetSizing.objects.filter(pk=sizing_id).update(progress=min(pct, 99))
-        if extra is not None:
-            extra(fraction)
-
-    return report
-
-
 def sizing_execute(
     *, sizing_id: int, progress: Callable[[float], None] | None = None, raise_errors: bool = False
 ) -> dict | None:
@@ -358,7 +345,7 @@ def sizing_execute(
             high=sizing.max_drivers,
             seeds=uncertainty.seeds_from(sizing.seed, sizing.seeds),
             config=engine.SimulationConfig(**overrides),
-            progress=_progress_writer(sizing.pk, progress),
+            progress=progress_writer(FleetSizing, sizing.pk, progress),
         )
         result.update(
             {
