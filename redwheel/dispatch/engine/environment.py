@@ -174,6 +174,8 @@ class IdleEnvironment:
         self.target = np.zeros((n_drivers, 2))
         self.has_target = np.zeros(n_drivers, dtype=bool)
         self.last_step_s = -np.inf
+        # Straight-line metres each driver has moved while idle, for the phase accounting.
+        self.idle_moved_m = np.zeros(n_drivers)
 
     @property
     def moves(self) -> bool:
@@ -196,6 +198,7 @@ class IdleEnvironment:
             return
         moving_s = np.clip(now - np.maximum(idle_since[idle], previous), 0.0, None)
         reach = moving_s * speed_at(self.hourly_mps, now)
+        before = xy[idle]
         if self.policy == "cruise":
             self._cruise(xy, idle, reach)
         elif self.policy == "demand":
@@ -204,6 +207,7 @@ class IdleEnvironment:
             self._balance(now, xy, idle, idle_since, reach)
         else:
             self._toward(xy, idle, self._nearest_station(xy[idle]), reach)
+        self.idle_moved_m[idle] += np.hypot(*(xy[idle] - before).T)
 
     def _cruise(self, xy: np.ndarray, idle: np.ndarray, reach: np.ndarray) -> None:
         heading = self.heading[idle] + self.rng.normal(0.0, 0.6, idle.size)

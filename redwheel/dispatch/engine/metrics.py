@@ -89,6 +89,34 @@ def compute_metrics(
     }
 
 
+def phase_metrics(
+    *,
+    online_s: float,
+    pickup_s: float,
+    ride_s: float,
+    idle_road_m: float,
+    pickup_road_m: float,
+    ride_road_m: float,
+) -> dict[str, float]:
+    """The fleet's time and road distance by driver phase, as ride-hailing studies report them.
+
+    Phase 1 is online without an order (waiting or repositioning), phase 2 on the way to a
+    pickup (from the match, response time included), phase 3 with a passenger aboard. Shares are
+    of online time and of all road distance driven online.
+    """
+    idle_s = max(online_s - pickup_s - ride_s, 0.0)
+    driven_m = idle_road_m + pickup_road_m + ride_road_m
+    return {
+        "idle_time_share": _ratio(idle_s, online_s),
+        "pickup_time_share": _ratio(pickup_s, online_s),
+        "passenger_time_share": _ratio(ride_s, online_s),
+        "idle_distance_share": _ratio(idle_road_m, driven_m),
+        "pickup_distance_share": _ratio(pickup_road_m, driven_m),
+        "passenger_distance_share": _ratio(ride_road_m, driven_m),
+        "empty_km_per_passenger_km": _ratio(idle_road_m + pickup_road_m, ride_road_m),
+    }
+
+
 def income_losers(
     baseline: SimulationResult, other: SimulationResult, count: int = 10
 ) -> list[dict[str, Any]]:
@@ -125,6 +153,10 @@ TABLE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("mean_bonus_m", "mean bonus (m)", "{:.0f}"),
     ("unserved_pct", "unserved (%)", "{:.2f}"),
     ("driver_utilisation", "driver utilisation", "{:.3f}"),
+    ("pickup_time_share", "share of online time to pickups", "{:.3f}"),
+    ("passenger_time_share", "share of online time with passenger", "{:.3f}"),
+    ("pickup_distance_share", "share of distance to pickups", "{:.3f}"),
+    ("empty_km_per_passenger_km", "empty km per passenger km", "{:.3f}"),
     ("income_per_driver", "income per driver", "{:.1f}"),
     ("income_per_online_hour", "income per online hour", "{:.2f}"),
     ("income_gini", "income Gini", "{:.4f}"),
@@ -164,6 +196,10 @@ def format_comparison_table(
                 f"score {loser['score']:.0f}, {party}"
             )
     return "\n".join(lines)
+
+
+def _ratio(part: float, whole: float) -> float:
+    return float(part / whole) if whole > 0 else 0.0
 
 
 def _pct(part: float, whole: float) -> float:

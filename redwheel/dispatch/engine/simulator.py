@@ -34,6 +34,7 @@ from .metrics import (
     SERVED,
     compute_metrics,
     income_losers,
+    phase_metrics,
 )
 from .rules import RuleSet
 
@@ -176,6 +177,7 @@ def simulate(
 
     # Per served order, for the per-driver totals added up after the loop.
     ride_s_of = np.zeros(n_orders)
+    pickup_s_of = np.zeros(n_orders)
     busy_s_of = np.zeros(n_orders)
     trip_end_of = np.zeros(n_orders)
     matched_in = np.zeros(n_orders, dtype=np.int64)
@@ -281,6 +283,7 @@ def simulate(
                 bonus_m[o] = result.bonus_m[matched][accepted]
                 served_by[o] = d
                 ride_s_of[o] = ride_s
+                pickup_s_of[o] = pickup_s
                 busy_s_of[o] = trip_end - now
                 trip_end_of[o] = trip_end
                 matched_in[o] = window
@@ -318,6 +321,16 @@ def simulate(
         driver_online_s=online_s,
         driver_score=fleet.score,
         driver_is_party_member=fleet.is_party_member,
+    )
+    metrics.update(
+        phase_metrics(
+            online_s=float(online_s.sum()),
+            pickup_s=float(pickup_s_of[served].sum()),
+            ride_s=float(ride_s_of[served].sum()),
+            idle_road_m=float(environment.idle_moved_m.sum()) * config.detour_factor,
+            pickup_road_m=float(pickup_m[served].sum()) * config.detour_factor,
+            ride_road_m=float(ride_m[served].sum()),
+        )
     )
     metrics["windows_solved"] = windows_solved
     served_index = np.flatnonzero(served)

@@ -181,3 +181,62 @@ def test_gini_extremes():
 def test_engine_imports_without_django():
     code = "import sys, redwheel.dispatch.engine; sys.exit('django' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def _one_trip(idle_policy: str = "stay") -> dict:
+    """One driver 500 m south of one passenger whose trip runs 1 km north, at 36 km/h."""
+    metres_per_degree = 6_371_008.8 * np.pi / 180  # along a meridian
+    lat0 = 23.0
+    orders = Orders(
+        ids=np.array(["o1"]),
+        time_s=np.array([10.0]),
+        origin_lng=np.array([113.0]),
+        origin_lat=np.array([lat0]),
+        dest_lng=np.array([113.0]),
+        dest_lat=np.array([lat0 + 1000.0 / metres_per_degree]),
+    )
+    fleet = Fleet(
+        ids=np.array(["d1"]),
+        lng=np.array([113.0]),
+        lat=np.array([lat0 - 500.0 / metres_per_degree]),
+        score=np.array([50.0]),
+        is_party_member=np.array([False]),
+        online_start_s=np.array([0.0]),
+        online_end_s=np.array([3600.0]),
+    )
+    config = SimulationConfig(speed_kmh=36.0, detour_factor=1.3, response_s=20.0)
+    config = dataclasses.replace(config, idle_policy=idle_policy)
+    return simulate(BASELINE, orders, fleet, seed=1, config=config).metrics
+
+
+def test_phase_shares_split_online_time_and_road_distance_by_what_the_driver_did():
+    m = _one_trip()
+    assert m["served"] == 1
+    # Phase 2: 20 s response + 500 m x 1.3 at 10 m/s; phase 3: 1,000 m x 1.3 at 10 m/s.
+    assert m["pickup_time_share"] == pytest.approx((20 + 65) / 3600, rel=1e-3)
+    assert m["passenger_time_share"] == pytest.approx(130 / 3600, rel=1e-3)
+    assert m["idle_time_share"] == pytest.approx(1 - 215 / 3600, rel=1e-3)
+    # Nobody moved while idle: all road distance is the pickup (650 m) and the ride (1,300 m).
+    assert m["idle_distance_share"] == 0.0
+    assert m["pickup_distance_share"] == pytest.approx(650 / 1950, rel=1e-3)
+    assert m["passenger_distance_share"] == pytest.approx(1300 / 1950, rel=1e-3)
+    assert m["empty_km_per_passenger_km"] == pytest.approx(650 / 1300, rel=1e-3)
+
+
+def test_repositioning_counts_as_empty_distance(rush):
+    orders, fleet = rush
+    config = SimulationConfig(idle_policy="stay")
+    parked = simulate(BASELINE, orders, fleet, seed=5, config=config).metrics
+    cruising = simulate(
+        BASELINE, orders, fleet, seed=5, config=dataclasses.replace(config, idle_policy="cruise")
+    ).metrics
+    assert parked["idle_distance_share"] == 0.0
+    assert cruising["idle_distance_share"] > 0.05
+    assert cruising["empty_km_per_passenger_km"] > parked["empty_km_per_passenger_km"]
+    for m in (parked, cruising):
+        shares = ("idle_time_share", "pickup_time_share", "passenger_time_share")
+        assert sum(m[k] for k in shares) == pytest.approx(1.0)
+        # Busy time (pickup + ride) is added up per driver on a separate path.
+        assert m["pickup_time_share"] + m["passenger_time_share"] == pytest.approx(
+            m["driver_utilisation"]
+        )
