@@ -10,10 +10,13 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import nnls
 
 from .geo import EARTH_RADIUS_M, LocalProjection
 
 DAY_S = 86_400.0
+# Quarter hours: the resolution at which shift starts follow the demand.
+SHIFT_SLOTS = 96
 CSV_COLUMNS = ("order_id", "time", "origin_lng", "origin_lat", "dest_lng", "dest_lat")
 
 
@@ -431,6 +434,39 @@ def _vehicle_types(rng: np.random.Generator, n: int, shares: dict[str, float] | 
     return np.array(labels, dtype=object)[rng.choice(len(labels), size=n, p=p / p.sum())]
 
 
+def shift_start_rate(order_time_s: np.ndarray, shift_hours: tuple[float, float]) -> np.ndarray:
+    """Share of shifts starting in each of the day's ``SHIFT_SLOTS`` slots, such that the
+    drivers online at any time are in proportion to the orders placed then.
+
+    Drivers online in slot b are the shifts started in an earlier slot k that are still running
+    (shift lengths uniform within ``shift_hours``, the day cyclic), so the online curve is the
+    start rate convolved with the shift-length survival function. The start rate is the
+    non-negative least-squares solution of that convolution against the orders per slot,
+    smoothed over an hour first: starts timed so that supply tracks demand, rather than starts
+    in proportion to demand, whose online curve lags the demand by half a shift and misses the
+    small hours.
+    """
+    slot_s = DAY_S / SHIFT_SLOTS
+    slot = (np.asarray(order_time_s, dtype=float) // slot_s).astype(np.int64) % SHIFT_SLOTS
+    demand = np.bincount(slot, minlength=SHIFT_SLOTS).astype(float)
+    # A centred hour's moving average around the cyclic day.
+    half = round(1800.0 / slot_s)
+    demand = sum(np.roll(demand, k) for k in range(-half, half)) / (2 * half)
+    low_h, high_h = shift_hours
+    since_h = (np.arange(SHIFT_SLOTS) + 0.5) * slot_s / 3600.0
+    if high_h > low_h:
+        still_on = np.clip((high_h - since_h) / (high_h - low_h), 0.0, 1.0)
+    else:
+        still_on = (since_h < high_h).astype(float)
+    lag = (np.arange(SHIFT_SLOTS)[:, None] - np.arange(SHIFT_SLOTS)[None, :]) % SHIFT_SLOTS
+    # Relative errors: the small hours' few orders count as much as the peaks' many.
+    weight = 1.0 / (demand + 0.05 * demand.mean() + 1e-12)
+    rate, _residual = nnls(still_on[lag] * weight[:, None], demand * weight)
+    if rate.sum() <= 0:
+        return np.full(SHIFT_SLOTS, 1.0 / SHIFT_SLOTS)
+    return rate / rate.sum()
+
+
 def demand_following_fleet(
     orders: Orders,
     n: int,
@@ -442,10 +478,12 @@ def demand_following_fleet(
 ) -> Fleet:
     """A seeded fleet whose shifts and first positions follow ``orders`` themselves.
 
-    Shift starts are order times moved back by a third of the shift, so the number of drivers
-    online rises and falls with the demand's own daily curve; each driver starts at the origin
-    of an order from the hour its shift starts (the nearest hour with orders if that one has
-    none), jittered by about 300 m and kept inside the orders' bounding box.
+    The number of drivers online follows the orders' daily curve (see :func:`shift_start_rate`);
+    shift lengths are uniform within ``shift_hours``. A shift that runs past midnight goes on at
+    the start of the same day, as the previous evening's drivers would on a day like this one,
+    so such a driver has two sessions. Each driver starts at the origin of an order from the
+    hour it first comes online (the nearest hour with orders if that one has none), jittered by
+    about 300 m and kept inside the orders' bounding box.
     """
     if len(orders) == 0:
         raise ValueError("a demand-following fleet needs at least one order")
@@ -454,16 +492,23 @@ def demand_following_fleet(
         raise ValueError("shift_hours must be (min, max) with 0 < min <= max <= 24")
     rng = np.random.default_rng([seed, 0xF1EE7])
     length_s = rng.uniform(low_h, high_h, n) * 3600.0
-    picked = rng.integers(0, len(orders), n)
-    start = np.clip(orders.time_s[picked] - length_s / 3.0, 0.0, DAY_S - 3600.0)
-    end = np.minimum(start + length_s, DAY_S)
+    rate = shift_start_rate(orders.time_s, shift_hours)
+    start = (rng.choice(SHIFT_SLOTS, size=n, p=rate) + rng.random(n)) * (DAY_S / SHIFT_SLOTS)
+    end = start + length_s
+    wraps = end > DAY_S
+    sessions = Sessions(
+        driver=np.concatenate((np.arange(n), np.flatnonzero(wraps))),
+        start_s=np.concatenate((start, np.zeros(np.count_nonzero(wraps)))),
+        end_s=np.concatenate((np.minimum(end, DAY_S), end[wraps] - DAY_S)),
+    )
+    first_online = np.where(wraps, 0.0, start)
 
     order_hour = np.clip((orders.time_s // 3600).astype(np.int64), 0, 23)
     by_hour = np.argsort(order_hour, kind="stable")
     counts = np.bincount(order_hour, minlength=24)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     hours_with_orders = np.flatnonzero(counts)
-    start_hour = np.clip((start // 3600).astype(np.int64), 0, 23)
+    start_hour = np.clip((first_online // 3600).astype(np.int64), 0, 23)
     nearest = hours_with_orders[
         np.argmin(np.abs(hours_with_orders[None, :] - start_hour[:, None]), axis=1)
     ]
@@ -496,7 +541,8 @@ def demand_following_fleet(
         lat=lat,
         score=score,
         is_party_member=is_party,
-        online_start_s=start,
-        online_end_s=end,
+        online_start_s=first_online,
+        online_end_s=np.where(wraps, DAY_S, end),
         vehicle_type=types,
+        sessions=sessions,
     )

@@ -109,6 +109,12 @@ def test_synthetic_vehicle_requirements_and_fleet():
     assert boosted.score[boosted.is_party_member].mean() > fleet.score[fleet.is_party_member].mean()
 
 
+def _online_drivers(fleet, hour: float) -> int:
+    sessions = fleet.sessions
+    at = hour * 3600
+    return int(np.count_nonzero((sessions.start_s <= at) & (sessions.end_s > at)))
+
+
 def test_demand_following_fleet_follows_the_demand():
     from redwheel.dispatch.engine import BoundingBox, demand_following_fleet
 
@@ -117,13 +123,43 @@ def test_demand_following_fleet_follows_the_demand():
     fleet = demand_following_fleet(orders, 2000, seed=3)
     again = demand_following_fleet(orders, 2000, seed=3)
     np.testing.assert_array_equal(fleet.lng, again.lng)
-    np.testing.assert_array_equal(fleet.online_start_s, again.online_start_s)
+    np.testing.assert_array_equal(fleet.sessions.start_s, again.sessions.start_s)
     assert (fleet.lng >= orders.origin_lng.min()).all()
     assert (fleet.lat <= orders.origin_lat.max()).all()
-    length_h = (fleet.online_end_s - fleet.online_start_s) / 3600
-    assert (length_h <= 10.0 + 1e-9).all() and (fleet.online_start_s >= 0).all()
-    # More drivers online in the evening peak than in the small hours, as in the demand.
-    online = lambda h: ((fleet.online_start_s <= h * 3600) & (fleet.online_end_s > h * 3600)).sum()  # noqa: E731
-    assert online(18.5) > 3 * online(4.0)
+    # Every driver works one shift of 6-10 hours; one that runs past midnight goes on at the
+    # start of the day, so it has two sessions.
+    sessions = fleet.sessions
+    worked_h = np.bincount(sessions.driver, sessions.end_s - sessions.start_s, 2000) / 3600
+    assert (worked_h >= 6.0 - 1e-9).all() and (worked_h <= 10.0 + 1e-9).all()
+    per_driver = np.bincount(sessions.driver, minlength=2000)
+    assert set(per_driver) <= {1, 2} and (per_driver == 2).any()
+    assert (sessions.start_s >= 0).all() and (sessions.end_s <= 86_400).all()
+    # Drivers online follow the orders placed, hour by hour, small hours included.
+    hours = np.arange(24)
+    orders_per_hour = np.bincount((orders.time_s // 3600).astype(int), minlength=24)
+    online = np.array(
+        [np.mean([_online_drivers(fleet, h + f) for f in (0.25, 0.5, 0.75)]) for h in hours]
+    )
+    ratio = orders_per_hour / online
+    # Shifts of 6-10 hours cannot follow a two-hour rush exactly, so the peaks run hotter...
+    assert ratio.max() / ratio.min() < 3.0
+    # ... but the hours after midnight are served like the rest of the day: shifts that start
+    # in the evening go on past midnight (starts in proportion to the orders left them bare).
+    assert 0.7 < ratio[0] / np.median(ratio) < 1.3
+    assert 0.7 < np.median(ratio[1:6]) / np.median(ratio) < 1.3
+    assert online[18] > 3 * online[4]
     with pytest.raises(ValueError):
         demand_following_fleet(orders.take(np.zeros(0, dtype=np.int64)), 5)
+
+
+def test_shift_starts_lead_the_demand_by_part_of_a_shift():
+    from redwheel.dispatch.engine.demand import SHIFT_SLOTS, shift_start_rate
+
+    # Orders only from 18:00 to 22:00: with 4-hour shifts every start falls in 14:00-22:00,
+    # and most of them before the orders begin would leave the evening's end bare.
+    times = np.linspace(18 * 3600, 22 * 3600, 4000, endpoint=False)
+    rate = shift_start_rate(times, (4.0, 4.0))
+    assert rate.sum() == pytest.approx(1.0)
+    slot_h = np.arange(SHIFT_SLOTS) * 24 / SHIFT_SLOTS
+    assert rate[(slot_h < 13.5) | (slot_h >= 22.0)].sum() < 0.02
+    assert rate[(slot_h >= 17.5) & (slot_h < 18.5)].sum() > 0.5
