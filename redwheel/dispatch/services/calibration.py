@@ -9,7 +9,8 @@ destination):
   pickups are straight lines too; WaitMile is a road distance, so it is not mixed in);
 - mean wait: OrderTime → DepTime (matching plus pickup), over served orders with both;
 - utilisation: Σ time from match to arrival of the online drivers' trips / Σ their online
-  session time, both clipped to the period.
+  session time, both clipped to the period; split into the time to the pickup (match →
+  departure) and with a passenger (departure → arrival), the phases the simulator reports.
 A figure with no data behind it is None and shown as "—".
 """
 
@@ -24,7 +25,16 @@ from redwheel.dispatch.services import real_fleet
 from redwheel.dispatch.services.inputs import Inputs, drivers_fleet_rows
 
 # (key, metric of the simulation, how the simulated value is read from it)
-FIGURES = ("served_pct", "mean_pickup_m", "mean_wait_s", "driver_utilisation")
+FIGURES = (
+    "served_pct",
+    "mean_pickup_m",
+    "mean_wait_s",
+    "driver_utilisation",
+    "pickup_time_share",
+    "passenger_time_share",
+)
+# Figures that are shares of online time (0-1), shown with three decimals.
+SHARE_FIGURES = ("driver_utilisation", "pickup_time_share", "passenger_time_share")
 
 
 def _simulated(simulated: dict) -> dict:
@@ -34,6 +44,9 @@ def _simulated(simulated: dict) -> dict:
         "mean_pickup_m": simulated.get("mean_pickup_m"),
         "mean_wait_s": simulated.get("mean_wait_s"),
         "driver_utilisation": simulated.get("driver_utilisation"),
+        # Absent from runs stored before the simulator reported phases.
+        "pickup_time_share": simulated.get("pickup_time_share"),
+        "passenger_time_share": simulated.get("passenger_time_share"),
     }
 
 
@@ -90,11 +103,12 @@ def real_day_figures(run: SimulationRun, t0: float, t1: float) -> dict:
         "served_pct": 100.0 * len(served) / len(trips) if trips else None,
         "mean_pickup_m": _mean(pickups),
         "mean_wait_s": _mean(waits),
-        "driver_utilisation": _real_utilisation(run, day, platform_id, t0, t1),
+        **_real_phases(run, day, platform_id, t0, t1),
     }
 
 
-def _real_utilisation(run, day, platform_id, t0: float, t1: float) -> float | None:
+def _real_phases(run, day, platform_id, t0: float, t1: float) -> dict:
+    """Utilisation and its two phases over the online drivers' session time in the period."""
     from redwheel.exchange.models import Trip
 
     actor = SystemActor.operator(f"dispatch calibration {run.pk}")
@@ -103,18 +117,29 @@ def _real_utilisation(run, day, platform_id, t0: float, t1: float) -> float | No
     sessions = sessions.clipped(t0, t1)
     online = sessions.total_s()
     if online <= 0:
-        return None
+        return dict.fromkeys(SHARE_FIGURES)
     start = real_fleet.day_start(day)
     begin, end = start + timedelta(seconds=t0), start + timedelta(seconds=t1)
-    busy = 0.0
-    for matched, arrived in Trip.objects.filter(
+
+    def within(a, b) -> float:
+        return max(0.0, (min(b, end) - max(a, begin)).total_seconds())
+
+    busy = to_pickup = with_passenger = 0.0
+    for matched, departed, arrived in Trip.objects.filter(
         platform__in=real_fleet.scope_platforms(run.city, platform_id),
         driver_id__in=list(sessions.intervals),
         matched_at__lt=end,
         arrived_at__gt=begin,
-    ).values_list("matched_at", "arrived_at"):
-        busy += max(0.0, (min(arrived, end) - max(matched, begin)).total_seconds())
-    return busy / online
+    ).values_list("matched_at", "departed_at", "arrived_at"):
+        busy += within(matched, arrived)
+        if departed is not None:
+            to_pickup += within(matched, departed)
+            with_passenger += within(departed, arrived)
+    return {
+        "driver_utilisation": busy / online,
+        "pickup_time_share": to_pickup / online,
+        "passenger_time_share": with_passenger / online,
+    }
 
 
 def calibration_build(run: SimulationRun, inputs: Inputs, simulated: dict) -> dict | None:
@@ -134,6 +159,7 @@ def calibration_build(run: SimulationRun, inputs: Inputs, simulated: dict) -> di
         rows.append(
             {
                 "key": key,
+                "share": key in SHARE_FIGURES,
                 "real": r,
                 "simulated": s,
                 "difference": difference,

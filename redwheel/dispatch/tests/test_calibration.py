@@ -20,6 +20,8 @@ SIMULATED = {
     "mean_pickup_m": 900.0,
     "mean_wait_s": 500.0,
     "driver_utilisation": 0.4,
+    "pickup_time_share": 0.1,
+    "passenger_time_share": 0.3,
 }
 
 
@@ -107,6 +109,11 @@ def test_real_day_figures_beside_the_simulated_ones(city, real_day):
     # match → arrival: 20 + 20 + 20 minutes over 2 × 60 minutes online
     assert rows["driver_utilisation"]["real"] == 0.5
     assert rows["driver_utilisation"]["difference"] == -0.1
+    # ... of which match → departure 5 + 10 + 15 minutes, departure → arrival 15 + 10 + 5
+    assert rows["pickup_time_share"]["real"] == 0.25
+    assert rows["passenger_time_share"]["real"] == 0.25
+    assert rows["pickup_time_share"]["difference"] == -0.15
+    assert rows["passenger_time_share"]["difference"] == 0.05
 
 
 def test_no_real_data_gives_none_and_dashes(city):
@@ -122,6 +129,7 @@ def test_no_real_data_gives_none_and_dashes(city):
     assert rows["served_pct"]["real"] == 0.0
     assert rows["mean_pickup_m"]["real"] is None and rows["mean_pickup_m"]["difference"] is None
     assert rows["driver_utilisation"]["real"] is None
+    assert rows["pickup_time_share"]["real"] is None
     html = render_to_string("dispatch/_calibration.html", {"calibration": calibration})
     assert "How far the model is from the real day" in html and "—" in html
 
@@ -141,3 +149,24 @@ def test_the_table_says_the_difference_in_words(city, real_day):
         "dispatch/_calibration.html", {"calibration": calibration_build(run, inputs, SIMULATED)}
     )
     assert "the model is 15.0 higher" in html and "the model is 0.100 lower" in html
+    assert "Share of online time on the way to pickups" in html
+    assert "the model is 0.150 lower" in html and "the model is 0.050 higher" in html
+
+
+def test_runs_stored_before_phases_show_dashes_for_them(city, real_day):
+    run = make_run(city)
+    inputs = services.inputs_build(run, actor=city.admin)
+    old_metrics = {k: v for k, v in SIMULATED.items() if not k.endswith("_time_share")}
+    rows = {r["key"]: r for r in calibration_build(run, inputs, old_metrics)["rows"]}
+    assert rows["pickup_time_share"]["real"] == 0.25
+    assert rows["pickup_time_share"]["simulated"] is None
+    assert rows["pickup_time_share"]["difference"] is None
+    # A calibration stored before rows said which are shares still shows utilisation as one.
+    stored = calibration_build(run, inputs, SIMULATED)
+    stored["rows"] = [
+        {k: v for k, v in r.items() if k != "share"}
+        for r in stored["rows"]
+        if not r["key"].endswith("_time_share")
+    ]
+    html = render_to_string("dispatch/_calibration.html", {"calibration": stored})
+    assert "the model is 0.100 lower" in html
