@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from redwheel.core.forms import SafeTextMixin
 from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import FleetSizing, RuleSet, SimulationRun
-from redwheel.dispatch.services import sizing
+from redwheel.dispatch.services import runs, sizing
 from redwheel.orgs.models import OrgUnit, Platform
 
 DEFAULTS = engine.RuleSet()
@@ -139,10 +139,14 @@ class RuleSetForm(SafeTextMixin, forms.Form):
 
 
 IDLE_POLICY_CHOICES = [
-    ("demand", _("Move towards where demand is expected")),
     ("balance", _("Share out by expected demand, sparse areas included")),
+    ("demand", _("Move towards where demand is expected")),
     ("cruise", _("Cruise around nearby")),
     ("stay", _("Wait where the last trip ended")),
+]
+BALANCE_FORECAST_CHOICES = [
+    ("profile", _("How busy each area usually is at this hour (time-of-day profile)")),
+    ("actual", _("The orders that will actually come (clairvoyant, for comparison)")),
 ]
 
 
@@ -273,8 +277,32 @@ class RunForm(DemandFields):
     idle_policy = forms.ChoiceField(
         label=_("Idle drivers"),
         choices=IDLE_POLICY_CHOICES,
-        initial=services.DEFAULT_IDLE_POLICY,
+        initial=runs.DEFAULT_IDLE_POLICY,
         required=False,
+    )
+    # Advanced: the simulated environment beyond the idle policy (empty means the default).
+    balance_forecast = forms.ChoiceField(
+        label=_("Demand forecast for sharing out idle drivers"),
+        choices=BALANCE_FORECAST_CHOICES,
+        initial=runs.DEFAULT_BALANCE_FORECAST,
+        required=False,
+        help_text=_(
+            "Used only when idle drivers are shared out by expected demand: what the dispatcher "
+            "is assumed to know. Keep the profile; the clairvoyant forecast only shows how much "
+            "perfect knowledge would add."
+        ),
+    )
+    response_s = forms.FloatField(
+        label=_("Driver response time (s)"),
+        min_value=0,
+        max_value=runs.MAX_RESPONSE_S,
+        initial=0,
+        required=False,
+        help_text=_(
+            "Seconds between the match and the driver setting off (accepting the order, turning "
+            "round), 0 to 120; counted in the passenger's wait and the driver's busy time. "
+            "0 switches it off."
+        ),
     )
 
     def __init__(self, *args, rule_sets, platforms, **kwargs):
@@ -334,7 +362,7 @@ class FleetSizingForm(DemandFields):
     idle_policy = forms.ChoiceField(
         label=_("Idle drivers"),
         choices=IDLE_POLICY_CHOICES,
-        initial=services.DEFAULT_IDLE_POLICY,
+        initial=runs.DEFAULT_IDLE_POLICY,
         required=False,
     )
     seed = forms.IntegerField(label=_("Seed"), initial=2026, min_value=0, max_value=2**62)
@@ -370,7 +398,8 @@ class FleetSizingForm(DemandFields):
             "demand_source": run.demand_source,
             "seed": run.seed,
             "seeds": (run.sim_params or {}).get("seeds", sizing.DEFAULT_SIZING_SEEDS),
-            "idle_policy": (run.sim_params or {}).get("idle_policy", services.DEFAULT_IDLE_POLICY),
+            # What the run simulated: a run stored before idle policies kept drivers in place.
+            "idle_policy": runs.sim_environment(run.sim_params)["idle_policy"],
         }
         if rule_sets:
             initial["rule_set"] = rule_sets[min(1, len(rule_sets) - 1)].pk

@@ -19,6 +19,7 @@ from redwheel.core.forms import domain_errors
 from redwheel.core.paging import paginate
 from redwheel.dispatch import exports, forms, selectors, services, sizing_selectors
 from redwheel.dispatch.models import RuleSet
+from redwheel.dispatch.services import runs as run_services
 from redwheel.dispatch.services import sizing as sizing_services
 
 PAGE_SIZE = 25
@@ -199,6 +200,8 @@ def run_create(request):
                 seed=d["seed"],
                 seeds=d["seeds"],
                 idle_policy=d["idle_policy"],
+                balance_forecast=d["balance_forecast"],
+                response_s=d["response_s"],
             )
             messages.success(request, _("The run is queued; this page shows its progress."))
             return redirect("dispatch:run_detail", run.pk)
@@ -211,6 +214,17 @@ def run_create(request):
     )
 
 
+def _environment(sim_params: dict | None) -> dict:
+    """What a run or sizing simulated (idle policy, forecast, response time), with labels."""
+    env = run_services.sim_environment(sim_params)
+    idle, forecast = env["idle_policy"], env["balance_forecast"]
+    return {
+        **env,
+        "idle_label": dict(forms.IDLE_POLICY_CHOICES).get(idle, idle),
+        "forecast_label": dict(forms.BALANCE_FORECAST_CHOICES).get(forecast, forecast),
+    }
+
+
 @sandbox_required
 def run_detail(request, pk):
     run = selectors.run(request.user, pk)
@@ -221,6 +235,7 @@ def run_detail(request, pk):
             "run": run,
             "report": selectors.report(run),
             "rule_sets": run.ordered_rule_sets(),
+            "environment": _environment(run.sim_params),
         },
     )
 
@@ -329,7 +344,11 @@ def sizing_detail(request, pk):
     return render(
         request,
         "dispatch/sizing_detail.html",
-        {"sizing": sizing, "report": sizing_selectors.sizing_report(sizing)},
+        {
+            "sizing": sizing,
+            "report": sizing_selectors.sizing_report(sizing),
+            "environment": _environment(sizing.as_run().sim_params),
+        },
     )
 
 

@@ -14,6 +14,7 @@ from redwheel.core.permissions import SystemActor, require
 from redwheel.core.states import StateMachine, Transition
 from redwheel.dispatch import engine
 from redwheel.dispatch.engine import uncertainty
+from redwheel.dispatch.engine.environment import BALANCE_FORECASTS
 from redwheel.dispatch.models import RuleSet, RunRuleSet, SimulationRun, SimulationRunActivity
 from redwheel.dispatch.permissions import SANDBOX_ACTION, city_for, city_platforms
 from redwheel.dispatch.results import replicated_build, results_build
@@ -29,9 +30,17 @@ MAX_DRIVERS = 20_000
 MAX_CSV_BYTES = 20 * 1024 * 1024
 MIN_SEEDS, MAX_SEEDS = 1, 20
 DEFAULT_SEEDS = uncertainty.DEFAULT_SEEDS
-DEFAULT_IDLE_POLICY = "demand"
+# `balance` is the policy whose sized fleet matches published utilisation (docs/dispatch.md,
+# "A public real-demand sample").
+DEFAULT_IDLE_POLICY = "balance"
 # No station model exists yet, so "station" (return to the nearest driver station) is hidden.
 IDLE_POLICIES = ("stay", "cruise", "demand", "balance")
+DEFAULT_BALANCE_FORECAST = "profile"
+# Longer than two minutes is no longer a response time but a driver who is not there.
+MAX_RESPONSE_S = 120
+# What a run stored before a setting existed simulated; absent keys replay with these, so its
+# results do not change when a new run's defaults do.
+STORED_BEFORE = {"idle_policy": "stay", "balance_forecast": "profile", "response_s": 0.0}
 # Below this much work (orders × seeds) starting worker processes costs more than it saves.
 PARALLEL_MIN_WORK = 50_000
 
@@ -71,8 +80,14 @@ def background_job_machine(activity_model, parent_field: str, audit_prefix: str)
 RUN = background_job_machine(SimulationRunActivity, "run", "dispatch.run")
 
 
-def sim_params_clean(seeds: int | None, idle_policy: str | None) -> dict:
-    """Validated simulation parameters of a new run (defaults: 5 seeds, demand-following)."""
+def sim_params_clean(
+    seeds: int | None,
+    idle_policy: str | None,
+    balance_forecast: str | None = None,
+    response_s: float | None = None,
+) -> dict:
+    """Validated simulation parameters of a new run (defaults: 5 seeds, balancing idle drivers
+    on the time-of-day profile, no response time)."""
     seeds = DEFAULT_SEEDS if seeds is None else int(seeds)
     if not MIN_SEEDS <= seeds <= MAX_SEEDS:
         raise ValidationFailed(
@@ -82,7 +97,25 @@ def sim_params_clean(seeds: int | None, idle_policy: str | None) -> dict:
     idle_policy = idle_policy or DEFAULT_IDLE_POLICY
     if idle_policy not in IDLE_POLICIES:
         raise ValidationFailed(_("Unknown idle policy."))
-    return {"seeds": seeds, "idle_policy": idle_policy}
+    balance_forecast = balance_forecast or DEFAULT_BALANCE_FORECAST
+    if balance_forecast not in BALANCE_FORECASTS:
+        raise ValidationFailed(_("Unknown demand forecast for balancing idle drivers."))
+    try:
+        response_s = 0.0 if response_s in (None, "") else float(response_s)
+    except (TypeError, ValueError):
+        response_s = None
+    # `not a <= x <= b` also refuses NaN, which compares false with everything.
+    if response_s is None or not 0 <= response_s <= MAX_RESPONSE_S:
+        raise ValidationFailed(
+            _("The driver response time must be between 0 and %(max)d seconds.")
+            % {"max": MAX_RESPONSE_S}
+        )
+    return {
+        "seeds": seeds,
+        "idle_policy": idle_policy,
+        "balance_forecast": balance_forecast,
+        "response_s": response_s,
+    }
 
 
 def run_seeds(run: SimulationRun) -> list[int]:
@@ -90,12 +123,24 @@ def run_seeds(run: SimulationRun) -> list[int]:
     return uncertainty.seeds_from(run.seed, int((run.sim_params or {}).get("seeds", 1)))
 
 
-def run_config(run: SimulationRun, inputs) -> engine.SimulationConfig:
-    """The engine configuration of a run: its idle policy (runs stored before idle policies
-    existed keep drivers where they are) and what the city's data says (speed profile)."""
-    wanted = {"idle_policy": (run.sim_params or {}).get("idle_policy", "stay")}
-    wanted.update(inputs.config_overrides)
+def sim_environment(sim_params: dict | None) -> dict:
+    """The idle policy, balancing forecast and response time that stored simulation parameters
+    simulate: what they hold, else what runs simulated before the key existed."""
+    stored = sim_params or {}
+    return {key: stored.get(key, before) for key, before in STORED_BEFORE.items()}
+
+
+def sim_config(sim_params: dict | None, overrides: dict | None = None) -> engine.SimulationConfig:
+    """The engine configuration of stored simulation parameters (see `sim_environment`), with
+    what the city's data says (`overrides`: the speed profile) on top."""
+    wanted = sim_environment(sim_params)
+    wanted.update(overrides or {})
     return engine.SimulationConfig(**wanted)
+
+
+def run_config(run: SimulationRun, inputs) -> engine.SimulationConfig:
+    """The engine configuration of a run: its stored environment and the city's speed profile."""
+    return sim_config(run.sim_params, inputs.config_overrides)
 
 
 def _processes(orders: int, seeds: int) -> int:
@@ -169,6 +214,8 @@ def run_create(
     city: OrgUnit | None = None,
     seeds: int | None = None,
     idle_policy: str | None = None,
+    balance_forecast: str | None = None,
+    response_s: float | None = None,
 ) -> SimulationRun:
     """Store a queued run of `city` (by default the rule sets' city); the first rule set is the
     baseline. All rule sets must be the city's. Enqueues the task on commit."""
@@ -197,7 +244,7 @@ def run_create(
     platform_id = demand_params.get("platform_id") if demand_source == "exchange" else None
     if platform_id and not city_platforms(city).filter(pk=platform_id).exists():
         raise NotFound()  # replays use only the city's own platforms' orders
-    sim_params = sim_params_clean(seeds, idle_policy)
+    sim_params = sim_params_clean(seeds, idle_policy, balance_forecast, response_s)
     if not -(2**63) <= int(seed) < 2**63 - MAX_SEEDS:
         raise ValidationFailed(_("The seed is out of range."))
     run = SimulationRun(
@@ -279,7 +326,7 @@ def run_execute(
         # Histograms, samples and losers come from the first seed (the run's own seed).
         results = results_build(replicated.comparisons[0], rule_sets, inputs)
         replicated_build(
-            results, replicated, idle_policy=(run.sim_params or {}).get("idle_policy", "stay")
+            results, replicated, idle_policy=sim_environment(run.sim_params)["idle_policy"]
         )
         results["calibration"] = _calibration(run, inputs, results)
     except Exception as exc:  # any failure is stored on the run for the page

@@ -35,6 +35,7 @@ from redwheel.dispatch.services.runs import (
     _check_sizes,
     background_job_machine,
     progress_writer,
+    sim_config,
     sim_params_clean,
 )
 
@@ -331,10 +332,10 @@ def sizing_execute(
         orders, t0, t1, bbox = demand_build(sizing.as_run())
         if not len(orders):
             raise ValidationFailed(_("The chosen period has no orders."))
-        overrides = {"idle_policy": sizing.idle_policy}
         profile = real_fleet.city_speed_profile(sizing.city)
-        if profile is not None:
-            overrides["speed_profile_kmh"] = profile
+        overrides = {} if profile is None else {"speed_profile_kmh": profile}
+        # A sizing stores no forecast or response time, so it simulates the defaults of both.
+        config = sim_config(sizing.as_run().sim_params, overrides)
         rule_set = sizing.rule_set
         result = size_within_bounds(
             rule_set.engine_rules(),
@@ -344,7 +345,7 @@ def sizing_execute(
             low=sizing.min_drivers,
             high=sizing.max_drivers,
             seeds=uncertainty.seeds_from(sizing.seed, sizing.seeds),
-            config=engine.SimulationConfig(**overrides),
+            config=config,
             progress=progress_writer(FleetSizing, sizing.pk, progress),
         )
         result.update(

@@ -501,7 +501,12 @@ def test_a_clearly_different_rule_set_is_significant(city, pair):
     run = tiny_run(city.admin, pair, seeds=3)
     run.refresh_from_db()
     assert run.status == SimulationRun.Status.SUCCEEDED, run.error
-    assert run.sim_params == {"seeds": 3, "idle_policy": "demand"}
+    assert run.sim_params == {
+        "seeds": 3,
+        "idle_policy": "balance",
+        "balance_forecast": "profile",
+        "response_s": 0,
+    }
     incentive = run.results["rule_sets"][1]
     # The baseline pays no bonus on any seed, the incentive always does.
     assert incentive["significant"]["mean_bonus_m"] is True
@@ -538,7 +543,12 @@ def test_the_form_stores_seeds_and_idle_policy_and_refuses_bad_ones(client, regu
     ok = client.post(reverse("dispatch:run_create"), {**form, "seeds": 2, "idle_policy": "cruise"})
     assert ok.status_code == 302
     run = SimulationRun.objects.get()
-    assert run.sim_params == {"seeds": 2, "idle_policy": "cruise"}
+    assert run.sim_params == {
+        "seeds": 2,
+        "idle_policy": "cruise",
+        "balance_forecast": "profile",
+        "response_s": 0,
+    }
     page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
     assert page.status_code == 200 and "± " in page.content.decode()
 

@@ -6,7 +6,7 @@
 
     manage.py dispatch size-fleet --rules docs/examples/rules-incentive.json --synthetic \
         --orders-count 5000 --target 0.95 [--seeds 3] [--idle balance] [--fleet demand] \
-        [--centroid-spread 0.5]
+        [--centroid-spread 0.5] [--balance-forecast profile] [--response-s 0]
 
 The first rule set is the baseline. `--seeds N` runs every rule set on N seeds and adds each
 metric's mean with its 95 % interval and the paired difference against the baseline (`*` marks a
@@ -34,6 +34,7 @@ from redwheel.dispatch import engine, services
 from redwheel.dispatch.engine import uncertainty
 from redwheel.dispatch.models import SimulationRun
 from redwheel.dispatch.permissions import city_for
+from redwheel.dispatch.services import runs
 from redwheel.dispatch.services.sizing import FLEET_PLACEMENTS, fleet_factory, fleet_size
 from redwheel.orgs.models import OrgUnit
 
@@ -109,9 +110,24 @@ class Command(BaseCommand):
         )
         sim.add_argument(
             "--idle",
-            default=services.DEFAULT_IDLE_POLICY,
-            choices=services.IDLE_POLICIES,
-            help="what idle drivers do",
+            default=runs.DEFAULT_IDLE_POLICY,
+            choices=runs.IDLE_POLICIES,
+            help=f"what idle drivers do (default {runs.DEFAULT_IDLE_POLICY})",
+        )
+        sim.add_argument(
+            "--balance-forecast",
+            default=runs.DEFAULT_BALANCE_FORECAST,
+            choices=runs.BALANCE_FORECASTS,
+            help="what --idle balance shares drivers out by: the time-of-day profile (default) "
+            "or the actual next orders (clairvoyant)",
+        )
+        sim.add_argument(
+            "--response-s",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help=f"driver response time between match and setting off, 0-{runs.MAX_RESPONSE_S} "
+            "(default 0: off)",
         )
         sim.add_argument(
             "--fleet",
@@ -165,7 +181,7 @@ class Command(BaseCommand):
                 orders, t0, t1, bbox = services.demand_build(run)
                 if not len(orders):
                     raise CommandError("the chosen period has no orders")
-                config = _with_calibration(engine.SimulationConfig(idle_policy=o["idle"]), o)
+                config = _with_calibration(runs.sim_config(run.sim_params), o)
                 result = fleet_size(
                     rules,
                     orders,
@@ -182,7 +198,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Fleet size: {result.n_drivers} drivers serve {100 * result.served_share:.1f}% of "
             f"{len(orders)} orders (target {100 * result.target:.1f}%: {verdict}; "
-            f"{o['seeds']} seed(s), idle policy {o['idle']}, fleet {o['fleet']})"
+            f"{o['seeds']} seed(s), idle policy {o['idle']}, forecast {o['balance_forecast']}, "
+            f"response {o['response_s']:g} s, fleet {o['fleet']})"
         )
         self.stdout.write("Steps (drivers, served share):")
         for n, share in result.steps:
@@ -262,6 +279,10 @@ class Command(BaseCommand):
                 raise CommandError(f"{o['orders']}: {exc}") from None
             demand = SimulationRun.Demand.CSV
             params = {"hours": o["hours"]} if o["hours"] else {}
+        with command_errors():
+            sim_params = runs.sim_params_clean(
+                o["seeds"], o["idle"], o["balance_forecast"], o["response_s"]
+            )
         return SimulationRun(
             title=o.get("title", ""),
             demand_source=demand,
@@ -270,7 +291,7 @@ class Command(BaseCommand):
             fleet_source=SimulationRun.FleetSource.SYNTHETIC,
             fleet_params={"drivers": o["drivers"]},
             seed=o["seed"],
-            sim_params=services.sim_params_clean(o["seeds"], o["idle"]),
+            sim_params=sim_params,
         )
 
     def _save_and_run(self, run: SimulationRun, rules, progress, city: OrgUnit):
@@ -289,6 +310,8 @@ class Command(BaseCommand):
             seed=run.seed,
             seeds=run.sim_params["seeds"],
             idle_policy=run.sim_params["idle_policy"],
+            balance_forecast=run.sim_params["balance_forecast"],
+            response_s=run.sim_params["response_s"],
             enqueue=False,
         )
         run.pk = saved.pk
