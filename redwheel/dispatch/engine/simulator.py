@@ -69,12 +69,18 @@ class SimulationConfig:
     # Seconds between a match and the driver setting off (accepting, turning round); part of the
     # passenger's wait and of the driver's busy time. 0: off.
     response_s: float = 0.0
+    # Seconds from the driver's arrival to the passenger aboard (at the kerb): part of the
+    # driver's busy time and of phase 2, as published phase figures count it, but not of the
+    # passenger's wait, which ends when the driver arrives. 0: off.
+    boarding_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.balance_forecast not in BALANCE_FORECASTS:
             raise ValueError(f"balance_forecast must be one of: {', '.join(BALANCE_FORECASTS)}")
         if self.response_s < 0:
             raise ValueError("response_s must be >= 0")
+        if self.boarding_s < 0:
+            raise ValueError("boarding_s must be >= 0")
         if self.centroid_spread < 0:
             raise ValueError("centroid_spread must be >= 0")
         if self.idle_policy not in IDLE_POLICIES:
@@ -275,15 +281,16 @@ def simulate(
 
                 o, d = matched_orders[accepted], drivers[accepted]
                 pickup_s = pickup_s[accepted]
-                ride_s = ride_m[o] / speed_at(hourly_mps, now + pickup_s)
-                trip_end = now + pickup_s + ride_s
+                aboard = now + pickup_s + config.boarding_s
+                ride_s = ride_m[o] / speed_at(hourly_mps, aboard)
+                trip_end = aboard + ride_s
                 status[o] = SERVED
                 wait[o] = now - order_time[o] + pickup_s
                 pickup_m[o] = result.pickup_m[matched][accepted]
                 bonus_m[o] = result.bonus_m[matched][accepted]
                 served_by[o] = d
                 ride_s_of[o] = ride_s
-                pickup_s_of[o] = pickup_s
+                pickup_s_of[o] = pickup_s + config.boarding_s
                 busy_s_of[o] = trip_end - now
                 trip_end_of[o] = trip_end
                 matched_in[o] = window

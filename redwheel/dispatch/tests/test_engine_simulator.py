@@ -183,7 +183,7 @@ def test_engine_imports_without_django():
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-def _one_trip(idle_policy: str = "stay") -> dict:
+def _one_trip(idle_policy: str = "stay", boarding_s: float = 0.0) -> dict:
     """One driver 500 m south of one passenger whose trip runs 1 km north, at 36 km/h."""
     metres_per_degree = 6_371_008.8 * np.pi / 180  # along a meridian
     lat0 = 23.0
@@ -205,7 +205,7 @@ def _one_trip(idle_policy: str = "stay") -> dict:
         online_end_s=np.array([3600.0]),
     )
     config = SimulationConfig(speed_kmh=36.0, detour_factor=1.3, response_s=20.0)
-    config = dataclasses.replace(config, idle_policy=idle_policy)
+    config = dataclasses.replace(config, idle_policy=idle_policy, boarding_s=boarding_s)
     return simulate(BASELINE, orders, fleet, seed=1, config=config).metrics
 
 
@@ -221,6 +221,16 @@ def test_phase_shares_split_online_time_and_road_distance_by_what_the_driver_did
     assert m["pickup_distance_share"] == pytest.approx(650 / 1950, rel=1e-3)
     assert m["passenger_distance_share"] == pytest.approx(1300 / 1950, rel=1e-3)
     assert m["empty_km_per_passenger_km"] == pytest.approx(650 / 1300, rel=1e-3)
+
+
+def test_kerb_time_is_the_drivers_phase_2_not_the_passengers_wait():
+    without, kerb = _one_trip(), _one_trip(boarding_s=90.0)
+    assert kerb["mean_wait_s"] == without["mean_wait_s"]
+    assert kerb["pickup_time_share"] == pytest.approx((20 + 65 + 90) / 3600, rel=1e-3)
+    assert kerb["passenger_time_share"] == without["passenger_time_share"]
+    assert kerb["pickup_distance_share"] == without["pickup_distance_share"]
+    with pytest.raises(ValueError):
+        SimulationConfig(boarding_s=-1.0)
 
 
 def test_repositioning_counts_as_empty_distance(rush):
