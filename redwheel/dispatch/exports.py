@@ -6,6 +6,10 @@ Every metric is exported as the page shows it: the mean over the run's seeds wit
 interval (low, high) and the number of seeds. Runs stored before seeds existed have one value
 per metric, exported as the mean of one seed with no interval (null / empty bounds).
 
+Every export says what was simulated: the environment (idle policy, balancing forecast, response
+and boarding time, centroid spread) as `services.runs.sim_environment` reads it from the stored
+parameters, so a run or sizing stored before a setting existed shows what it replays with.
+
 Each export checks itself that the viewer may use the run's city sandbox (NotFound otherwise)."""
 
 from django.utils.translation import gettext as _
@@ -16,6 +20,7 @@ from redwheel.core.permissions import require
 from redwheel.dispatch import selectors
 from redwheel.dispatch.models import FleetSizing, SimulationRun
 from redwheel.dispatch.permissions import SANDBOX_ACTION
+from redwheel.dispatch.services.runs import sim_environment
 
 # Counts and shares exported besides the report's metric rows.
 EXTRA_METRICS = (
@@ -81,6 +86,7 @@ def run_json(viewer, run: SimulationRun) -> dict:
         "seed": run.seed,
         "demand": {"source": run.demand_source, **run.demand_params},
         "fleet": {"source": run.fleet_source, **run.fleet_params},
+        "environment": sim_environment(run.sim_params),
         "rule_sets": [
             {"id": r.pk, "name": r.name, "version": r.version, "status": r.status}
             for r in run.ordered_rule_sets()
@@ -99,6 +105,18 @@ def _sheet(title, header, rows) -> Sheet:
     return Sheet(title, [Column(header[0], width=40), *header[1:]], rows)
 
 
+def _environment_rows(sim_params: dict | None) -> list[tuple]:
+    """The summary sheet's rows of the simulated environment, codes as the JSON has them."""
+    env = sim_environment(sim_params)
+    return [
+        (_("Idle drivers"), env["idle_policy"]),
+        (_("Forecast"), env["balance_forecast"]),
+        (_("Driver response time (s)"), env["response_s"]),
+        (_("Boarding time (s)"), env["boarding_s"]),
+        (_("Centroid spread"), env["centroid_spread"]),
+    ]
+
+
 def run_workbook(viewer, run: SimulationRun) -> bytes:
     require(viewer, SANDBOX_ACTION, run)
     results = run.results or {}
@@ -113,6 +131,7 @@ def run_workbook(viewer, run: SimulationRun) -> bytes:
             (_("Number of seeds"), seed_count(results)),
             (_("Demand"), run.get_demand_source_display()),
             (_("Fleet"), run.get_fleet_source_display()),
+            *_environment_rows(run.sim_params),
             (_("Orders"), results.get("orders")),
             (_("Drivers"), results.get("drivers")),
             (_("Finished at"), local_text(run.finished_at, "%Y-%m-%d %H:%M:%S")),
@@ -220,6 +239,7 @@ def sizing_json(viewer, sizing: FleetSizing) -> dict:
         "demand": {"source": sizing.demand_source, **sizing.demand_params},
         "placement": sizing.placement,
         "idle_policy": sizing.idle_policy,
+        "environment": sim_environment(sizing.as_run().sim_params),
         "target": sizing.target,
         "bounds": [sizing.min_drivers, sizing.max_drivers],
         "seed": sizing.seed,

@@ -150,6 +150,93 @@ BALANCE_FORECAST_CHOICES = [
 ]
 
 
+class EnvironmentFields(forms.Form):
+    """The simulated environment of a run or a fleet sizing: the idle policy, and in the
+    "Advanced" section (`_environment_fields.html`) the balancing forecast, the response and
+    boarding times and the centroid spread. Empty fields mean the services' defaults;
+    `services.runs.sim_params_clean` has the last word."""
+
+    idle_policy = forms.ChoiceField(
+        label=_("Idle drivers"),
+        choices=IDLE_POLICY_CHOICES,
+        initial=runs.DEFAULT_IDLE_POLICY,
+        required=False,
+    )
+    balance_forecast = forms.ChoiceField(
+        label=_("Demand forecast for sharing out idle drivers"),
+        choices=BALANCE_FORECAST_CHOICES,
+        initial=runs.DEFAULT_BALANCE_FORECAST,
+        required=False,
+        help_text=_(
+            "Used only when idle drivers are shared out by expected demand: what the dispatcher "
+            "is assumed to know. Keep the profile; the clairvoyant forecast only shows how much "
+            "perfect knowledge would add."
+        ),
+    )
+    response_s = forms.FloatField(
+        label=_("Driver response time (s)"),
+        min_value=0,
+        max_value=runs.MAX_RESPONSE_S,
+        initial=0,
+        required=False,
+        help_text=_(
+            "Seconds between the match and the driver setting off (accepting the order, turning "
+            "round), 0 to 120; counted in the passenger's wait and the driver's busy time. "
+            "0 switches it off."
+        ),
+    )
+    boarding_s = forms.FloatField(
+        label=_("Boarding time (s)"),
+        min_value=0,
+        max_value=runs.MAX_BOARDING_S,
+        initial=0,
+        required=False,
+        help_text=_(
+            "Seconds from the driver's arrival until the passenger is aboard, 0 to 300; part of "
+            "the driver's busy time, not of the passenger's wait. 0 switches it off."
+        ),
+    )
+    centroid_spread = forms.FloatField(
+        label=_("Centroid spread"),
+        min_value=0,
+        max_value=runs.MAX_CENTROID_SPREAD,
+        initial=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
+        help_text=_(
+            "For orders whose trip ends are area centroids (public data sets): spread the ends "
+            "that share a point over a disc of this fraction of the distance to the nearest "
+            "other point, 0 to 2. 0 leaves them where they are."
+        ),
+    )
+
+    ENVIRONMENT = ("idle_policy", "balance_forecast", "response_s", "boarding_s", "centroid_spread")
+    ADVANCED = ENVIRONMENT[1:]
+
+    @staticmethod
+    def initial_for(sim_params: dict | None) -> dict:
+        """Initial values that simulate what stored simulation parameters simulated."""
+        return runs.sim_environment(sim_params)
+
+    def environment(self) -> dict:
+        """The services' keyword arguments for the environment (None: the default)."""
+        return {name: self.cleaned_data.get(name) for name in self.ENVIRONMENT}
+
+    def advanced_open(self) -> bool:
+        """Whether the "Advanced" section starts open: an error in it, or a value other than
+        the default (e.g. taken from a run), is not hidden."""
+        return any(self[name].errors or self._changed_from_default(name) for name in self.ADVANCED)
+
+    def _changed_from_default(self, name: str) -> bool:
+        value, default = self[name].value(), self.fields[name].initial
+        if value in (None, ""):
+            return False
+        try:
+            return float(value) != float(default)
+        except (TypeError, ValueError):
+            return str(value) != str(default)
+
+
 class DemandFields(SafeTextMixin, forms.Form):
     """The demand of a run or a fleet sizing: synthetic, an uploaded CSV, or a replayed day of
     ingested orders. `clean_demand` turns the fields into the services' demand arguments."""
@@ -233,7 +320,7 @@ class DemandFields(SafeTextMixin, forms.Form):
             }
 
 
-class RunForm(DemandFields):
+class RunForm(DemandFields, EnvironmentFields):
     title = forms.CharField(label=_("Title"), max_length=150)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -274,36 +361,6 @@ class RunForm(DemandFields):
             "More seeds give tighter intervals and take longer."
         ),
     )
-    idle_policy = forms.ChoiceField(
-        label=_("Idle drivers"),
-        choices=IDLE_POLICY_CHOICES,
-        initial=runs.DEFAULT_IDLE_POLICY,
-        required=False,
-    )
-    # Advanced: the simulated environment beyond the idle policy (empty means the default).
-    balance_forecast = forms.ChoiceField(
-        label=_("Demand forecast for sharing out idle drivers"),
-        choices=BALANCE_FORECAST_CHOICES,
-        initial=runs.DEFAULT_BALANCE_FORECAST,
-        required=False,
-        help_text=_(
-            "Used only when idle drivers are shared out by expected demand: what the dispatcher "
-            "is assumed to know. Keep the profile; the clairvoyant forecast only shows how much "
-            "perfect knowledge would add."
-        ),
-    )
-    response_s = forms.FloatField(
-        label=_("Driver response time (s)"),
-        min_value=0,
-        max_value=runs.MAX_RESPONSE_S,
-        initial=0,
-        required=False,
-        help_text=_(
-            "Seconds between the match and the driver setting off (accepting the order, turning "
-            "round), 0 to 120; counted in the passenger's wait and the driver's busy time. "
-            "0 switches it off."
-        ),
-    )
 
     def __init__(self, *args, rule_sets, platforms, **kwargs):
         """`rule_sets` and `platforms` are those the viewer may use (selectors)."""
@@ -331,7 +388,7 @@ class RunForm(DemandFields):
         return data
 
 
-class FleetSizingForm(DemandFields):
+class FleetSizingForm(DemandFields, EnvironmentFields):
     """ "How many drivers does this rule set need to serve this share of these orders?" """
 
     title = forms.CharField(label=_("Title"), max_length=150, required=False)
@@ -359,12 +416,6 @@ class FleetSizingForm(DemandFields):
         choices=FleetSizing.Placement.choices,
         initial=FleetSizing.Placement.DEMAND,
     )
-    idle_policy = forms.ChoiceField(
-        label=_("Idle drivers"),
-        choices=IDLE_POLICY_CHOICES,
-        initial=runs.DEFAULT_IDLE_POLICY,
-        required=False,
-    )
     seed = forms.IntegerField(label=_("Seed"), initial=2026, min_value=0, max_value=2**62)
     seeds = forms.IntegerField(
         label=_("Number of seeds"),
@@ -388,8 +439,9 @@ class FleetSizingForm(DemandFields):
 
     @classmethod
     def initial_from_run(cls, run: SimulationRun) -> dict:
-        """The form's initial values for the inputs of `run`: its demand, seeds, idle policy and
-        the first rule set compared with the baseline; bounds around the run's fleet."""
+        """The form's initial values for the inputs of `run`: its demand, seeds, whole
+        environment and the first rule set compared with the baseline; bounds around the run's
+        fleet."""
         p = run.demand_params or {}
         rule_sets = run.ordered_rule_sets()
         initial = {
@@ -398,8 +450,8 @@ class FleetSizingForm(DemandFields):
             "demand_source": run.demand_source,
             "seed": run.seed,
             "seeds": (run.sim_params or {}).get("seeds", sizing.DEFAULT_SIZING_SEEDS),
-            # What the run simulated: a run stored before idle policies kept drivers in place.
-            "idle_policy": runs.sim_environment(run.sim_params)["idle_policy"],
+            # What the run simulated, e.g. a run stored before idle policies kept drivers in place.
+            **EnvironmentFields.initial_for(run.sim_params),
         }
         if rule_sets:
             initial["rule_set"] = rule_sets[min(1, len(rule_sets) - 1)].pk

@@ -269,6 +269,10 @@ class FleetSizing(SandboxJob):
     seed = models.BigIntegerField(_("seed"), default=0)
     seeds = models.PositiveSmallIntegerField(_("number of seeds"))
     idle_policy = models.CharField(_("idle drivers"), max_length=16)
+    # The rest of the simulated environment, in a run's `sim_params` keys (balance_forecast,
+    # response_s, boarding_s, centroid_spread); never seeds or idle_policy, whose columns stay
+    # their one source. Empty for sizings stored before it existed: they replay as they ran.
+    sim_params = models.JSONField(_("simulation parameters"), default=dict, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
 
     class Meta:
@@ -293,7 +297,8 @@ class FleetSizing(SandboxJob):
         ]
 
     def as_run(self) -> SimulationRun:
-        """An unsaved run with this sizing's demand, so the run's demand builders replay it."""
+        """An unsaved run with this sizing's demand and environment, so the run's demand
+        builders and `services.runs.sim_config` replay it."""
         return SimulationRun(
             city=self.city,
             title=self.title,
@@ -303,7 +308,11 @@ class FleetSizing(SandboxJob):
             fleet_source=SimulationRun.FleetSource.SYNTHETIC,
             fleet_params={"drivers": self.max_drivers},
             seed=self.seed,
-            sim_params={"seeds": self.seeds, "idle_policy": self.idle_policy},
+            sim_params={
+                **(self.sim_params or {}),
+                "seeds": self.seeds,
+                "idle_policy": self.idle_policy,
+            },
         )
 
 

@@ -199,9 +199,7 @@ def run_create(request):
                 fleet_params=d["fleet_params"],
                 seed=d["seed"],
                 seeds=d["seeds"],
-                idle_policy=d["idle_policy"],
-                balance_forecast=d["balance_forecast"],
-                response_s=d["response_s"],
+                **form.environment(),
             )
             messages.success(request, _("The run is queued; this page shows its progress."))
             return redirect("dispatch:run_detail", run.pk)
@@ -215,7 +213,8 @@ def run_create(request):
 
 
 def _environment(sim_params: dict | None) -> dict:
-    """What a run or sizing simulated (idle policy, forecast, response time), with labels."""
+    """What a run or sizing simulated (idle policy, forecast, response and boarding time,
+    centroid spread), with labels."""
     env = run_services.sim_environment(sim_params)
     idle, forecast = env["idle_policy"], env["balance_forecast"]
     return {
@@ -320,7 +319,7 @@ def sizing_create(request):
                 placement=d["placement"],
                 seed=d["seed"],
                 seeds=d["seeds"],
-                idle_policy=d["idle_policy"],
+                **form.environment(),
                 source_run=source,
             )
             messages.success(

@@ -38,9 +38,20 @@ IDLE_POLICIES = ("stay", "cruise", "demand", "balance")
 DEFAULT_BALANCE_FORECAST = "profile"
 # Longer than two minutes is no longer a response time but a driver who is not there.
 MAX_RESPONSE_S = 120
+# Five minutes covers a wheelchair or a boot full of luggage; longer is a no-show, not boarding.
+MAX_BOARDING_S = 300
+# At 1 a spread end can already reach the nearest other centroid; past 2 it no longer says
+# which area the trip started or ended in.
+MAX_CENTROID_SPREAD = 2.0
 # What a run stored before a setting existed simulated; absent keys replay with these, so its
 # results do not change when a new run's defaults do.
-STORED_BEFORE = {"idle_policy": "stay", "balance_forecast": "profile", "response_s": 0.0}
+STORED_BEFORE = {
+    "idle_policy": "stay",
+    "balance_forecast": "profile",
+    "response_s": 0.0,
+    "boarding_s": 0.0,
+    "centroid_spread": 0.0,
+}
 # Below this much work (orders × seeds) starting worker processes costs more than it saves.
 PARALLEL_MIN_WORK = 50_000
 
@@ -80,14 +91,28 @@ def background_job_machine(activity_model, parent_field: str, audit_prefix: str)
 RUN = background_job_machine(SimulationRunActivity, "run", "dispatch.run")
 
 
+def _bounded(value, high: float, message: str) -> float:
+    """`value` (empty: 0) as a float in [0, high], else ValidationFailed(message)."""
+    try:
+        number = 0.0 if value in (None, "") else float(value)
+    except (TypeError, ValueError):
+        number = None
+    # `not a <= x <= b` also refuses NaN, which compares false with everything.
+    if number is None or not 0 <= number <= high:
+        raise ValidationFailed(message)
+    return number
+
+
 def sim_params_clean(
     seeds: int | None,
     idle_policy: str | None,
     balance_forecast: str | None = None,
     response_s: float | None = None,
+    boarding_s: float | None = None,
+    centroid_spread: float | None = None,
 ) -> dict:
     """Validated simulation parameters of a new run (defaults: 5 seeds, balancing idle drivers
-    on the time-of-day profile, no response time)."""
+    on the time-of-day profile, no response or boarding time, trip ends where they are)."""
     seeds = DEFAULT_SEEDS if seeds is None else int(seeds)
     if not MIN_SEEDS <= seeds <= MAX_SEEDS:
         raise ValidationFailed(
@@ -100,21 +125,29 @@ def sim_params_clean(
     balance_forecast = balance_forecast or DEFAULT_BALANCE_FORECAST
     if balance_forecast not in BALANCE_FORECASTS:
         raise ValidationFailed(_("Unknown demand forecast for balancing idle drivers."))
-    try:
-        response_s = 0.0 if response_s in (None, "") else float(response_s)
-    except (TypeError, ValueError):
-        response_s = None
-    # `not a <= x <= b` also refuses NaN, which compares false with everything.
-    if response_s is None or not 0 <= response_s <= MAX_RESPONSE_S:
-        raise ValidationFailed(
-            _("The driver response time must be between 0 and %(max)d seconds.")
-            % {"max": MAX_RESPONSE_S}
-        )
+    response_s = _bounded(
+        response_s,
+        MAX_RESPONSE_S,
+        _("The driver response time must be between 0 and %(max)d seconds.")
+        % {"max": MAX_RESPONSE_S},
+    )
+    boarding_s = _bounded(
+        boarding_s,
+        MAX_BOARDING_S,
+        _("The boarding time must be between 0 and %(max)d seconds.") % {"max": MAX_BOARDING_S},
+    )
+    centroid_spread = _bounded(
+        centroid_spread,
+        MAX_CENTROID_SPREAD,
+        _("The centroid spread must be between 0 and %(max)g.") % {"max": MAX_CENTROID_SPREAD},
+    )
     return {
         "seeds": seeds,
         "idle_policy": idle_policy,
         "balance_forecast": balance_forecast,
         "response_s": response_s,
+        "boarding_s": boarding_s,
+        "centroid_spread": centroid_spread,
     }
 
 
@@ -124,8 +157,9 @@ def run_seeds(run: SimulationRun) -> list[int]:
 
 
 def sim_environment(sim_params: dict | None) -> dict:
-    """The idle policy, balancing forecast and response time that stored simulation parameters
-    simulate: what they hold, else what runs simulated before the key existed."""
+    """The environment that stored simulation parameters simulate (idle policy, balancing
+    forecast, response and boarding time, centroid spread): what they hold, else what runs
+    simulated before the key existed."""
     stored = sim_params or {}
     return {key: stored.get(key, before) for key, before in STORED_BEFORE.items()}
 
@@ -216,6 +250,8 @@ def run_create(
     idle_policy: str | None = None,
     balance_forecast: str | None = None,
     response_s: float | None = None,
+    boarding_s: float | None = None,
+    centroid_spread: float | None = None,
 ) -> SimulationRun:
     """Store a queued run of `city` (by default the rule sets' city); the first rule set is the
     baseline. All rule sets must be the city's. Enqueues the task on commit."""
@@ -244,7 +280,9 @@ def run_create(
     platform_id = demand_params.get("platform_id") if demand_source == "exchange" else None
     if platform_id and not city_platforms(city).filter(pk=platform_id).exists():
         raise NotFound()  # replays use only the city's own platforms' orders
-    sim_params = sim_params_clean(seeds, idle_policy, balance_forecast, response_s)
+    sim_params = sim_params_clean(
+        seeds, idle_policy, balance_forecast, response_s, boarding_s, centroid_spread
+    )
     if not -(2**63) <= int(seed) < 2**63 - MAX_SEEDS:
         raise ValidationFailed(_("The seed is out of range."))
     run = SimulationRun(

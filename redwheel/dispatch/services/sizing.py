@@ -45,6 +45,8 @@ FLEET_PLACEMENTS = ("demand", "random")
 MIN_TARGET, MAX_TARGET = 0.5, 0.99
 DEFAULT_TARGET = 0.95
 DEFAULT_SIZING_SEEDS = 3
+# Simulation parameters a sizing keeps in columns of its own, not in its sim_params.
+SIZING_COLUMNS = ("seeds", "idle_policy")
 # The bisection stops when the bracket is within 2 % of its upper end.
 TOLERANCE = 0.02
 # Metrics reported, with their intervals, for the fleet found.
@@ -208,6 +210,10 @@ def sizing_create(
     orders_csv: str = "",
     seeds: int | None = None,
     idle_policy: str | None = None,
+    balance_forecast: str | None = None,
+    response_s: float | None = None,
+    boarding_s: float | None = None,
+    centroid_spread: float | None = None,
     placement: str = "demand",
     title: str = "",
     source_run: SimulationRun | None = None,
@@ -216,7 +222,8 @@ def sizing_create(
     """Store a queued fleet sizing of the rule set's city and enqueue it on commit.
 
     `source_run` (one of the city's runs) records where the inputs came from; a CSV demand with
-    no file of its own replays that run's orders."""
+    no file of its own replays that run's orders. The environment (idle policy, forecast,
+    response and boarding time, centroid spread) is checked like a run's (`sim_params_clean`)."""
     require(actor, SANDBOX_ACTION, rule_set)
     city = city_for(actor, rule_set.city)
     try:
@@ -260,7 +267,14 @@ def sizing_create(
     platform_id = demand_params.get("platform_id") if demand_source == "exchange" else None
     if platform_id and not city_platforms(city).filter(pk=platform_id).exists():
         raise NotFound()  # replays use only the city's own platforms' orders
-    sim_params = sim_params_clean(DEFAULT_SIZING_SEEDS if seeds is None else seeds, idle_policy)
+    sim_params = sim_params_clean(
+        DEFAULT_SIZING_SEEDS if seeds is None else seeds,
+        idle_policy,
+        balance_forecast,
+        response_s,
+        boarding_s,
+        centroid_spread,
+    )
     if not -(2**63) <= int(seed) < 2**63 - MAX_SEEDS:
         raise ValidationFailed(_("The seed is out of range."))
     default_title = _("%(rule_set)s at %(target).0f%% served") % {
@@ -282,6 +296,7 @@ def sizing_create(
         seed=int(seed),
         seeds=sim_params["seeds"],
         idle_policy=sim_params["idle_policy"],
+        sim_params={k: v for k, v in sim_params.items() if k not in SIZING_COLUMNS},
         created_by=_user(actor),
     )
     SIZING.apply(
@@ -334,7 +349,7 @@ def sizing_execute(
             raise ValidationFailed(_("The chosen period has no orders."))
         profile = real_fleet.city_speed_profile(sizing.city)
         overrides = {} if profile is None else {"speed_profile_kmh": profile}
-        # A sizing stores no forecast or response time, so it simulates the defaults of both.
+        # Sizings stored before their sim_params replay the old defaults (runs.STORED_BEFORE).
         config = sim_config(sizing.as_run().sim_params, overrides)
         rule_set = sizing.rule_set
         result = size_within_bounds(

@@ -1,4 +1,5 @@
-"""`manage.py dispatch simulate`: prints the comparison table, rejects bad files, saves runs."""
+"""`manage.py dispatch simulate`: prints the comparison table, rejects bad files, saves runs
+that replay what was simulated."""
 
 import io
 import json
@@ -8,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from redwheel.dispatch import engine
+from redwheel.dispatch import engine, services
 from redwheel.dispatch.models import RuleSet, SimulationRun
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
@@ -105,6 +106,47 @@ def test_save_stores_a_reproducible_run(tmp_path, city):
     path.write_text(json.dumps(changed))
     with pytest.raises(CommandError, match="new version"):
         simulate("--rules", RULES[0], str(path), "--synthetic", *TINY, "--save")
+
+
+def centroid_orders(tmp_path) -> Path:
+    """A CSV whose trip ends are five area centroids, as public data sets give them."""
+    orders = engine.synthetic_orders(120, seed=6)
+    lng, lat = orders.origin_lng[:5], orders.origin_lat[:5]
+    lines = ["order_id,time,origin_lng,origin_lat,dest_lng,dest_lat"] + [
+        f"{i},{orders.time_s[i] / 24:.1f},{lng[i % 5]},{lat[i % 5]},"
+        f"{lng[(i + 2) % 5]},{lat[(i + 2) % 5]}"
+        for i in range(120)
+    ]
+    path = tmp_path / "centroids.csv"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_save_keeps_the_centroid_spread_and_the_boarding_time(tmp_path, city):
+    common = ("--rules", *RULES, "--orders", str(centroid_orders(tmp_path)), "--drivers", "30")
+    asked = (*common, "--seed", "2", "--centroid-spread", "0.5", "--boarding-s", "30")
+    printed = simulate(*asked)
+    saved = simulate(*asked, "--save")
+    run = SimulationRun.objects.get()
+    assert run.status == SimulationRun.Status.SUCCEEDED
+    assert run.sim_params["centroid_spread"] == 0.5 and run.sim_params["boarding_s"] == 30
+    # The stored run simulated what the command was asked (before, it dropped the spread) ...
+    assert saved.partition("\nStored as")[0].rstrip("\n") == printed.rstrip("\n")
+    # ... which the spread visibly changes on trip ends that share points.
+    assert simulate(*common, "--seed", "2", "--boarding-s", "30") != printed
+    services.run_execute(run_id=run.pk)
+    replayed = SimulationRun.objects.get()
+    assert [s["metrics"] for s in replayed.results["rule_sets"]] == [
+        s["metrics"] for s in run.results["rule_sets"]
+    ]
+
+
+def test_save_refuses_a_speed_profile_file(tmp_path, city):
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps([20.0] * 24))
+    with pytest.raises(CommandError, match="--speed-profile cannot be stored with --save"):
+        simulate("--rules", *RULES, "--synthetic", *TINY, "--save", "--speed-profile", str(profile))
+    assert not SimulationRun.objects.exists() and not RuleSet.objects.exists()
 
 
 def size_fleet(*args) -> str:

@@ -1,5 +1,6 @@
 """Run exports carry each metric as the report shows it: the mean over the seeds, its 95 %
-interval (low, high) and the number of seeds, not one seed's value."""
+interval (low, high) and the number of seeds, not one seed's value; and they say in which
+environment it was simulated."""
 
 import io
 import json
@@ -113,3 +114,43 @@ def test_runs_stored_before_seeds_export_one_value_without_bounds(client, city, 
     book = load_workbook(io.BytesIO(response.content))
     rows = list(book["Intervals"].iter_rows(min_row=2, values_only=True))
     assert rows and all(r[3] is None and r[4] is None and r[5] == 1 for r in rows)
+
+
+def test_exports_say_in_which_environment_the_run_was_simulated(client, city, pair):
+    environment = {
+        "idle_policy": "cruise",
+        "balance_forecast": "actual",
+        "response_s": 15.0,
+        "boarding_s": 30.0,
+        "centroid_spread": 0.5,
+    }
+    run = tiny_run(city.admin, pair, seeds=1, **environment)
+    run.refresh_from_db()
+    assert run.status == SimulationRun.Status.SUCCEEDED, run.error
+    client.force_login(testing.staff(city.root, "regulator"))
+
+    def exported(run):
+        data = json.loads(client.get(reverse("dispatch:run_export_json", args=[run.pk])).content)
+        response = client.get(reverse("dispatch:run_export_xlsx", args=[run.pk]))
+        book = load_workbook(io.BytesIO(response.content))
+        rows = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row}
+        labels = (
+            "Idle drivers",
+            "Forecast",
+            "Driver response time (s)",
+            "Boarding time (s)",
+            "Centroid spread",
+        )
+        return data["environment"], tuple(rows[label] for label in labels)
+
+    assert exported(run) == (environment, ("cruise", "actual", 15, 30, 0.5))
+    # A run stored before the settings existed exports what it replays with.
+    SimulationRun.objects.filter(pk=run.pk).update(sim_params={})
+    old = {
+        "idle_policy": "stay",
+        "balance_forecast": "profile",
+        "response_s": 0,
+        "boarding_s": 0,
+        "centroid_spread": 0,
+    }
+    assert exported(run) == (old, ("stay", "profile", 0, 0, 0))

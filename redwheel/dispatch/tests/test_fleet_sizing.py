@@ -61,14 +61,15 @@ def sizing(actor, rule_set, **extra):
     return sizing_services.sizing_create(actor=actor, **params)
 
 
-def independent_shares(n: int, seeds: list[int]) -> list[float]:
+def independent_shares(n: int, seeds: list[int], **environment) -> list[float]:
     """Served shares of an `n`-driver demand-following fleet, simulated without the sizing
-    code: the same demand and fleet recipe, built and simulated here."""
+    code: the same demand and fleet recipe, built and simulated here (idle drivers move towards
+    demand unless `environment` says otherwise)."""
     orders, t0, t1 = services.synthetic_demand(
         orders=SMALL["orders"], start_hour=SMALL["start_hour"], hours=SMALL["hours"], seed=11
     )
     rules = engine.RuleSet(name="baseline", version="1", **RULES)
-    config = engine.SimulationConfig(idle_policy="demand")
+    config = engine.SimulationConfig(**{"idle_policy": "demand", **environment})
     shares = []
     for seed in seeds:
         fleet = services.period_fleet(engine.demand_following_fleet(orders, n, seed), 0.0, t1 - t0)
@@ -449,3 +450,156 @@ def test_sizing_export_is_json_of_the_request_and_result(client, city, regulator
     assert data["rule_set"] == {"id": rule_set.pk, "name": "baseline", "version": "1"}
     assert data["result"]["outcome"] == "unreachable"
     assert io.BytesIO(response.content).read(1) == b"{"
+
+
+# Environment ---------------------------------------------------------------------------------
+
+CHOSEN = {"balance_forecast": "actual", "response_s": 10, "boarding_s": 60, "centroid_spread": 0}
+
+
+@pytest.fixture
+def sizing_configs(monkeypatch):
+    """Every engine configuration a sizing searches with."""
+    seen = []
+    original = sizing_services.size_within_bounds
+
+    def spy(*args, config, **kwargs):
+        seen.append(config)
+        return original(*args, config=config, **kwargs)
+
+    monkeypatch.setattr(sizing_services, "size_within_bounds", spy)
+    return seen
+
+
+def environment_of(config) -> dict:
+    keys = ("idle_policy", "balance_forecast", "response_s", "boarding_s", "centroid_spread")
+    return {key: getattr(config, key) for key in keys}
+
+
+def test_a_sizing_stores_its_environment_and_simulates_it(city, rule_set):
+    found = sizing(city.admin, rule_set, idle_policy="balance", **CHOSEN)
+    found.refresh_from_db()
+    assert found.status == FleetSizing.Status.SUCCEEDED, found.error
+    # The idle policy and the seeds keep their columns; the rest is in sim_params.
+    assert found.idle_policy == "balance" and found.seeds == 2
+    assert found.sim_params == CHOSEN
+    assert found.as_run().sim_params == {**CHOSEN, "seeds": 2, "idle_policy": "balance"}
+    shares = independent_shares(
+        found.result["n_drivers"], [11, 12], idle_policy="balance", **CHOSEN
+    )
+    assert found.result["served_share"]["mean"] == pytest.approx(np.mean(shares))
+    entry = AuditEntry.objects.get(action="dispatch.sizing_create")
+    assert entry.data["boarding_s"] == 60 and entry.data["balance_forecast"] == "actual"
+
+
+def test_a_sizing_stored_before_its_environment_replays_as_before(city, rule_set, sizing_configs):
+    found = sizing(city.admin, rule_set, idle_policy="cruise")
+    found.refresh_from_db()
+    before = found.result
+    FleetSizing.objects.filter(pk=found.pk).update(sim_params={})
+    sizing_services.sizing_execute(sizing_id=found.pk)
+    found.refresh_from_db()
+    old = {"balance_forecast": "profile", "response_s": 0, "boarding_s": 0, "centroid_spread": 0}
+    assert [environment_of(c) for c in sizing_configs] == [{"idle_policy": "cruise", **old}] * 2
+    assert found.result == before
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"boarding_s": 301}, "boarding time must be between 0 and 300 seconds"),
+        ({"boarding_s": -5}, "boarding time must be between 0 and 300 seconds"),
+        ({"centroid_spread": 3}, "centroid spread must be between 0 and 2"),
+        ({"response_s": 121}, "between 0 and 120 seconds"),
+        ({"balance_forecast": "crystal-ball"}, "Unknown demand forecast"),
+    ],
+)
+def test_a_bad_environment_is_refused_and_nothing_is_stored(city, rule_set, bad, message):
+    with pytest.raises(ValidationFailed, match=message):
+        sizing(city.admin, rule_set, **bad)
+    assert not FleetSizing.objects.exists()
+    assert not AuditEntry.objects.filter(action="dispatch.sizing_create").exists()
+
+
+def test_the_sizing_form_sets_the_environment_and_the_page_shows_it(
+    client, regulator, rule_set, sizing_configs
+):
+    client.force_login(regulator)
+    page = client.get(reverse("dispatch:sizing_create"))
+    assert "<details>" in page.content.decode()  # defaults: the section stays closed
+    assert page.context["form"]["boarding_s"].value() == 0
+    advanced = {"balance_forecast": "actual", "response_s": "10", "boarding_s": "45"}
+    data = form_data(rule_set, idle_policy="balance", centroid_spread="0.5", **advanced)
+    response = client.post(reverse("dispatch:sizing_create"), data)
+    assert response.status_code == 302
+    found = FleetSizing.objects.get()
+    assert found.status == FleetSizing.Status.SUCCEEDED, found.error
+    stored = {**CHOSEN, "boarding_s": 45, "centroid_spread": 0.5}
+    assert found.sim_params == stored
+    assert [environment_of(c) for c in sizing_configs] == [{"idle_policy": "balance", **stored}]
+    text = client.get(reverse("dispatch:sizing_detail", args=[found.pk])).content.decode()
+    assert "Forecast: The orders that will actually come (clairvoyant, for comparison)" in text
+    assert "Driver response time: 10 s · Boarding time: 45 s · Centroid spread: 0.5" in text
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"boarding_s": "400"}, "boarding_s"),
+        ({"boarding_s": "late"}, "boarding_s"),
+        ({"centroid_spread": "-1"}, "centroid_spread"),
+        ({"response_s": "200"}, "response_s"),
+        ({"balance_forecast": "crystal-ball"}, "balance_forecast"),
+    ],
+)
+def test_bad_advanced_sizing_fields_are_refused_in_the_open(
+    client, regulator, rule_set, changes, field
+):
+    client.force_login(regulator)
+    response = client.post(reverse("dispatch:sizing_create"), form_data(rule_set, **changes))
+    assert response.status_code == 400 and field in response.context["form"].errors
+    assert "<details open>" in response.content.decode()
+    assert not FleetSizing.objects.exists()
+
+
+def test_a_sizing_from_a_run_takes_its_whole_environment(client, city, regulator, rule_set):
+    other = services.ruleset_create(actor=city.admin, name="other", version="1", parameters={})
+    environment = {
+        "idle_policy": "cruise",
+        "balance_forecast": "actual",
+        "response_s": 20.0,
+        "boarding_s": 30.0,
+        "centroid_spread": 0.5,
+    }
+    run = tiny_run(city.admin, [rule_set, other], seeds=1, enqueue=False, **environment)
+    client.force_login(regulator)
+    page = client.get(reverse("dispatch:sizing_create") + f"?run={run.pk}")
+    form = page.context["form"]
+    assert {name: form[name].value() for name in environment} == environment
+    assert "<details open>" in page.content.decode()  # what differs from the defaults shows
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(min_drivers=5, max_drivers=40, target="0.5", seeds=1)
+    assert client.post(reverse("dispatch:sizing_create"), data).status_code == 302
+    found = FleetSizing.objects.get()
+    assert found.source_run == run and found.idle_policy == "cruise"
+    assert found.sim_params == {k: v for k, v in environment.items() if k != "idle_policy"}
+
+
+def test_sizing_export_says_what_was_simulated(client, city, regulator, rule_set):
+    found = sizing(city.admin, rule_set, max_drivers=20, seeds=1, **CHOSEN)
+    old = sizing(city.admin, rule_set, max_drivers=20, seeds=1, idle_policy="stay", enqueue=False)
+    FleetSizing.objects.filter(pk=old.pk).update(sim_params={})
+    client.force_login(regulator)
+
+    def exported(pk):
+        url = reverse("dispatch:sizing_export_json", args=[pk])
+        return json.loads(client.get(url).content)["environment"]
+
+    assert exported(found.pk) == {"idle_policy": "demand", **CHOSEN}
+    assert exported(old.pk) == {
+        "idle_policy": "stay",
+        "balance_forecast": "profile",
+        "response_s": 0,
+        "boarding_s": 0,
+        "centroid_spread": 0,
+    }

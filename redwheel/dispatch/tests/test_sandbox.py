@@ -506,6 +506,8 @@ def test_a_clearly_different_rule_set_is_significant(city, pair):
         "idle_policy": "balance",
         "balance_forecast": "profile",
         "response_s": 0,
+        "boarding_s": 0,
+        "centroid_spread": 0,
     }
     incentive = run.results["rule_sets"][1]
     # The baseline pays no bonus on any seed, the incentive always does.
@@ -548,6 +550,8 @@ def test_the_form_stores_seeds_and_idle_policy_and_refuses_bad_ones(client, regu
         "idle_policy": "cruise",
         "balance_forecast": "profile",
         "response_s": 0,
+        "boarding_s": 0,
+        "centroid_spread": 0,
     }
     page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
     assert page.status_code == 200 and "± " in page.content.decode()

@@ -1,6 +1,7 @@
 """The simulated environment of sandbox runs and sizings (idle policy, balancing forecast, driver
-response time): new runs default to `balance`, stored runs replay what they stored, bad values
-are refused, and the form, the pages and the command line carry the settings to the engine."""
+response and boarding time, centroid spread): new runs default to `balance`, stored runs replay
+what they stored, bad values are refused, and the form, the pages and the command line carry the
+settings to the engine."""
 
 import io
 from types import SimpleNamespace
@@ -29,6 +30,8 @@ NEW_DEFAULTS = {
     "idle_policy": "balance",
     "balance_forecast": "profile",
     "response_s": 0,
+    "boarding_s": 0,
+    "centroid_spread": 0,
 }
 
 
@@ -143,6 +146,15 @@ def test_the_city_speed_profile_still_applies_on_top():
         ({"response_s": float("nan")}, "between 0 and 120 seconds"),
         ({"response_s": float("inf")}, "between 0 and 120 seconds"),
         ({"response_s": [5]}, "between 0 and 120 seconds"),
+        ({"boarding_s": -1}, "boarding time must be between 0 and 300 seconds"),
+        ({"boarding_s": 300.5}, "boarding time must be between 0 and 300 seconds"),
+        ({"boarding_s": "soon"}, "boarding time must be between 0 and 300 seconds"),
+        ({"boarding_s": float("nan")}, "boarding time must be between 0 and 300 seconds"),
+        ({"boarding_s": float("inf")}, "boarding time must be between 0 and 300 seconds"),
+        ({"centroid_spread": -0.1}, "centroid spread must be between 0 and 2"),
+        ({"centroid_spread": 2.01}, "centroid spread must be between 0 and 2"),
+        ({"centroid_spread": "wide"}, "centroid spread must be between 0 and 2"),
+        ({"centroid_spread": float("nan")}, "centroid spread must be between 0 and 2"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason_and_nothing_is_stored(city, pair, bad, message):
@@ -156,6 +168,51 @@ def test_the_bounds_of_the_response_time_are_allowed():
     assert runs.sim_params_clean(1, None, None, 0)["response_s"] == 0
     assert runs.sim_params_clean(1, None, None, 120)["response_s"] == 120
     assert runs.sim_params_clean(1, None, "", "")["balance_forecast"] == "profile"
+    assert runs.sim_params_clean(1, None, boarding_s=0)["boarding_s"] == 0
+    assert runs.sim_params_clean(1, None, boarding_s="300")["boarding_s"] == 300
+    assert runs.sim_params_clean(1, None, centroid_spread=2)["centroid_spread"] == 2
+    assert runs.sim_params_clean(1, None, boarding_s="", centroid_spread="") == NEW_DEFAULTS
+
+
+def test_runs_stored_before_boarding_and_spread_replay_without_them():
+    assert runs.sim_environment({"idle_policy": "balance", "response_s": 5}) == {
+        "idle_policy": "balance",
+        "balance_forecast": "profile",
+        "response_s": 5,
+        "boarding_s": 0,
+        "centroid_spread": 0,
+    }
+    config = runs.run_config(SimulationRun(sim_params={}, seed=1), NO_CITY_DATA)
+    assert config.boarding_s == 0 and config.centroid_spread == 0
+    stored = {"boarding_s": 45.0, "centroid_spread": 0.5}
+    config = runs.run_config(SimulationRun(sim_params=stored, seed=1), NO_CITY_DATA)
+    assert config.boarding_s == 45 and config.centroid_spread == 0.5
+
+
+# Few orders for a fleet far larger, idle drivers staying put: no driver is still busy when the
+# next order comes, so a kerb time cannot change who is matched to whom.
+SPARSE = {"orders": 80, "start_hour": 8, "hours": 1}
+
+
+def test_boarding_time_is_the_drivers_busy_time_not_the_passengers_wait(city, pair, engine_configs):
+    def stored(boarding_s):
+        run = tiny_run(
+            city.admin, pair, seeds=1, seed=3, idle_policy="stay", demand_params=SPARSE,
+            fleet_params={"drivers": 300}, boarding_s=boarding_s,
+        )  # fmt: skip
+        return run, baseline_metrics(run)
+
+    kerb_run, kerb = stored(120)
+    _, none = stored(0)
+    assert kerb_run.sim_params == {**NEW_DEFAULTS, "idle_policy": "stay", "boarding_s": 120}
+    assert [c.boarding_s for c in engine_configs] == [120, 0]
+    assert kerb["served"] == none["served"] > 0
+    assert kerb["mean_wait_s"] == pytest.approx(none["mean_wait_s"])
+    assert kerb["pickup_time_share"] > 2 * none["pickup_time_share"]
+    assert kerb["driver_utilisation"] > none["driver_utilisation"]
+    # Replaying the stored run simulates its kerb time again.
+    runs.run_execute(run_id=kerb_run.pk)
+    assert engine_configs[-1].boarding_s == 120 and baseline_metrics(kerb_run) == kerb
 
 
 # Form and pages ------------------------------------------------------------------------------
@@ -220,6 +277,10 @@ def test_blank_advanced_fields_store_the_defaults(client, regulator, pair):
         ({"response_s": "121"}, "response_s"),
         ({"response_s": "-5"}, "response_s"),
         ({"response_s": "soon"}, "response_s"),
+        ({"boarding_s": "301"}, "boarding_s"),
+        ({"boarding_s": "-1"}, "boarding_s"),
+        ({"centroid_spread": "2.5"}, "centroid_spread"),
+        ({"centroid_spread": "-0.1"}, "centroid_spread"),
     ],
 )
 def test_bad_advanced_fields_are_refused_next_to_the_field(client, regulator, pair, changes, field):
@@ -237,8 +298,27 @@ def test_an_old_run_page_says_it_kept_drivers_in_place(client, city, regulator, 
     client.force_login(regulator)
     text = client.get(reverse("dispatch:run_detail", args=[run.pk])).content.decode()
     assert "Idle drivers: Wait where the last trip ended (<code>stay</code>)" in text
-    assert "Driver response time: 0 s" in text
+    assert "Driver response time: 0 s · Boarding time: 0 s" in text
     assert "Forecast:" not in text  # only the balancing policy uses a forecast
+    assert "Centroid spread" not in text  # shown only when on
+
+
+def test_the_form_stores_boarding_and_spread_and_the_page_shows_them(client, regulator, pair):
+    client.force_login(regulator)
+    form = client.get(reverse("dispatch:run_create")).context["form"]
+    assert form["boarding_s"].value() == 0 and form["centroid_spread"].value() == 0
+    assert "part of the driver's busy time, not of the passenger's wait" in str(
+        form.fields["boarding_s"].help_text
+    )
+    response = client.post(
+        reverse("dispatch:run_create"), run_form(pair, boarding_s="40", centroid_spread="0.5")
+    )
+    assert response.status_code == 302
+    run = SimulationRun.objects.get()
+    assert run.sim_params == {**NEW_DEFAULTS, "boarding_s": 40, "centroid_spread": 0.5}
+    assert run.status == SimulationRun.Status.SUCCEEDED, run.error
+    text = client.get(reverse("dispatch:run_detail", args=[run.pk])).content.decode()
+    assert "Boarding time: 40 s · Centroid spread: 0.5" in text
 
 
 # Fleet sizing --------------------------------------------------------------------------------
@@ -328,6 +408,11 @@ def test_simulate_passes_the_response_time_to_the_engine(engine_configs):
         (["--response-s", "soon"], "invalid float value"),
         (["--response-s", "121"], "between 0 and 120 seconds"),
         (["--response-s", "-1"], "between 0 and 120 seconds"),
+        (["--boarding-s", "soon"], "invalid float value"),
+        (["--boarding-s", "301"], "between 0 and 300 seconds"),
+        (["--boarding-s", "-1"], "between 0 and 300 seconds"),
+        (["--centroid-spread", "2.5"], "between 0 and 2"),
+        (["--centroid-spread", "-0.5"], "between 0 and 2"),
     ],
 )
 @pytest.mark.parametrize("command", ["simulate", "size-fleet"])
@@ -358,8 +443,25 @@ def test_size_fleet_passes_the_flags_to_the_engine(monkeypatch):
     chosen = size_fleet(
         "--rules", RULES[0], "--synthetic", *small,
         "--balance-forecast", "actual", "--response-s", "20", "--centroid-spread", "0.5",
+        "--boarding-s", "25",
     )  # fmt: skip
     assert [environment(c) for c in seen] == [("balance", "profile", 0), ("balance", "actual", 20)]
-    assert seen[1].centroid_spread == 0.5
-    assert "idle policy balance, forecast profile, response 0 s" in default
-    assert "idle policy balance, forecast actual, response 20 s" in chosen
+    assert [(c.boarding_s, c.centroid_spread) for c in seen] == [(0, 0), (25, 0.5)]
+    assert "idle policy balance, forecast profile, response 0 s, boarding 0 s" in default
+    assert "forecast actual, response 20 s, boarding 25 s, centroid spread 0.5," in chosen
+
+
+def row(text: str, label: str) -> float:
+    line = next(x for x in text.splitlines() if x.startswith(label))
+    return float(line[len(label) :].split()[0])
+
+
+def test_simulate_passes_the_boarding_time_to_the_engine(engine_configs):
+    sparse = ["--orders-count", "80", "--drivers", "300", "--start-hour", "8", "--hours", "1"]
+    args = ("--rules", *RULES, "--synthetic", *sparse, "--seed", "3", "--idle", "stay")
+    default = simulate(*args)
+    kerb = simulate(*args, "--boarding-s", "120")
+    assert [c.boarding_s for c in engine_configs] == [0, 120]
+    assert row(kerb, "mean wait (s)") == row(default, "mean wait (s)")
+    pickups = "share of online time to pickups"
+    assert row(kerb, pickups) > 2 * row(default, pickups)

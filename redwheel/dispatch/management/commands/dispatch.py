@@ -6,7 +6,7 @@
 
     manage.py dispatch size-fleet --rules docs/examples/rules-incentive.json --synthetic \
         --orders-count 5000 --target 0.95 [--seeds 3] [--idle balance] [--fleet demand] \
-        [--centroid-spread 0.5] [--balance-forecast profile] [--response-s 0]
+        [--centroid-spread 0.5] [--balance-forecast profile] [--response-s 0] [--boarding-s 0]
 
 The first rule set is the baseline. `--seeds N` runs every rule set on N seeds and adds each
 metric's mean with its 95 % interval and the paired difference against the baseline (`*` marks a
@@ -14,7 +14,10 @@ significant one). Prints the engine's comparison table; `--save` also stores
 the rule sets (as drafts, unless already stored with the same name, version and parameters)
 and a succeeded SimulationRun that the sandbox pages show, in one city: `--city` (the region
 code or name of the city's committee, the root unit), which may be left out when the database
-holds one city. The command acts as an operator (`SystemActor.operator`).
+holds one city. The stored run keeps the simulated environment (idle policy, forecast, response
+and boarding time, centroid spread) so it replays what was simulated; it takes its speed
+profile from the city's trips, so `--speed-profile` cannot be combined with `--save`. The
+command acts as an operator (`SystemActor.operator`).
 """
 
 import dataclasses
@@ -130,6 +133,14 @@ class Command(BaseCommand):
             "(default 0: off)",
         )
         sim.add_argument(
+            "--boarding-s",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help=f"kerb time from the driver's arrival to the passenger aboard, "
+            f"0-{runs.MAX_BOARDING_S}: driver's busy time, not passenger's wait (default 0: off)",
+        )
+        sim.add_argument(
             "--fleet",
             default="demand",
             choices=FLEET_PLACEMENTS,
@@ -145,7 +156,8 @@ class Command(BaseCommand):
             type=float,
             default=0.0,
             help="spread trip ends that share a point (area centroids) over a disc of this "
-            "fraction of the distance to the nearest other point, e.g. 0.5 (default 0: off)",
+            f"fraction of the distance to the nearest other point, 0-{runs.MAX_CENTROID_SPREAD:g}, "
+            "e.g. 0.5 (default 0: off)",
         )
         sim.add_argument("--no-progress", action="store_true")
 
@@ -181,7 +193,7 @@ class Command(BaseCommand):
                 orders, t0, t1, bbox = services.demand_build(run)
                 if not len(orders):
                     raise CommandError("the chosen period has no orders")
-                config = _with_calibration(runs.sim_config(run.sim_params), o)
+                config = _with_speed_profile(runs.sim_config(run.sim_params), o)
                 result = fleet_size(
                     rules,
                     orders,
@@ -199,7 +211,8 @@ class Command(BaseCommand):
             f"Fleet size: {result.n_drivers} drivers serve {100 * result.served_share:.1f}% of "
             f"{len(orders)} orders (target {100 * result.target:.1f}%: {verdict}; "
             f"{o['seeds']} seed(s), idle policy {o['idle']}, forecast {o['balance_forecast']}, "
-            f"response {o['response_s']:g} s, fleet {o['fleet']})"
+            f"response {o['response_s']:g} s, boarding {o['boarding_s']:g} s, "
+            f"centroid spread {o['centroid_spread']:g}, fleet {o['fleet']})"
         )
         self.stdout.write("Steps (drivers, served share):")
         for n, share in result.steps:
@@ -215,6 +228,13 @@ class Command(BaseCommand):
             raise CommandError("each rule set needs a distinct name and version")
         if o["save"] and o["fleet"] != "demand":
             raise CommandError("--save stores demand-following fleets only (--fleet demand)")
+        if o["save"] and o["speed_profile"]:
+            # A stored run replays with its city's speed profile from data; keeping quiet about
+            # the file would store a run that does not replay what was printed.
+            raise CommandError(
+                "--speed-profile cannot be stored with --save: a stored run takes its city's "
+                "speed profile from the trips; leave out one of them"
+            )
         run = self._run(o)
         city = _city(o["city"]) if o["save"] else None
         bar, progress = self._progress_bar(o, "simulating")
@@ -239,7 +259,7 @@ class Command(BaseCommand):
                         rules,
                         (inputs.orders, fleet),
                         services.run_seeds(run),
-                        config=_with_calibration(services.run_config(run, inputs), o),
+                        config=_with_speed_profile(services.run_config(run, inputs), o),
                         processes=1,
                         progress=progress,
                     )
@@ -281,7 +301,12 @@ class Command(BaseCommand):
             params = {"hours": o["hours"]} if o["hours"] else {}
         with command_errors():
             sim_params = runs.sim_params_clean(
-                o["seeds"], o["idle"], o["balance_forecast"], o["response_s"]
+                o["seeds"],
+                o["idle"],
+                o["balance_forecast"],
+                o["response_s"],
+                o["boarding_s"],
+                o["centroid_spread"],
             )
         return SimulationRun(
             title=o.get("title", ""),
@@ -308,10 +333,7 @@ class Command(BaseCommand):
             fleet_source=run.fleet_source,
             fleet_params=run.fleet_params,
             seed=run.seed,
-            seeds=run.sim_params["seeds"],
-            idle_policy=run.sim_params["idle_policy"],
-            balance_forecast=run.sim_params["balance_forecast"],
-            response_s=run.sim_params["response_s"],
+            **run.sim_params,
             enqueue=False,
         )
         run.pk = saved.pk
@@ -369,11 +391,8 @@ def _speed_profile(o) -> tuple[float, ...] | None:
         raise CommandError(f"{o['speed_profile']}: not a JSON list of 24 speeds ({exc})") from exc
 
 
-def _with_calibration(config, o):
-    """`config` with the command's speed profile and centroid spread."""
-    if o["centroid_spread"] < 0:
-        raise CommandError("--centroid-spread must be 0 or more")
-    config = dataclasses.replace(config, centroid_spread=o["centroid_spread"])
+def _with_speed_profile(config, o):
+    """`config` with the command's speed profile, if it was given one."""
     profile = _speed_profile(o)
     if profile is None:
         return config
