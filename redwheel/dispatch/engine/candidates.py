@@ -100,8 +100,12 @@ def nearest_candidates(
     distance = distance.reshape(n_orders, k)
     index = index.reshape(n_orders, k)
     within = distance <= max_distance_m
+    if within.all():
+        # Typical of a busy city window: every order has k drivers within reach.
+        indptr = np.arange(0, (n_orders + 1) * k, k, dtype=np.int64)
+        return Candidates(indptr, index.ravel().astype(np.int64, copy=False), distance.ravel())
     indptr = np.concatenate(([0], np.cumsum(within.sum(axis=1)))).astype(np.int64)
-    return Candidates(indptr, index[within].astype(np.int64), distance[within])
+    return Candidates(indptr, index[within].astype(np.int64, copy=False), distance[within])
 
 
 def _brute_force_candidates(
