@@ -114,6 +114,7 @@ def _environment_rows(sim_params: dict | None) -> list[tuple]:
         (_("Driver response time (s)"), env["response_s"]),
         (_("Boarding time (s)"), env["boarding_s"]),
         (_("Centroid spread"), env["centroid_spread"]),
+        (_("Pickup patience (s)"), env["pickup_patience_s"]),
     ]
 
 

@@ -139,6 +139,7 @@ class RuleSetForm(SafeTextMixin, forms.Form):
 
 
 IDLE_POLICY_CHOICES = [
+    ("observed", _("As drivers were observed between trips: reposition, cruise or park")),
     ("balance", _("Share out by expected demand, sparse areas included")),
     ("demand", _("Move towards where demand is expected")),
     ("cruise", _("Cruise around nearby")),
@@ -189,11 +190,12 @@ class EnvironmentFields(forms.Form):
         label=_("Boarding time (s)"),
         min_value=0,
         max_value=runs.MAX_BOARDING_S,
-        initial=0,
+        initial=runs.DEFAULT_BOARDING_S,
         required=False,
         help_text=_(
             "Seconds from the driver's arrival until the passenger is aboard, 0 to 300; part of "
-            "the driver's busy time, not of the passenger's wait. 0 switches it off."
+            "the driver's busy time, not of the passenger's wait (default 60, as observed). "
+            "0 switches it off."
         ),
     )
     centroid_spread = forms.FloatField(

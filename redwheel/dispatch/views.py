@@ -214,7 +214,7 @@ def run_create(request):
 
 def _environment(sim_params: dict | None) -> dict:
     """What a run or sizing simulated (idle policy, forecast, response and boarding time,
-    centroid spread), with labels."""
+    centroid spread, pickup patience), with labels."""
     env = run_services.sim_environment(sim_params)
     idle, forecast = env["idle_policy"], env["balance_forecast"]
     return {

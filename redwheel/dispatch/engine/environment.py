@@ -15,6 +15,11 @@ Idle policies (``SimulationConfig.idle_policy``):
   theirs along the assignment of least total distance. A driver counts for the cell it is heading
   for. The forecast (``BALANCE_FORECASTS``) is by default the cell's time-of-day profile, not the
   orders that will actually come.
+* ``observed``: what ride-hailing drivers were seen doing between trips in San Francisco
+  (``OBSERVED_IDLE_MIX``, Millard-Ball et al., "Where ridehail drivers go between trips",
+  *Transportation* 50, 2023): each idle spell, drawn when the driver becomes free, is spent
+  repositioning as ``balance`` sends it, cruising as ``cruise``, or parked where the trip ended.
+  Every idle driver, whatever its behaviour, counts as supply for the rebalancer.
 
 Moves happen every ``reposition_every_s`` and cover at most the distance the hour's speed allows
 in the time the driver has been idle during that step. Positions stay inside the demand's bounding
@@ -27,7 +32,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-IDLE_POLICIES = ("stay", "cruise", "demand", "station", "balance")
+IDLE_POLICIES = ("stay", "cruise", "demand", "station", "balance", "observed")
+# Shares of between-trip spells repositioning, cruising and parked (Millard-Ball et al. 2023).
+OBSERVED_IDLE_MIX = {"reposition": 0.63, "cruise": 0.23, "park": 0.14}
+_REPOSITION, _CRUISE, _PARK = range(3)
 # "profile": what a dispatcher knows from past days; "actual": the stream's own next orders, a
 # perfect forecast kept to measure what clairvoyance is worth.
 BALANCE_FORECASTS = ("profile", "actual")
@@ -166,7 +174,7 @@ class IdleEnvironment:
         if stations_xy is not None and len(stations_xy):
             self.stations_xy = np.clip(np.asarray(stations_xy, dtype=float), self.low, self.high)
         self.rebalancer = None
-        if policy == "balance":
+        if policy in ("balance", "observed"):
             self.rebalancer = Rebalancer(
                 self.low, self.high, order_time, origin_xy, forecast=balance_forecast
             )
@@ -176,14 +184,24 @@ class IdleEnvironment:
         self.last_step_s = -np.inf
         # Straight-line metres each driver has moved while idle, for the phase accounting.
         self.idle_moved_m = np.zeros(n_drivers)
+        self.behaviour = np.full(n_drivers, _REPOSITION)
+        if policy == "observed":
+            self.behaviour = self._draw_behaviour(n_drivers)
 
     @property
     def moves(self) -> bool:
         return self.policy != "stay"
 
     def forget_targets(self, drivers: np.ndarray) -> None:
-        """Matched drivers drop whatever they were heading for."""
+        """Matched drivers drop whatever they were heading for; under ``observed`` their next
+        idle spell gets a behaviour of its own."""
         self.has_target[drivers] = False
+        if self.policy == "observed":
+            self.behaviour[drivers] = self._draw_behaviour(np.size(drivers))
+
+    def _draw_behaviour(self, n: int) -> np.ndarray:
+        shares = np.array(list(OBSERVED_IDLE_MIX.values()))
+        return self.rng.choice(len(shares), size=n, p=shares / shares.sum())
 
     def step(
         self,
@@ -205,6 +223,13 @@ class IdleEnvironment:
             self._toward_demand(now, xy, idle, idle_since, reach)
         elif self.policy == "balance":
             self._balance(now, xy, idle, idle_since, reach)
+        elif self.policy == "observed":
+            behaviour = self.behaviour[idle]
+            repositions = behaviour == _REPOSITION
+            self._balance(now, xy, idle, idle_since, reach, repositions)
+            cruising = behaviour == _CRUISE
+            if cruising.any():
+                self._cruise(xy, idle[cruising], reach[cruising])
         else:
             self._toward(xy, idle, self._nearest_station(xy[idle]), reach)
         self.idle_moved_m[idle] += np.hypot(*(xy[idle] - before).T)
@@ -247,11 +272,16 @@ class IdleEnvironment:
         idle: np.ndarray,
         idle_since: np.ndarray,
         reach: np.ndarray,
+        repositions: np.ndarray | None = None,
     ) -> None:
+        """Rebalance ``idle``; only those marked in ``repositions`` (default: all) move, but
+        all of them count as supply where they are."""
         assert self.rebalancer is not None
         heading = self.has_target[idle]
         where = np.where(heading[:, None], self.target[idle], xy[idle])
         free = ~heading & (now - idle_since[idle] >= self.demand_idle_s)
+        if repositions is not None:
+            free &= repositions
         movers, targets = self.rebalancer.plan(now, where, free, idle_since[idle], self.rng)
         self.target[idle[movers]] = targets
         self.has_target[idle[movers]] = True

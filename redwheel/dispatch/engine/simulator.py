@@ -47,7 +47,9 @@ class SimulationConfig:
     detour_factor: float = 1.3
     # Mean patience; each passenger's is drawn uniformly within +/- patience_spread of it.
     match_patience_s: float = 180.0
-    pickup_patience_s: float = 480.0
+    # 15 minutes, so that even the least patient (7.5 min) outwait the longest average waits of
+    # markets that kept their riders (6.3 min in London in 2013, 5.8 min in Toronto in July 2021).
+    pickup_patience_s: float = 900.0
     patience_spread: float = 0.5
     fare_base: float = 8.0
     fare_per_km: float = 2.0
@@ -71,8 +73,9 @@ class SimulationConfig:
     response_s: float = 0.0
     # Seconds from the driver's arrival to the passenger aboard (at the kerb): part of the
     # driver's busy time and of phase 2, as published phase figures count it, but not of the
-    # passenger's wait, which ends when the driver arrives. 0: off.
-    boarding_s: float = 0.0
+    # passenger's wait, which ends when the driver arrives. 0: off. One minute, as Henao
+    # (2013) logged ("wait for passenger") and Toronto's phase 2 includes.
+    boarding_s: float = 60.0
 
     def __post_init__(self) -> None:
         if self.balance_forecast not in BALANCE_FORECASTS:

@@ -30,16 +30,17 @@ MAX_DRIVERS = 20_000
 MAX_CSV_BYTES = 20 * 1024 * 1024
 MIN_SEEDS, MAX_SEEDS = 1, 20
 DEFAULT_SEEDS = uncertainty.DEFAULT_SEEDS
-# `balance` is the policy whose sized fleet matches published utilisation (docs/dispatch.md,
-# "A public real-demand sample").
-DEFAULT_IDLE_POLICY = "balance"
+# `observed` is the policy whose sized fleet matches published utilisation and pickups
+# (docs/dispatch.md, "A public real-demand sample").
+DEFAULT_IDLE_POLICY = "observed"
 # No station model exists yet, so "station" (return to the nearest driver station) is hidden.
-IDLE_POLICIES = ("stay", "cruise", "demand", "balance")
+IDLE_POLICIES = ("stay", "cruise", "demand", "balance", "observed")
 DEFAULT_BALANCE_FORECAST = "profile"
 # Longer than two minutes is no longer a response time but a driver who is not there.
 MAX_RESPONSE_S = 120
 # Five minutes covers a wheelchair or a boot full of luggage; longer is a no-show, not boarding.
 MAX_BOARDING_S = 300
+DEFAULT_BOARDING_S = engine.SimulationConfig.boarding_s
 # At 1 a spread end can already reach the nearest other centroid; past 2 it no longer says
 # which area the trip started or ended in.
 MAX_CENTROID_SPREAD = 2.0
@@ -51,7 +52,17 @@ STORED_BEFORE = {
     "response_s": 0.0,
     "boarding_s": 0.0,
     "centroid_spread": 0.0,
+    "pickup_patience_s": 480.0,
 }
+# The simulation parameters a user chooses (`sim_params_clean`'s arguments).
+SIM_CHOICES = (
+    "seeds",
+    "idle_policy",
+    "balance_forecast",
+    "response_s",
+    "boarding_s",
+    "centroid_spread",
+)
 # Below this much work (orders × seeds) starting worker processes costs more than it saves.
 PARALLEL_MIN_WORK = 50_000
 
@@ -91,10 +102,10 @@ def background_job_machine(activity_model, parent_field: str, audit_prefix: str)
 RUN = background_job_machine(SimulationRunActivity, "run", "dispatch.run")
 
 
-def _bounded(value, high: float, message: str) -> float:
-    """`value` (empty: 0) as a float in [0, high], else ValidationFailed(message)."""
+def _bounded(value, high: float, message: str, default: float = 0.0) -> float:
+    """`value` (empty: `default`) as a float in [0, high], else ValidationFailed(message)."""
     try:
-        number = 0.0 if value in (None, "") else float(value)
+        number = default if value in (None, "") else float(value)
     except (TypeError, ValueError):
         number = None
     # `not a <= x <= b` also refuses NaN, which compares false with everything.
@@ -111,8 +122,9 @@ def sim_params_clean(
     boarding_s: float | None = None,
     centroid_spread: float | None = None,
 ) -> dict:
-    """Validated simulation parameters of a new run (defaults: 5 seeds, balancing idle drivers
-    on the time-of-day profile, no response or boarding time, trip ends where they are)."""
+    """Validated simulation parameters of a new run (defaults: 5 seeds, idle drivers as observed
+    between trips, repositioning on the time-of-day profile, no response time, a minute's
+    boarding, trip ends where they are)."""
     seeds = DEFAULT_SEEDS if seeds is None else int(seeds)
     if not MIN_SEEDS <= seeds <= MAX_SEEDS:
         raise ValidationFailed(
@@ -135,6 +147,7 @@ def sim_params_clean(
         boarding_s,
         MAX_BOARDING_S,
         _("The boarding time must be between 0 and %(max)d seconds.") % {"max": MAX_BOARDING_S},
+        DEFAULT_BOARDING_S,
     )
     centroid_spread = _bounded(
         centroid_spread,
@@ -148,6 +161,8 @@ def sim_params_clean(
         "response_s": response_s,
         "boarding_s": boarding_s,
         "centroid_spread": centroid_spread,
+        # Not a choice on the page: stored so that a later default cannot change this run.
+        "pickup_patience_s": engine.SimulationConfig.pickup_patience_s,
     }
 
 

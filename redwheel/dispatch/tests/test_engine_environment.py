@@ -36,7 +36,9 @@ def test_stay_reproduces_the_recorded_results():
     # Recorded from the simulator before idle policies and sessions existed.
     orders = synthetic_orders(3000, TOWN, seed=7)
     fleet = synthetic_fleet(80, TOWN, seed=7)
-    result = simulate(RULES, orders, fleet, seed=3)
+    # With the passenger patience and kerb time of then, not today's defaults.
+    recorded = SimulationConfig(pickup_patience_s=480.0, boarding_s=0.0)
+    result = simulate(RULES, orders, fleet, seed=3, config=recorded)
     m = result.metrics
     assert m["served"] == 1657
     assert m["windows_solved"] == 33281
@@ -49,13 +51,13 @@ def test_stay_reproduces_the_recorded_results():
 
 
 def test_config_rejects_bad_values():
-    with pytest.raises(ValueError, match="stay, cruise, demand, station"):
+    with pytest.raises(ValueError, match="stay, cruise, demand, station, balance, observed"):
         SimulationConfig(idle_policy="wander")
     with pytest.raises(ValueError, match="station"):
         SimulationConfig(idle_policy="station")
     with pytest.raises(ValueError, match="24"):
         SimulationConfig(speed_profile_kmh=(30.0,) * 23)
-    assert IDLE_POLICIES == ("stay", "cruise", "demand", "station", "balance")
+    assert IDLE_POLICIES == ("stay", "cruise", "demand", "station", "balance", "observed")
 
 
 @pytest.fixture(scope="module")

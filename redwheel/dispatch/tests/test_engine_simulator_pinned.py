@@ -20,6 +20,8 @@ from redwheel.dispatch.engine import (
     simulate,
 )
 
+# The passenger patience and kerb time the values were recorded with (the defaults then).
+RECORDED = {"pickup_patience_s": 480.0, "boarding_s": 0.0}
 DAY_S = 7200.0  # two busy hours are enough to exercise every path of the window loop
 CENTRE = (113.26, 23.13)
 PINNED_KEYS = (
@@ -126,7 +128,9 @@ def test_demand_repositioning_with_bonus_fatigue_and_vehicle_types_is_pinned():
             daily_rest_s=1200.0,
         ),
     )
-    config = SimulationConfig(idle_policy="demand", demand_idle_s=60.0, reposition_every_s=30.0)
+    config = SimulationConfig(
+        idle_policy="demand", demand_idle_s=60.0, reposition_every_s=30.0, **RECORDED
+    )
     result = simulate(rules, orders, fleet, seed=4, config=config)
     assert_pinned(headline(result), DEMAND_EXPECTED)
 
@@ -134,7 +138,9 @@ def test_demand_repositioning_with_bonus_fatigue_and_vehicle_types_is_pinned():
 def test_idle_drivers_staying_without_bonus_over_sessions_is_pinned():
     orders, fleet = town(2500, 300, seed=22)
     rules = RuleSet(name="zero", max_pickup_m=2000.0, k_candidates=4)
-    result = simulate(rules, orders, with_sessions(fleet), seed=5, config=SimulationConfig())
+    result = simulate(
+        rules, orders, with_sessions(fleet), seed=5, config=SimulationConfig(**RECORDED)
+    )
     assert_pinned(headline(result), STAY_EXPECTED)
 
 

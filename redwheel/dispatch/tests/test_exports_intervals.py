@@ -140,10 +140,12 @@ def test_exports_say_in_which_environment_the_run_was_simulated(client, city, pa
             "Driver response time (s)",
             "Boarding time (s)",
             "Centroid spread",
+            "Pickup patience (s)",
         )
         return data["environment"], tuple(rows[label] for label in labels)
 
-    assert exported(run) == (environment, ("cruise", "actual", 15, 30, 0.5))
+    stored = {**environment, "pickup_patience_s": 900}
+    assert exported(run) == (stored, ("cruise", "actual", 15, 30, 0.5, 900))
     # A run stored before the settings existed exports what it replays with.
     SimulationRun.objects.filter(pk=run.pk).update(sim_params={})
     old = {
@@ -152,5 +154,6 @@ def test_exports_say_in_which_environment_the_run_was_simulated(client, city, pa
         "response_s": 0,
         "boarding_s": 0,
         "centroid_spread": 0,
+        "pickup_patience_s": 480,
     }
-    assert exported(run) == (old, ("stay", "profile", 0, 0, 0))
+    assert exported(run) == (old, ("stay", "profile", 0, 0, 0, 480))

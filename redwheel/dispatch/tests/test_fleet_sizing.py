@@ -455,6 +455,8 @@ def test_sizing_export_is_json_of_the_request_and_result(client, city, regulator
 # Environment ---------------------------------------------------------------------------------
 
 CHOSEN = {"balance_forecast": "actual", "response_s": 10, "boarding_s": 60, "centroid_spread": 0}
+# Not chosen on the page, but stored with every new sizing (runs.sim_params_clean).
+PATIENCE = {"pickup_patience_s": 900}
 
 
 @pytest.fixture
@@ -472,7 +474,14 @@ def sizing_configs(monkeypatch):
 
 
 def environment_of(config) -> dict:
-    keys = ("idle_policy", "balance_forecast", "response_s", "boarding_s", "centroid_spread")
+    keys = (
+        "idle_policy",
+        "balance_forecast",
+        "response_s",
+        "boarding_s",
+        "centroid_spread",
+        "pickup_patience_s",
+    )
     return {key: getattr(config, key) for key in keys}
 
 
@@ -482,8 +491,9 @@ def test_a_sizing_stores_its_environment_and_simulates_it(city, rule_set):
     assert found.status == FleetSizing.Status.SUCCEEDED, found.error
     # The idle policy and the seeds keep their columns; the rest is in sim_params.
     assert found.idle_policy == "balance" and found.seeds == 2
-    assert found.sim_params == CHOSEN
-    assert found.as_run().sim_params == {**CHOSEN, "seeds": 2, "idle_policy": "balance"}
+    assert found.sim_params == {**CHOSEN, **PATIENCE}
+    expected = {**CHOSEN, **PATIENCE, "seeds": 2, "idle_policy": "balance"}
+    assert found.as_run().sim_params == expected
     shares = independent_shares(
         found.result["n_drivers"], [11, 12], idle_policy="balance", **CHOSEN
     )
@@ -493,13 +503,22 @@ def test_a_sizing_stores_its_environment_and_simulates_it(city, rule_set):
 
 
 def test_a_sizing_stored_before_its_environment_replays_as_before(city, rule_set, sizing_configs):
-    found = sizing(city.admin, rule_set, idle_policy="cruise")
+    old = {
+        "balance_forecast": "profile",
+        "response_s": 0,
+        "boarding_s": 0,
+        "centroid_spread": 0,
+        "pickup_patience_s": 480,
+    }
+    found = sizing(city.admin, rule_set, idle_policy="cruise", enqueue=False)
+    # What it would have stored then, spelt out, then nothing at all, as sizings stored then.
+    FleetSizing.objects.filter(pk=found.pk).update(sim_params=old)
+    sizing_services.sizing_execute(sizing_id=found.pk)
     found.refresh_from_db()
     before = found.result
     FleetSizing.objects.filter(pk=found.pk).update(sim_params={})
     sizing_services.sizing_execute(sizing_id=found.pk)
     found.refresh_from_db()
-    old = {"balance_forecast": "profile", "response_s": 0, "boarding_s": 0, "centroid_spread": 0}
     assert [environment_of(c) for c in sizing_configs] == [{"idle_policy": "cruise", **old}] * 2
     assert found.result == before
 
@@ -527,19 +546,20 @@ def test_the_sizing_form_sets_the_environment_and_the_page_shows_it(
     client.force_login(regulator)
     page = client.get(reverse("dispatch:sizing_create"))
     assert "<details>" in page.content.decode()  # defaults: the section stays closed
-    assert page.context["form"]["boarding_s"].value() == 0
+    assert page.context["form"]["boarding_s"].value() == 60
     advanced = {"balance_forecast": "actual", "response_s": "10", "boarding_s": "45"}
     data = form_data(rule_set, idle_policy="balance", centroid_spread="0.5", **advanced)
     response = client.post(reverse("dispatch:sizing_create"), data)
     assert response.status_code == 302
     found = FleetSizing.objects.get()
     assert found.status == FleetSizing.Status.SUCCEEDED, found.error
-    stored = {**CHOSEN, "boarding_s": 45, "centroid_spread": 0.5}
+    stored = {**CHOSEN, "boarding_s": 45, "centroid_spread": 0.5, **PATIENCE}
     assert found.sim_params == stored
     assert [environment_of(c) for c in sizing_configs] == [{"idle_policy": "balance", **stored}]
     text = client.get(reverse("dispatch:sizing_detail", args=[found.pk])).content.decode()
     assert "Forecast: The orders that will actually come (clairvoyant, for comparison)" in text
-    assert "Driver response time: 10 s · Boarding time: 45 s · Centroid spread: 0.5" in text
+    assert "Driver response time: 10 s · Boarding time: 45 s · Pickup patience: 900 s" in text
+    assert "Centroid spread: 0.5" in text
 
 
 @pytest.mark.parametrize(
@@ -582,7 +602,8 @@ def test_a_sizing_from_a_run_takes_its_whole_environment(client, city, regulator
     assert client.post(reverse("dispatch:sizing_create"), data).status_code == 302
     found = FleetSizing.objects.get()
     assert found.source_run == run and found.idle_policy == "cruise"
-    assert found.sim_params == {k: v for k, v in environment.items() if k != "idle_policy"}
+    stored = {k: v for k, v in environment.items() if k != "idle_policy"}
+    assert found.sim_params == {**stored, **PATIENCE}
 
 
 def test_sizing_export_says_what_was_simulated(client, city, regulator, rule_set):
@@ -595,11 +616,12 @@ def test_sizing_export_says_what_was_simulated(client, city, regulator, rule_set
         url = reverse("dispatch:sizing_export_json", args=[pk])
         return json.loads(client.get(url).content)["environment"]
 
-    assert exported(found.pk) == {"idle_policy": "demand", **CHOSEN}
+    assert exported(found.pk) == {"idle_policy": "demand", **CHOSEN, **PATIENCE}
     assert exported(old.pk) == {
         "idle_policy": "stay",
         "balance_forecast": "profile",
         "response_s": 0,
         "boarding_s": 0,
         "centroid_spread": 0,
+        "pickup_patience_s": 480,
     }

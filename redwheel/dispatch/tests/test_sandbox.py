@@ -503,11 +503,12 @@ def test_a_clearly_different_rule_set_is_significant(city, pair):
     assert run.status == SimulationRun.Status.SUCCEEDED, run.error
     assert run.sim_params == {
         "seeds": 3,
-        "idle_policy": "balance",
+        "idle_policy": "observed",
         "balance_forecast": "profile",
         "response_s": 0,
-        "boarding_s": 0,
+        "boarding_s": 60,
         "centroid_spread": 0,
+        "pickup_patience_s": 900,
     }
     incentive = run.results["rule_sets"][1]
     # The baseline pays no bonus on any seed, the incentive always does.
@@ -550,8 +551,9 @@ def test_the_form_stores_seeds_and_idle_policy_and_refuses_bad_ones(client, regu
         "idle_policy": "cruise",
         "balance_forecast": "profile",
         "response_s": 0,
-        "boarding_s": 0,
+        "boarding_s": 60,
         "centroid_spread": 0,
+        "pickup_patience_s": 900,
     }
     page = client.get(reverse("dispatch:run_detail", args=[run.pk]))
     assert page.status_code == 200 and "± " in page.content.decode()

@@ -1,5 +1,5 @@
 """The simulated environment of sandbox runs and sizings (idle policy, balancing forecast, driver
-response and boarding time, centroid spread): new runs default to `balance`, stored runs replay
+response and boarding time, centroid spread): new runs default to `observed`, stored runs replay
 what they stored, bad values are refused, and the form, the pages and the command line carry the
 settings to the engine."""
 
@@ -27,11 +27,12 @@ pytestmark = pytest.mark.django_db
 NO_CITY_DATA = SimpleNamespace(config_overrides={})
 NEW_DEFAULTS = {
     "seeds": 1,
-    "idle_policy": "balance",
+    "idle_policy": "observed",
     "balance_forecast": "profile",
     "response_s": 0,
-    "boarding_s": 0,
+    "boarding_s": 60,
     "centroid_spread": 0,
+    "pickup_patience_s": 900,
 }
 
 
@@ -84,13 +85,14 @@ def baseline_metrics(run: SimulationRun) -> dict:
 # Service -------------------------------------------------------------------------------------
 
 
-def test_new_runs_default_to_balance_on_the_profile_without_response(city, pair, engine_configs):
+def test_new_runs_default_to_observed_idle_drivers_on_the_profile(city, pair, engine_configs):
     run = tiny_run(city.admin, pair, seeds=1)
     assert run.sim_params == NEW_DEFAULTS
-    assert environment(engine_configs[-1]) == ("balance", "profile", 0)
+    assert environment(engine_configs[-1]) == ("observed", "profile", 0)
+    assert (engine_configs[-1].boarding_s, engine_configs[-1].pickup_patience_s) == (60, 900)
     run.refresh_from_db()
     assert run.status == SimulationRun.Status.SUCCEEDED, run.error
-    assert run.results["idle_policy"] == "balance"
+    assert run.results["idle_policy"] == "observed"
     entry = AuditEntry.objects.get(action="dispatch.run_create")
     assert entry.data["balance_forecast"] == "profile" and entry.data["response_s"] == 0
 
@@ -98,19 +100,25 @@ def test_new_runs_default_to_balance_on_the_profile_without_response(city, pair,
 def test_chosen_forecast_and_response_are_stored_and_reach_the_engine(city, pair, engine_configs):
     run = tiny_run(city.admin, pair, seeds=1, balance_forecast="actual", response_s="45")
     assert run.sim_params == {**NEW_DEFAULTS, "balance_forecast": "actual", "response_s": 45}
-    assert environment(engine_configs[-1]) == ("balance", "actual", 45)
+    assert environment(engine_configs[-1]) == ("observed", "actual", 45)
 
 
 def test_a_run_stored_before_the_settings_replays_exactly_as_before(city, pair, engine_configs):
-    stay = tiny_run(city.admin, pair, seeds=1, idle_policy="stay")
+    stay = tiny_run(city.admin, pair, seeds=1, idle_policy="stay", boarding_s=0)
+    # What runs simulated before patience was stored: 8 minutes for the pickup.
+    SimulationRun.objects.filter(pk=stay.pk).update(
+        sim_params={**stay.sim_params, "pickup_patience_s": 480}
+    )
+    runs.run_execute(run_id=stay.pk)
     old = tiny_run(city.admin, pair, seeds=1)
-    balanced = baseline_metrics(old)
+    observed = baseline_metrics(old)
     SimulationRun.objects.filter(pk=old.pk).update(sim_params={})
     runs.run_execute(run_id=old.pk)
     assert environment(engine_configs[-1]) == ("stay", "profile", 0)
+    assert (engine_configs[-1].boarding_s, engine_configs[-1].pickup_patience_s) == (0, 480)
     assert baseline_metrics(old) == baseline_metrics(stay)
-    # The comparison can tell the policies apart: the new default would have changed the run.
-    assert balanced != baseline_metrics(stay)
+    # The comparison can tell the settings apart: the new defaults would have changed the run.
+    assert observed != baseline_metrics(stay)
 
 
 @pytest.mark.parametrize(
@@ -181,6 +189,7 @@ def test_runs_stored_before_boarding_and_spread_replay_without_them():
         "response_s": 5,
         "boarding_s": 0,
         "centroid_spread": 0,
+        "pickup_patience_s": 480,
     }
     config = runs.run_config(SimulationRun(sim_params={}, seed=1), NO_CITY_DATA)
     assert config.boarding_s == 0 and config.centroid_spread == 0
@@ -240,7 +249,7 @@ def test_the_run_form_offers_the_advanced_settings_with_the_new_defaults(client,
     client.force_login(regulator)
     page = client.get(reverse("dispatch:run_create"))
     form = page.context["form"]
-    assert form["idle_policy"].value() == "balance"
+    assert form["idle_policy"].value() == "observed"
     assert form["balance_forecast"].value() == "profile" and form["response_s"].value() == 0
     text = page.content.decode()
     assert "<details>" in text and "Advanced: the simulated environment" in text
@@ -255,7 +264,8 @@ def test_the_form_stores_forecast_and_response_and_the_page_shows_them(client, r
     )
     assert response.status_code == 302
     run = SimulationRun.objects.get()
-    assert run.sim_params == {**NEW_DEFAULTS, "balance_forecast": "actual", "response_s": 30}
+    expected = {"idle_policy": "balance", "balance_forecast": "actual", "response_s": 30}
+    assert run.sim_params == {**NEW_DEFAULTS, **expected}
     assert run.status == SimulationRun.Status.SUCCEEDED, run.error
     text = client.get(reverse("dispatch:run_detail", args=[run.pk])).content.decode()
     assert "Share out by expected demand, sparse areas included (<code>balance</code>)" in text
@@ -298,7 +308,7 @@ def test_an_old_run_page_says_it_kept_drivers_in_place(client, city, regulator, 
     client.force_login(regulator)
     text = client.get(reverse("dispatch:run_detail", args=[run.pk])).content.decode()
     assert "Idle drivers: Wait where the last trip ended (<code>stay</code>)" in text
-    assert "Driver response time: 0 s · Boarding time: 0 s" in text
+    assert "Driver response time: 0 s · Boarding time: 0 s · Pickup patience: 480 s" in text
     assert "Forecast:" not in text  # only the balancing policy uses a forecast
     assert "Centroid spread" not in text  # shown only when on
 
@@ -306,7 +316,7 @@ def test_an_old_run_page_says_it_kept_drivers_in_place(client, city, regulator, 
 def test_the_form_stores_boarding_and_spread_and_the_page_shows_them(client, regulator, pair):
     client.force_login(regulator)
     form = client.get(reverse("dispatch:run_create")).context["form"]
-    assert form["boarding_s"].value() == 0 and form["centroid_spread"].value() == 0
+    assert form["boarding_s"].value() == 60 and form["centroid_spread"].value() == 0
     assert "part of the driver's busy time, not of the passenger's wait" in str(
         form.fields["boarding_s"].help_text
     )
@@ -318,13 +328,13 @@ def test_the_form_stores_boarding_and_spread_and_the_page_shows_them(client, reg
     assert run.sim_params == {**NEW_DEFAULTS, "boarding_s": 40, "centroid_spread": 0.5}
     assert run.status == SimulationRun.Status.SUCCEEDED, run.error
     text = client.get(reverse("dispatch:run_detail", args=[run.pk])).content.decode()
-    assert "Boarding time: 40 s · Centroid spread: 0.5" in text
+    assert "Boarding time: 40 s · Pickup patience: 900 s · Centroid spread: 0.5" in text
 
 
 # Fleet sizing --------------------------------------------------------------------------------
 
 
-def test_new_sizings_balance_idle_drivers_on_the_profile(
+def test_new_sizings_take_observed_idle_drivers_on_the_profile(
     client, city, regulator, pair, monkeypatch
 ):
     seen = []
@@ -348,14 +358,14 @@ def test_new_sizings_balance_idle_drivers_on_the_profile(
     )
     found.refresh_from_db()
     assert found.status == FleetSizing.Status.SUCCEEDED, found.error
-    assert found.idle_policy == "balance"
-    assert [environment(c) for c in seen] == [("balance", "profile", 0)]
+    assert found.idle_policy == "observed"
+    assert [environment(c) for c in seen] == [("observed", "profile", 0)]
 
     client.force_login(regulator)
     form = client.get(reverse("dispatch:sizing_create")).context["form"]
-    assert form["idle_policy"].value() == "balance"
+    assert form["idle_policy"].value() == "observed"
     text = client.get(reverse("dispatch:sizing_detail", args=[found.pk])).content.decode()
-    assert "(<code>balance</code>) · Forecast: How busy each area usually is" in text
+    assert "(<code>observed</code>) · Forecast: How busy each area usually is" in text
     assert "Driver response time: 0 s" in text
 
 
@@ -382,7 +392,7 @@ def test_save_stores_the_chosen_forecast_and_response(city, engine_configs):
     run = SimulationRun.objects.get()
     assert run.sim_params == {**NEW_DEFAULTS, "balance_forecast": "actual", "response_s": 15}
     assert run.status == SimulationRun.Status.SUCCEEDED
-    assert environment(engine_configs[-1]) == ("balance", "actual", 15)
+    assert environment(engine_configs[-1]) == ("observed", "actual", 15)
 
 
 def mean_wait(text: str) -> float:
@@ -394,8 +404,8 @@ def test_simulate_passes_the_response_time_to_the_engine(engine_configs):
     default = simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "3")
     slow = simulate("--rules", *RULES, "--synthetic", *TINY, "--seed", "3", "--response-s", "60")
     assert [environment(c) for c in engine_configs] == [
-        ("balance", "profile", 0),
-        ("balance", "profile", 60),
+        ("observed", "profile", 0),
+        ("observed", "profile", 60),
     ]
     # Every served passenger waits for the driver to respond.
     assert mean_wait(slow) > mean_wait(default) + 30
@@ -445,9 +455,12 @@ def test_size_fleet_passes_the_flags_to_the_engine(monkeypatch):
         "--balance-forecast", "actual", "--response-s", "20", "--centroid-spread", "0.5",
         "--boarding-s", "25",
     )  # fmt: skip
-    assert [environment(c) for c in seen] == [("balance", "profile", 0), ("balance", "actual", 20)]
-    assert [(c.boarding_s, c.centroid_spread) for c in seen] == [(0, 0), (25, 0.5)]
-    assert "idle policy balance, forecast profile, response 0 s, boarding 0 s" in default
+    assert [environment(c) for c in seen] == [
+        ("observed", "profile", 0),
+        ("observed", "actual", 20),
+    ]
+    assert [(c.boarding_s, c.centroid_spread) for c in seen] == [(60, 0), (25, 0.5)]
+    assert "idle policy observed, forecast profile, response 0 s, boarding 60 s" in default
     assert "forecast actual, response 20 s, boarding 25 s, centroid spread 0.5," in chosen
 
 
@@ -459,7 +472,7 @@ def row(text: str, label: str) -> float:
 def test_simulate_passes_the_boarding_time_to_the_engine(engine_configs):
     sparse = ["--orders-count", "80", "--drivers", "300", "--start-hour", "8", "--hours", "1"]
     args = ("--rules", *RULES, "--synthetic", *sparse, "--seed", "3", "--idle", "stay")
-    default = simulate(*args)
+    default = simulate(*args, "--boarding-s", "0")
     kerb = simulate(*args, "--boarding-s", "120")
     assert [c.boarding_s for c in engine_configs] == [0, 120]
     assert row(kerb, "mean wait (s)") == row(default, "mean wait (s)")

@@ -5,8 +5,8 @@
         --start-hour 12 --hours 5 --seed 2026 [--save]
 
     manage.py dispatch size-fleet --rules docs/examples/rules-incentive.json --synthetic \
-        --orders-count 5000 --target 0.95 [--seeds 3] [--idle balance] [--fleet demand] \
-        [--centroid-spread 0.5] [--balance-forecast profile] [--response-s 0] [--boarding-s 0]
+        --orders-count 5000 --target 0.95 [--seeds 3] [--idle observed] [--fleet demand] \
+        [--centroid-spread 0.5] [--balance-forecast profile] [--response-s 0] [--boarding-s 60]
 
 The first rule set is the baseline. `--seeds N` runs every rule set on N seeds and adds each
 metric's mean with its 95 % interval and the paired difference against the baseline (`*` marks a
@@ -121,7 +121,7 @@ class Command(BaseCommand):
             "--balance-forecast",
             default=runs.DEFAULT_BALANCE_FORECAST,
             choices=runs.BALANCE_FORECASTS,
-            help="what --idle balance shares drivers out by: the time-of-day profile (default) "
+            help="what --idle balance/observed shares drivers out by: the time-of-day profile (default) "
             "or the actual next orders (clairvoyant)",
         )
         sim.add_argument(
@@ -135,10 +135,11 @@ class Command(BaseCommand):
         sim.add_argument(
             "--boarding-s",
             type=float,
-            default=0.0,
+            default=runs.DEFAULT_BOARDING_S,
             metavar="SECONDS",
             help=f"kerb time from the driver's arrival to the passenger aboard, "
-            f"0-{runs.MAX_BOARDING_S}: driver's busy time, not passenger's wait (default 0: off)",
+            f"0-{runs.MAX_BOARDING_S}: driver's busy time, not passenger's wait "
+            f"(default {runs.DEFAULT_BOARDING_S:g}; 0: off)",
         )
         sim.add_argument(
             "--fleet",
@@ -333,7 +334,7 @@ class Command(BaseCommand):
             fleet_source=run.fleet_source,
             fleet_params=run.fleet_params,
             seed=run.seed,
-            **run.sim_params,
+            **{key: run.sim_params[key] for key in runs.SIM_CHOICES},
             enqueue=False,
         )
         run.pk = saved.pk
