@@ -84,7 +84,7 @@ def test_repositioning_changes_results(small_day):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    policy=st.sampled_from(["cruise", "demand", "station", "balance"]),
+    policy=st.sampled_from(["cruise", "demand", "station", "balance", "observed"]),
     seed=st.integers(0, 1000),
     busy_share=st.floats(0.0, 1.0),
 )
@@ -179,3 +179,40 @@ def test_slower_hours_make_longer_waits():
     slow_profile = SimulationConfig(speed_profile_kmh=(15.0,) * 24)
     slow = simulate(RULES, orders, fleet, seed=1, config=slow_profile).metrics
     assert slow["mean_wait_s"] > fast["mean_wait_s"]
+
+
+def test_observed_idle_spells_cruise_as_often_as_drivers_were_seen_to():
+    # Millard-Ball et al. (2023): 23 % of between-trip spells cruising, the rest repositioning
+    # (63 %) or parked (14 %). With repositioning held back (idle for less than demand_idle_s),
+    # only the cruisers move.
+    n = 20_000
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(-3000.0, 3000.0, size=(n, 2))
+    env = IdleEnvironment(
+        "observed",
+        seed=1,
+        box_min=np.array([-3000.0, -3000.0]),
+        box_max=np.array([3000.0, 3000.0]),
+        hourly_mps=np.full(24, 10.0),
+        n_drivers=n,
+        order_time=np.sort(rng.uniform(0.0, 3600.0, 500)),
+        origin_xy=rng.uniform(-3000.0, 3000.0, size=(500, 2)),
+        stations_xy=None,
+        demand_idle_s=1e9,
+    )
+    everyone = np.arange(n)
+
+    def movers(now):
+        before = xy.copy()
+        env.step(now, xy, everyone, np.zeros(n))
+        return np.hypot(*(xy - before).T) > 0
+
+    env.step(0.0, xy, everyone, np.zeros(n))
+    first = movers(60.0)
+    assert first.mean() == pytest.approx(0.23, abs=0.01)
+    assert (movers(120.0) == first).all()  # a spell keeps its behaviour
+    env.forget_targets(everyone)  # every driver took a trip: new spells
+    second = movers(180.0)
+    assert second.mean() == pytest.approx(0.23, abs=0.01)
+    # Drawn afresh: a cruiser's next spell cruises again with its own probability only.
+    assert (first & second).sum() / first.sum() == pytest.approx(0.23, abs=0.03)

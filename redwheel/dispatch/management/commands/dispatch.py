@@ -121,8 +121,8 @@ class Command(BaseCommand):
             "--balance-forecast",
             default=runs.DEFAULT_BALANCE_FORECAST,
             choices=runs.BALANCE_FORECASTS,
-            help="what --idle balance/observed shares drivers out by: the time-of-day profile (default) "
-            "or the actual next orders (clairvoyant)",
+            help="what --idle balance/observed shares drivers out by: the time-of-day profile "
+            "(default) or the actual next orders (clairvoyant)",
         )
         sim.add_argument(
             "--response-s",
