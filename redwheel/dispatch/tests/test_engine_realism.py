@@ -52,7 +52,9 @@ def day():
     orders = dataclasses.replace(orders, time_s=orders.time_s - orders.time_s.min())
     profile = tuple(json.loads((SAMPLE / "speed-profile.json").read_text()))
     rules = RuleSet.from_json((DOCS / "rules-baseline.json").read_text())
-    config = SimulationConfig(idle_policy="observed", speed_profile_kmh=profile, centroid_spread=0.5)
+    config = SimulationConfig(
+        idle_policy="observed", speed_profile_kmh=profile, centroid_spread=0.5
+    )
     return orders, rules, config
 
 
