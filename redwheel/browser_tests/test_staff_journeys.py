@@ -149,7 +149,9 @@ def test_staff_size_a_fleet_for_a_target(city, open_ui, variant):
     page.get_by_label(label("Synthetic orders in the period")).fill("120")
     page.get_by_label(label("Period starts at (hour)")).fill("8")
     page.get_by_label(label("Period length (hours)")).fill("1")
-    page.get_by_label(label("Number of seeds")).fill("2")
+    # One seed: the search runs inside the request here, and the journey, not its noise, is
+    # what this test is about.
+    page.get_by_label(label("Number of seeds")).fill("1")
     ui.submit(page.get_by_role("button", name=T("Start the fleet sizing"), exact=True))
 
     sizing = FleetSizing.objects.get()

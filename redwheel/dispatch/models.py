@@ -270,8 +270,9 @@ class FleetSizing(SandboxJob):
     seeds = models.PositiveSmallIntegerField(_("number of seeds"))
     idle_policy = models.CharField(_("idle drivers"), max_length=16)
     # The rest of the simulated environment, in a run's `sim_params` keys (balance_forecast,
-    # response_s, boarding_s, centroid_spread); never seeds or idle_policy, whose columns stay
-    # their one source. Empty for sizings stored before it existed: they replay as they ran.
+    # response_s, boarding_s, centroid_spread, pickup_patience_s); never seeds or idle_policy,
+    # whose columns stay their one source. Empty for sizings stored before it existed: they
+    # replay as they ran.
     sim_params = models.JSONField(_("simulation parameters"), default=dict, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
 

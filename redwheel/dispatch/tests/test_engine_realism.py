@@ -38,7 +38,8 @@ PASSENGER_TIME_SHARE = (0.45, 0.60)
 # Online without an order (phase 1): Toronto 40.5-42 % (January-February 2020), Seattle 30-40 %.
 IDLE_TIME_SHARE = (0.30, 0.42)
 # Phase 2 (on the way to a pickup): 10-15 % of online time (Toronto 11.2 %, Seattle 10-15 %),
-# 8-14 % of the distance driven (Fehr & Peers 2019: 9-10 % in six US regions).
+# 8-14 % of the distance driven (Fehr & Peers 2019: 9-10 % in six US regions; Schaller, Henao
+# and Said for 2017: 8 % in New York to 14 % in Denver).
 PICKUP_TIME_SHARE = (0.10, 0.15)
 PICKUP_DISTANCE_SHARE = (0.08, 0.14)
 # Pickup distance per passenger distance: Fehr & Peers' six regions 0.158-0.187, Schaller (New
