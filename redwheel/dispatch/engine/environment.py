@@ -36,6 +36,7 @@ IDLE_POLICIES = ("stay", "cruise", "demand", "station", "balance", "observed")
 # Shares of between-trip spells repositioning, cruising and parked (Millard-Ball et al. 2023).
 OBSERVED_IDLE_MIX = {"reposition": 0.63, "cruise": 0.23, "park": 0.14}
 _REPOSITION, _CRUISE, _PARK = range(3)
+_OBSERVED_CDF = np.cumsum(list(OBSERVED_IDLE_MIX.values())) / sum(OBSERVED_IDLE_MIX.values())
 # "profile": what a dispatcher knows from past days; "actual": the stream's own next orders, a
 # perfect forecast kept to measure what clairvoyance is worth.
 BALANCE_FORECASTS = ("profile", "actual")
@@ -200,8 +201,8 @@ class IdleEnvironment:
             self.behaviour[drivers] = self._draw_behaviour(np.size(drivers))
 
     def _draw_behaviour(self, n: int) -> np.ndarray:
-        shares = np.array(list(OBSERVED_IDLE_MIX.values()))
-        return self.rng.choice(len(shares), size=n, p=shares / shares.sum())
+        # What `rng.choice(3, n, p=...)` draws, without rebuilding its table on every match.
+        return np.searchsorted(_OBSERVED_CDF, self.rng.random(n), side="right")
 
     def step(
         self,
